@@ -1,0 +1,149 @@
+"""The plain wire text format of the bundled samples.
+
+    ␠date 2020-01-02 USA              <- date line: publication date and section
+    <headline>
+    By Carla Babb                      <- optional byline
+    Updated January 02, 2020 07:53 PM  <- timestamp (with or without "Updated", time optional)
+    <photo captions>                   <- lines that carry a photo's date, before the body
+    PENTAGON - The U.S. is ...         <- body; the first paragraph may open with a dateline
+    ...
+    Kenneth Schwartz contributed to this report.   <- credit
+    Related Stories                    <- the site's trailer: never part of the story
+    ...
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from pydantic import ValidationError
+
+from pipeline.ingest.errors import InvalidInput
+from pipeline.ingest.ids import story_id
+from schemas import Article
+
+FORMAT = "wire"
+
+_DATE_LINE = re.compile(r"^\s*date\s+(\d{4}-\d{2}-\d{2})\s*(.*?)\s*$")
+_BYLINE = re.compile(r"^By\s+(.+?)\s*$")
+_TIMESTAMP = re.compile(
+    r"^(?:Updated\s+)?((?:January|February|March|April|May|June|July|August|September|October|November|December)"
+    r"\s+\d{1,2},\s+\d{4})(?:\s+(\d{1,2}:\d{2}\s*[AP]M))?\s*$"
+)
+# Captions carry the photo's date in AP style: "Jan. 13, 2020", "Dec. 29, 2019".
+_PHOTO_DATE = r"(?:Jan|Feb|March|April|May|June|July|Aug|Sept|Oct|Nov|Dec)\.?\s+\d{1,2},\s+\d{4}"
+_HAS_PHOTO_DATE = re.compile(r"\b" + _PHOTO_DATE)
+# In the body a caption stands alone and ends with its date, perhaps followed by the place.
+_BODY_CAPTION = re.compile(r"\b" + _PHOTO_DATE + r"(?:,\s+in\s+[^.\"]+)?\.?$|^(?:In this photo|FILE PHOTO)")
+_DATELINE = re.compile(r"^([A-Z][A-Z.'’ ,-]{1,60}?)\s+[-–—]\s+(?=\S)")
+_CREDIT = re.compile(
+    r"(?:contributed to this report\.?|^(?:Some\s+)?information\s+(?:for this report\s+)?(?:is|was)\s+from\b.*"
+    r"|^Camera:.*|^Produced by:.*)$",
+    re.IGNORECASE,
+)
+# Where the site's trailer starts: related links, other headlines, special sections.
+_TRAILER_MARKERS = {"Related Stories", "Related Videos", "Related Articles", "Special Section", "Most Popular"}
+
+
+def parse_wire_text(text: str, *, source: str, timezone: str = "America/New_York") -> Article:
+    """Parse one story. Raises `InvalidInput` naming the field that is missing or malformed."""
+    lines = [line.replace("\u00a0", " ").rstrip() for line in text.replace("\r\n", "\n").split("\n")]
+    published, section, rest = _date_line(lines)
+    headline, rest = _next_nonblank(rest, "headline")
+    header, paragraphs = _header_and_paragraphs(rest)
+
+    byline = None
+    updated: datetime | None = None
+    captions: list[str] = []
+    lead: list[str] = []
+    tz = ZoneInfo(timezone)
+    for line in header:
+        if byline is None and updated is None and (match := _BYLINE.match(line)):
+            byline = match.group(1)
+        elif updated is None and (match := _TIMESTAMP.match(line)):
+            updated = _timestamp(match.group(1), match.group(2), tz)
+        elif updated is not None and not lead and _HAS_PHOTO_DATE.search(line):
+            captions.append(line)
+        else:
+            lead.append(line)
+    if updated is None:
+        updated = datetime(published.year, published.month, published.day, tzinfo=tz)
+
+    body: list[str] = []
+    credits: list[str] = []
+    for paragraph in lead + paragraphs:
+        if paragraph in _TRAILER_MARKERS:
+            break
+        if _CREDIT.search(paragraph):
+            credits.extend(part.strip() for part in re.split(r"\s{3,}", paragraph) if part.strip())
+        elif body and _BODY_CAPTION.search(paragraph) and '"' not in paragraph:
+            captions.append(paragraph)
+        else:
+            body.append(paragraph)
+
+    located = None
+    if body and (match := _DATELINE.match(body[0])):
+        located = match.group(1).strip(" ,")
+        body[0] = body[0][match.end():]
+    try:
+        return Article(
+            id=story_id(source, headline=headline, published=published),
+            source=source,
+            headline=headline,
+            byline=byline,
+            section=section or None,
+            located=located,
+            firstcreated=published,
+            versioncreated=updated,
+            body_text="\n\n".join(body),
+            captions=captions,
+            credits=credits,
+            ingest_format=FORMAT,
+        )
+    except ValidationError as error:
+        raise InvalidInput.from_validation(error) from None
+
+
+def _date_line(lines: list[str]) -> tuple[date, str, list[str]]:
+    for index, line in enumerate(lines):
+        if not line.strip():
+            continue
+        match = _DATE_LINE.match(line)
+        if not match:
+            raise InvalidInput(f"first line must be ' date YYYY-MM-DD SECTION', got {line[:60]!r}", "firstcreated")
+        try:
+            published = date.fromisoformat(match.group(1))
+        except ValueError:
+            raise InvalidInput(f"not a calendar date: {match.group(1)!r}", "firstcreated") from None
+        return published, match.group(2), lines[index + 1 :]
+    raise InvalidInput("empty story", "headline")
+
+
+def _next_nonblank(lines: list[str], field: str) -> tuple[str, list[str]]:
+    for index, line in enumerate(lines):
+        if line.strip():
+            return line.strip(), lines[index + 1 :]
+    raise InvalidInput("missing", field)
+
+
+def _header_and_paragraphs(lines: list[str]) -> tuple[list[str], list[str]]:
+    """The header block is the run of lines up to the first blank line after the headline;
+    after it, every non-blank line is a paragraph."""
+    while lines and not lines[0].strip():
+        lines = lines[1:]
+    header: list[str] = []
+    for index, line in enumerate(lines):
+        if not line.strip():
+            return header, [p.strip() for p in lines[index + 1 :] if p.strip()]
+        header.append(line.strip())
+    return header, []
+
+
+def _timestamp(day: str, time: str | None, tz: ZoneInfo) -> datetime:
+    stamp = datetime.strptime(" ".join(day.split()), "%B %d, %Y")
+    if time:
+        clock = datetime.strptime(" ".join(time.upper().replace("AM", " AM").replace("PM", " PM").split()), "%I:%M %p")
+        stamp = stamp.replace(hour=clock.hour, minute=clock.minute)
+    return stamp.replace(tzinfo=tz)

@@ -1,0 +1,89 @@
+"""Configuration: `config/settings.toml`, overridden by `WIRESTREAM_*` environment variables.
+
+One `Settings` object is built at the edge (the CLI, the worker) and passed down; nothing reads
+configuration from a global.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+CONFIG_DIR = Path(os.environ.get("WIRESTREAM_CONFIG_DIR", REPO_ROOT / "config"))
+
+
+class KafkaSettings(BaseModel):
+    bootstrap_servers: str = "127.0.0.1:9092"
+
+
+class TopicSettings(BaseModel):
+    raw: str = "articles.raw"
+    unique: str = "articles.unique"
+    duplicates: str = "articles.duplicates"
+    enriched: str = "articles.enriched"
+    dlq: str = "articles.dlq"
+    index_dlq: str = "articles.index-dlq"
+    raw_partitions: int = Field(1, ge=1)
+    unique_partitions: int = Field(4, ge=1)
+    enriched_partitions: int = Field(4, ge=1)
+
+
+class ElasticsearchSettings(BaseModel):
+    url: str = "http://127.0.0.1:9200"
+    index_alias: str = "articles"
+    username: str | None = None
+    password: str | None = None
+    ca_certs: str | None = None
+
+
+class IngestSettings(BaseModel):
+    wire_timezone: str = "America/New_York"
+    max_article_bytes: int = Field(2_000_000, gt=0)
+    default_source: str = "wire"
+
+
+class FaustSettings(BaseModel):
+    app_id: str = "wirestream"
+
+
+class DedupSettings(BaseModel):
+    window_days: float = Field(7, gt=0)
+
+
+class Settings(BaseSettings):
+    """Everything configurable, with the defaults of `config/settings.toml`."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="WIRESTREAM_",
+        env_nested_delimiter="__",
+        toml_file=CONFIG_DIR / "settings.toml",
+        extra="ignore",
+    )
+
+    kafka: KafkaSettings = KafkaSettings()
+    topics: TopicSettings = TopicSettings()
+    elasticsearch: ElasticsearchSettings = ElasticsearchSettings()
+    ingest: IngestSettings = IngestSettings()
+    faust: FaustSettings = FaustSettings()
+    dedup: DedupSettings = DedupSettings()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Environment beats the file; explicit arguments beat both.
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))

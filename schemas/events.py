@@ -1,0 +1,100 @@
+"""Event models. Each is serialised as JSON on its topic, keyed by the story id."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from enum import Enum
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+
+MAX_HEADLINE_CHARS = 1_000
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class _Event(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Article(_Event):
+    """A wire story as it enters the pipeline (topic `articles.raw`)."""
+
+    schema_version: Literal[1] = 1
+    id: str = Field(
+        min_length=1,
+        max_length=200,
+        description="Stable story id: from the source's own id or URL, else a hash of source, "
+        "headline and date. Every version of a story shares it; it is the Kafka key.",
+    )
+    uri: str | None = Field(None, description="The source's own identifier or URL (ninjs `uri`).")
+    source: str = Field(min_length=1, max_length=100, description="Wire or outlet, e.g. `voa`.")
+    headline: str = Field(min_length=1, max_length=MAX_HEADLINE_CHARS)
+    byline: str | None = Field(None, description="Author names without the leading `By`.")
+    section: str | None = None
+    located: str | None = Field(None, description="The dateline, e.g. `PENTAGON`.")
+    firstcreated: date | None = Field(None, description="Publication date.")
+    versioncreated: AwareDatetime = Field(
+        description="When this version was last updated; newer versions supersede older ones."
+    )
+    body_text: str = Field(min_length=1, description="The story's own text, paragraphs split by blank lines.")
+    captions: list[str] = Field(default_factory=list, description="Photo captions, in order.")
+    credits: list[str] = Field(
+        default_factory=list, description="Contribution lines, e.g. `X contributed to this report.`"
+    )
+    language: str = Field("en", min_length=2, max_length=12)
+    ingest_format: str = Field(description="The input format it was parsed from.")
+    received_at: AwareDatetime = Field(default_factory=_now)
+
+    @field_validator("headline", "body_text")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be blank")
+        return value
+
+
+class UniqueArticle(_Event):
+    """A first sighting, or a new version of a known story (topic `articles.unique`)."""
+
+    schema_version: Literal[1] = 1
+    article: Article
+    version: int = Field(ge=1, description="1 for a first sighting, then 2, 3, ... per update.")
+    copies: int = Field(0, ge=0, description="Duplicate copies seen so far.")
+
+
+class MatchKind(str, Enum):
+    """How a copy matched the story it duplicates."""
+
+    EXACT = "exact"
+    NEAR = "near"
+    CONTAINMENT = "containment"
+    STALE = "stale"  # an older version of a known story, arriving late
+
+
+class DuplicateRecord(_Event):
+    """A copy of a known story (topic `articles.duplicates`)."""
+
+    schema_version: Literal[1] = 1
+    id: str = Field(description="The copy's own id.")
+    duplicate_of: str = Field(description="The id of the story it duplicates.")
+    kind: MatchKind
+    similarity: float = Field(ge=0, le=1)
+    source: str
+    headline: str
+    received_at: AwareDatetime
+
+
+class DeadLetter(_Event):
+    """Input the pipeline could not accept, with the reason (topic `articles.dlq`)."""
+
+    schema_version: Literal[1] = 1
+    stage: str = Field(description="Where it was refused: `ingest`, `dedup`, `index`, ...")
+    input: str = Field(description="Where it came from: a path, a URL, `stdin`, a topic offset.")
+    reason: str = Field(description="One line a person can act on.")
+    field: str | None = Field(None, description="The offending field, when there is one.")
+    raw: str = Field(description="The raw bytes, base64, cut to `raw_size` at most 256 KiB.")
+    raw_size: int = Field(ge=0, description="The size of the original input in bytes.")
+    occurred_at: AwareDatetime = Field(default_factory=_now)
