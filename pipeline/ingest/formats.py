@@ -52,7 +52,10 @@ def decode(raw: bytes, *, max_bytes: int) -> str:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise InvalidInput(f"not UTF-8: invalid byte 0x{raw[error.start]:02x} at offset {error.start}") from None
-    return _CONTROL.sub("", text)
+    text = _CONTROL.sub("", text)
+    if not text.strip():
+        raise InvalidInput("empty input (only control characters)")
+    return text
 
 
 def parse_bytes(
@@ -69,7 +72,15 @@ def parse_bytes(
     A JSON Lines file or a feed yields one result per line or entry, so one bad line never
     costs the good ones.
     """
-    fmt = fmt or detect_format(name, raw)
+    produced = False
+    for result in _parse(name, raw, fmt=fmt or detect_format(name, raw), source=source, timezone=timezone, max_bytes=max_bytes):
+        produced = True
+        yield result
+    if not produced:
+        yield Rejected(name, "no articles in this input", raw)
+
+
+def _parse(name: str, raw: bytes, *, fmt: str, source: str, timezone: str, max_bytes: int) -> Iterator[Article | Rejected]:
     if fmt not in FORMATS:
         yield Rejected(name, f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}", raw)
         return

@@ -1,0 +1,35 @@
+# Two commands for a newcomer:
+#   make demo   install, start the local stack, run the pipeline on the bundled samples
+#   make test   install, start the local stack, run every test, stop what it started
+VENV ?= .venv
+PYTHON ?= python3
+WS := $(VENV)/bin/wirestream
+PYTEST_ARGS ?=
+
+.PHONY: install demo test stack-up stack-down
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -e ".[dev]"
+	touch $@
+
+install: $(VENV)/.installed
+
+stack-up: install
+	$(WS) stack up
+
+stack-down: install
+	$(WS) stack down
+
+demo: install
+	$(WS) stack up
+	$(WS) demo
+
+# Leaves the stack running if it was running before; stops it if this target started it.
+test: install
+	@if $(WS) stack status --check >/dev/null 2>&1; then started=no; else started=yes; fi; \
+	$(WS) stack up || exit 1; \
+	$(VENV)/bin/pytest $(PYTEST_ARGS); status=$$?; \
+	if [ "$$started" = yes ]; then $(WS) stack down; fi; \
+	exit $$status

@@ -1,0 +1,144 @@
+"""`wirestream`: the one command-line entry point. `wirestream --help` lists the subcommands."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from pipeline.settings import Settings
+
+app = typer.Typer(
+    help="Wirestream: news wire stories through Kafka, Faust and Elasticsearch.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+stack_app = typer.Typer(help="Run the local Kafka and Elasticsearch (no Docker needed).", no_args_is_help=True)
+schemas_app = typer.Typer(help="The event schemas.", no_args_is_help=True)
+topics_app = typer.Typer(help="The Kafka topics.", no_args_is_help=True)
+app.add_typer(stack_app, name="stack")
+app.add_typer(schemas_app, name="schemas")
+app.add_typer(topics_app, name="topics")
+
+console = Console()
+err = Console(stderr=True)
+
+
+def fail(message: str) -> typer.Exit:
+    """Print one line of error and return the exit to raise."""
+    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    return typer.Exit(1)
+
+
+@stack_app.command("up")
+def stack_up() -> None:
+    """Start Kafka (127.0.0.1:9092) and Elasticsearch (127.0.0.1:9200); resolve them with Maven
+    on the first run. Safe to run again: what already runs is left alone."""
+    from pipeline import stack
+    from pipeline.topics import ensure_topics
+
+    try:
+        stack.up(console.print)
+        created = ensure_topics(Settings())
+    except stack.StackError as error:
+        raise fail(str(error)) from None
+    if created:
+        console.print(f"topics: created {', '.join(created)}")
+
+
+@stack_app.command("down")
+def stack_down() -> None:
+    """Stop the Kafka and Elasticsearch processes that `stack up` started (by pid); data stays."""
+    from pipeline import stack
+
+    stack.down(console.print)
+
+
+@stack_app.command("status")
+def stack_status(
+    check: Annotated[bool, typer.Option("--check", help="Exit 1 unless every service is running.")] = False,
+) -> None:
+    """Show what runs where, with each JVM's resident memory."""
+    from pipeline import stack
+
+    statuses = stack.status()
+    table = Table("service", "state", "address", "pid", "memory")
+    for s in statuses:
+        state = "[green]running[/]" if s.running else f"[yellow]{s.detail}[/]"
+        table.add_row(s.name, state, s.address, str(s.pid or "-"), f"{s.rss_mb:.0f} MB" if s.rss_mb else "-")
+    console.print(table)
+    if check and not all(s.running for s in statuses):
+        raise typer.Exit(1)
+
+
+@topics_app.command("create")
+def topics_create() -> None:
+    """Create every pipeline topic that does not exist yet."""
+    from pipeline.topics import ensure_topics
+
+    created = ensure_topics(Settings())
+    console.print(f"created: {', '.join(created)}" if created else "all topics exist")
+
+
+@schemas_app.command("export")
+def schemas_export() -> None:
+    """Regenerate schemas/json/*.schema.json from the pydantic models."""
+    from schemas.export import export
+
+    for path in export():
+        console.print(str(path))
+
+
+@app.command()
+def produce(
+    targets: Annotated[list[str], typer.Argument(help="Files, folders, globs, http(s) URLs, or - for stdin.")],
+    fmt: Annotated[
+        Optional[str], typer.Option("--format", "-f", help="wire, ninjs, jsonl or feed; guessed from each name if unset.")
+    ] = None,
+    source: Annotated[Optional[str], typer.Option(help="Source name for inputs that carry none, e.g. voa.")] = None,
+) -> None:
+    """Parse wire stories and send them to articles.raw, keyed by story id. Inputs that cannot be
+    parsed go to articles.dlq with the reason, and the rest of the batch carries on."""
+    from kafka.errors import KafkaError
+
+    from pipeline.ingest import FORMATS, Rejected, parse_bytes
+    from pipeline.producer import ArticleProducer, ProduceSummary, read_inputs
+
+    settings = Settings()
+    if fmt is not None and fmt not in FORMATS:
+        raise fail(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+    summary = ProduceSummary()
+    try:
+        producer = ArticleProducer(settings)
+    except KafkaError as error:
+        raise fail(f"cannot reach Kafka at {settings.kafka.bootstrap_servers}: {error}; is `wirestream stack up` running?")
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with producer, Progress(*columns, console=err, transient=True) as progress:
+        task = progress.add_task("producing", total=None)
+        for name, raw in read_inputs(targets):
+            items = [raw] if isinstance(raw, Rejected) else parse_bytes(
+                name, raw, fmt=fmt, source=source or settings.ingest.default_source,
+                timezone=settings.ingest.wire_timezone, max_bytes=settings.ingest.max_article_bytes,
+            )
+            for item in items:
+                producer.send(item)
+                if isinstance(item, Rejected):
+                    summary.rejected += 1
+                    err.print(f"[red]rejected[/] {item}", highlight=False)
+                else:
+                    summary.sent += 1
+                progress.advance(task)
+    console.print(
+        f"sent {summary.sent} article(s) to {settings.topics.raw}; "
+        f"{summary.rejected} rejected input(s) to {settings.topics.dlq}"
+    )
+    if summary.sent == 0 and summary.rejected:
+        raise typer.Exit(1)
+
+
+if __name__ == "__main__":
+    app()

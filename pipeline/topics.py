@@ -1,0 +1,66 @@
+"""Every Kafka topic the pipeline uses, created up front with the settings each needs.
+
+Topics are declared here rather than by Faust: faust-streaming 0.11 creates topics with a
+CreateTopics request version that Kafka 4 no longer accepts, so the app runs with
+`topic_allow_declare=False` and this module (kafka-python's admin client) creates them all,
+including Faust's own table changelogs and its assignor topic.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pipeline.settings import Settings
+
+DAY_MS = 24 * 60 * 60 * 1000
+
+#: Faust table names; their changelog topics are `<app id>-<table>-changelog`.
+DEDUP_TABLE = "dedup-stories"
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    name: str
+    partitions: int
+    config: dict[str, str] = field(default_factory=dict)
+
+
+def changelog_topic(settings: Settings, table: str) -> str:
+    return f"{settings.faust.app_id}-{table}-changelog"
+
+
+def pipeline_topics(settings: Settings) -> list[TopicSpec]:
+    t = settings.topics
+    keep = {"retention.ms": str(int(settings.dedup.window_days * DAY_MS))}
+    return [
+        TopicSpec(t.raw, t.raw_partitions, keep),
+        TopicSpec(t.unique, t.unique_partitions, keep),
+        TopicSpec(t.duplicates, t.unique_partitions, keep),
+        TopicSpec(t.enriched, t.enriched_partitions, keep),
+        # Dead letters wait for a person: keep them for 30 days and allow large raw copies.
+        TopicSpec(t.dlq, 1, {"retention.ms": str(30 * DAY_MS), "max.message.bytes": "4194304"}),
+        TopicSpec(t.index_dlq, 1, {"retention.ms": str(30 * DAY_MS), "max.message.bytes": "4194304"}),
+        # Table state is co-partitioned with the stream that updates it, and compacted.
+        TopicSpec(changelog_topic(settings, DEDUP_TABLE), t.raw_partitions, {"cleanup.policy": "compact"}),
+        TopicSpec(f"{settings.faust.app_id}-__assignor-__leader", 1),
+    ]
+
+
+def ensure_topics(settings: Settings, specs: list[TopicSpec] | None = None) -> list[str]:
+    """Create the topics that are missing; returns the names created."""
+    from kafka import KafkaAdminClient
+    from kafka.admin import NewTopic
+
+    specs = specs if specs is not None else pipeline_topics(settings)
+    admin = KafkaAdminClient(bootstrap_servers=settings.kafka.bootstrap_servers, client_id="wirestream-topics")
+    try:
+        existing = set(admin.list_topics())
+        missing = [spec for spec in specs if spec.name not in existing]
+        if missing:
+            admin.create_topics(
+                [NewTopic(spec.name, spec.partitions, 1, topic_configs=spec.config) for spec in missing],
+                timeout_ms=30_000,
+            )
+        return [spec.name for spec in missing]
+    finally:
+        admin.close()

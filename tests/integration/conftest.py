@@ -1,0 +1,79 @@
+"""Fixtures for tests against the real Kafka and Elasticsearch that `wirestream stack up` starts.
+
+These tests never skip: when a service is down they fail and say how to start it. Each test gets
+its own topic names (and index names), so tests neither see nor disturb each other's data.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from elasticsearch import Elasticsearch
+from kafka import KafkaConsumer
+
+from pipeline.settings import Settings, TopicSettings
+from pipeline.stack import Elasticsearch as ElasticsearchService
+from pipeline.stack import Kafka as KafkaService
+from pipeline.topics import ensure_topics
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="session")
+def kafka_ready() -> None:
+    if not KafkaService().healthy():
+        pytest.fail("Kafka is not answering on 127.0.0.1:9092: run `wirestream stack up` (or `make test`)")
+
+
+@pytest.fixture(scope="session")
+def es_ready() -> None:
+    if not ElasticsearchService().healthy():
+        pytest.fail("Elasticsearch is not answering on 127.0.0.1:9200: run `wirestream stack up` (or `make test`)")
+
+
+@pytest.fixture
+def settings(kafka_ready: None) -> Settings:
+    """Settings whose topics and Faust app id are unique to this test, created on the broker."""
+    run = uuid.uuid4().hex[:8]
+    base = Settings()
+    topics = TopicSettings(
+        **{
+            name: f"test-{run}.{value}" if isinstance(value, str) else value
+            for name, value in base.topics.model_dump().items()
+        }
+    )
+    settings = base.model_copy(
+        update={"topics": topics, "faust": base.faust.model_copy(update={"app_id": f"test-{run}"})}
+    )
+    ensure_topics(settings)
+    return settings
+
+
+@pytest.fixture
+def es(es_ready: None) -> Iterator[Elasticsearch]:
+    client = Elasticsearch("http://127.0.0.1:9200", request_timeout=30)
+    yield client
+    client.close()
+
+
+def read_topic(settings: Settings, topic: str, *, expect: int | None = None, timeout_s: float = 20) -> list[tuple[str, dict]]:
+    """Every (key, JSON value) on a topic, from the beginning; waits until `expect` have arrived."""
+    consumer = KafkaConsumer(
+        topic,
+        bootstrap_servers=settings.kafka.bootstrap_servers,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        consumer_timeout_ms=2000 if expect is None else int(timeout_s * 1000),
+    )
+    records = []
+    try:
+        for message in consumer:
+            records.append((message.key.decode() if message.key else None, json.loads(message.value)))
+            if expect is not None and len(records) >= expect:
+                break
+    finally:
+        consumer.close()
+    return records
