@@ -1,0 +1,11 @@
+# The Wirestream worker and producer image (docker-compose.yml builds it).
+FROM python:3.11-slim
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY pipeline ./pipeline
+COPY schemas ./schemas
+COPY config ./config
+RUN pip install --no-cache-dir .
+ENV WIRESTREAM_CONFIG_DIR=/app/config
+ENTRYPOINT ["wirestream"]
+CMD ["--help"]
