@@ -140,5 +140,25 @@ def produce(
         raise typer.Exit(1)
 
 
+@app.command()
+def worker(
+    loglevel: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
+) -> None:
+    """Run the Faust worker with every stage's agents until stopped (Ctrl-C). Start more workers
+    to scale out; Kafka shares the partitions among them."""
+    from kafka.errors import KafkaError
+    from faust.worker import Worker
+
+    from pipeline.app import create_app
+    from pipeline.topics import ensure_topics
+
+    settings = Settings()
+    try:
+        ensure_topics(settings)
+    except KafkaError as error:
+        raise fail(f"cannot reach Kafka at {settings.kafka.bootstrap_servers}: {error}") from None
+    Worker(create_app(settings), loglevel=loglevel).execute_from_commandline()
+
+
 if __name__ == "__main__":
     app()

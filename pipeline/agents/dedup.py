@@ -1,0 +1,104 @@
+"""The dedup agent: `articles.raw` -> `articles.unique` (first sightings and new versions) and
+`articles.duplicates` (copies, with the story they duplicate).
+
+It needs a global view (near-duplicates carry different keys), so it reads the one-partition raw
+topic with concurrency 1. Its memory is a `DedupIndex`, persisted in a Faust table whose
+changelog lets a restarted or rebalanced worker recover every story it has seen; stories older
+than the window are removed from both.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+
+import faust
+from pydantic import ValidationError
+
+from pipeline.dedup import DedupIndex, StoryState
+from pipeline.ingest import InvalidInput, Rejected
+from pipeline.producer import dead_letter
+from pipeline.settings import Settings
+from pipeline.topics import DEDUP_TABLE
+from schemas import Article, DuplicateRecord, UniqueArticle
+
+log = logging.getLogger(__name__)
+
+EXPIRE_EVERY_S = 60
+REPORT_EVERY_S = 30
+
+
+def register(app: faust.App, settings: Settings) -> Counter[str]:
+    """Add the dedup agent to `app`; returns its live counters."""
+    topics = settings.topics
+    window_s = settings.dedup.window_days * 86_400
+    raw = app.topic(topics.raw, partitions=topics.raw_partitions)
+    unique = app.topic(topics.unique, partitions=topics.unique_partitions)
+    duplicates = app.topic(topics.duplicates, partitions=topics.unique_partitions)
+    dlq = app.topic(topics.dlq, partitions=1)
+    # Keys and values are bytes (the app's raw serializers): story id -> StoryState JSON.
+    table = app.Table(DEDUP_TABLE, default=None, key_type=bytes, value_type=bytes, partitions=topics.raw_partitions)
+    counters: Counter[str] = Counter()
+    index = DedupIndex()
+    loaded = False
+
+    @app.on_partitions_revoked.connect
+    async def forget(sender: faust.App, revoked: set, **kwargs: object) -> None:
+        # Whoever is assigned the partition next recovers the table and rebuilds from it.
+        nonlocal index, loaded
+        index, loaded = DedupIndex(), False
+
+    @app.agent(raw, concurrency=1)
+    async def dedup(stream: faust.Stream) -> None:
+        nonlocal loaded
+        last_expiry = last_report = time.monotonic()
+        async for event in stream.events():
+            if not loaded:
+                for value in table.values():
+                    index.add(StoryState.model_validate_json(value))
+                loaded = True
+                log.info("dedup: %d stories recovered from the table", len(index))
+            counters["seen"] += 1
+            where = f"{event.message.topic}@{event.message.partition}:{event.message.offset}"
+            try:
+                article = Article.model_validate_json(event.value)
+            except ValidationError as error:
+                problem = InvalidInput.from_validation(error)
+                counters["invalid"] += 1
+                log.warning("dedup: %s refused: %s", where, problem)
+                letter = dead_letter(Rejected(where, problem.reason, event.value, problem.field), stage="dedup")
+                await dlq.send(key=where.encode(), value=letter.model_dump_json().encode())
+                continue
+
+            decision = index.observe(article, now=time.time())
+            table[decision.story_id.encode()] = decision.state.model_dump_json().encode()
+            if decision.unique:
+                counters["updates" if decision.is_update else "unique"] += 1
+                published = UniqueArticle(
+                    article=article.model_copy(update={"id": decision.story_id}),
+                    version=decision.version,
+                    copies=decision.state.copies,
+                )
+                await unique.send(key=decision.story_id.encode(), value=published.model_dump_json().encode())
+            else:
+                counters[f"duplicates.{decision.match.value}"] += 1
+                record = DuplicateRecord(
+                    id=article.id, duplicate_of=decision.story_id, kind=decision.match,
+                    similarity=decision.similarity, source=article.source, headline=article.headline,
+                    received_at=article.received_at,
+                )
+                await duplicates.send(key=decision.story_id.encode(), value=record.model_dump_json().encode())
+
+            now = time.monotonic()
+            if now - last_expiry > EXPIRE_EVERY_S:
+                last_expiry = now
+                for story_id in index.expired(before=time.time() - window_s):
+                    index.remove(story_id)
+                    del table[story_id.encode()]
+                    counters["expired"] += 1
+            if now - last_report > REPORT_EVERY_S:
+                last_report = now
+                log.info("dedup: %s", dict(counters))
+
+    return counters
