@@ -20,6 +20,8 @@ app = typer.Typer(
 stack_app = typer.Typer(help="Run the local Kafka and Elasticsearch (no Docker needed).", no_args_is_help=True)
 schemas_app = typer.Typer(help="The event schemas.", no_args_is_help=True)
 topics_app = typer.Typer(help="The Kafka topics.", no_args_is_help=True)
+bench_app = typer.Typer(help="Benchmarks: each prints its figures next to its baseline.", no_args_is_help=True)
+app.add_typer(bench_app, name="bench")
 app.add_typer(stack_app, name="stack")
 app.add_typer(schemas_app, name="schemas")
 app.add_typer(topics_app, name="topics")
@@ -138,6 +140,39 @@ def produce(
     )
     if summary.sent == 0 and summary.rejected:
         raise typer.Exit(1)
+
+
+SAMPLES_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "samples"
+
+
+@bench_app.command("dedup")
+def bench_dedup(
+    articles: Annotated[int, typer.Option(help="How many generated articles (stories and copies).")] = 10_000,
+    samples: Annotated[Path, typer.Option(help="Folder of wire stories to generate from.")] = SAMPLES_DIR,
+) -> None:
+    """Dedup throughput, index memory per 100,000 stories, and precision and recall on a
+    labelled stream generated from the samples (exact, syndicated, truncated and updated copies)."""
+    from pipeline.bench import dedup
+
+    dedup(samples, articles, console)
+
+
+@app.command()
+def demo(
+    samples: Annotated[Path, typer.Option(help="Folder of wire stories.")] = SAMPLES_DIR,
+) -> None:
+    """Run the pipeline on the bundled samples, with copies and an update among them, and show
+    what each stage did. Needs the local stack (`wirestream stack up`)."""
+    from kafka.errors import KafkaError
+
+    from pipeline.demo import run
+
+    if not samples.is_dir():
+        raise fail(f"no samples folder at {samples}; pass --samples PATH")
+    try:
+        run(Settings(), samples, console)
+    except KafkaError as error:
+        raise fail(f"Kafka: {error}; is `wirestream stack up` running?") from None
 
 
 @app.command()

@@ -14,7 +14,7 @@ import pytest
 from elasticsearch import Elasticsearch
 from kafka import KafkaConsumer
 
-from pipeline.settings import Settings, TopicSettings
+from pipeline.settings import Settings
 from pipeline.stack import Elasticsearch as ElasticsearchService
 from pipeline.stack import Kafka as KafkaService
 from pipeline.topics import ensure_topics
@@ -37,17 +37,7 @@ def es_ready() -> None:
 @pytest.fixture
 def settings(kafka_ready: None) -> Settings:
     """Settings whose topics and Faust app id are unique to this test, created on the broker."""
-    run = uuid.uuid4().hex[:8]
-    base = Settings()
-    topics = TopicSettings(
-        **{
-            name: f"test-{run}.{value}" if isinstance(value, str) else value
-            for name, value in base.topics.model_dump().items()
-        }
-    )
-    settings = base.model_copy(
-        update={"topics": topics, "faust": base.faust.model_copy(update={"app_id": f"test-{run}"})}
-    )
+    settings = Settings().isolated(f"test-{uuid.uuid4().hex[:8]}")
     ensure_topics(settings)
     return settings
 

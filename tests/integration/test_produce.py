@@ -7,13 +7,14 @@ import shutil
 from typer.testing import CliRunner
 
 from pipeline.cli import app
+from pipeline.settings import settings_env
 from tests.integration.conftest import read_topic
 
 
 def run_produce(settings, monkeypatch, *args, stdin=None):
     # The CLI builds its settings from the environment: point it at this test's topics.
-    for name, value in settings.topics.model_dump().items():
-        monkeypatch.setenv(f"WIRESTREAM_TOPICS__{name.upper()}", str(value))
+    for name, value in settings_env(settings).items():
+        monkeypatch.setenv(name, value)
     return CliRunner().invoke(app, ["produce", *args], input=stdin)
 
 

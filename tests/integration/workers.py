@@ -8,15 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from pipeline.settings import Settings
+from pipeline.settings import Settings, settings_env
 
 
-def worker_env(settings: Settings) -> dict[str, str]:
-    env = dict(os.environ)
-    for name, value in settings.topics.model_dump().items():
-        env[f"WIRESTREAM_TOPICS__{name.upper()}"] = str(value)
-    env["WIRESTREAM_FAUST__APP_ID"] = settings.faust.app_id
-    return env
 
 
 class WorkerProcess:
@@ -26,7 +20,7 @@ class WorkerProcess:
         self._log = log.open("ab")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "pipeline.cli", "worker", "--loglevel", "warning"],
-            env=worker_env(settings), stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
+            env={**os.environ, **settings_env(settings)}, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
         )
 
     def kill(self) -> None:
