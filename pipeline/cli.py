@@ -176,6 +176,23 @@ def demo(
 
 
 @app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
+) -> None:
+    """Accept articles over HTTP: POST /articles with wire text, ninjs JSON, JSON Lines or a feed;
+    good ones go to articles.raw, bad ones to articles.dlq with the reason."""
+    from aiohttp import web
+
+    from pipeline.http_ingest import create_app
+    from pipeline.producer import ArticleProducer
+
+    settings = Settings()
+    with ArticleProducer(settings) as producer:
+        web.run_app(create_app(settings, producer), host=host, port=port)
+
+
+@app.command()
 def worker(
     loglevel: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
 ) -> None:
