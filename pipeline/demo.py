@@ -12,7 +12,7 @@ import uuid
 from collections import Counter
 from pathlib import Path
 
-from kafka import KafkaConsumer
+from kafka import KafkaConsumer, TopicPartition
 from rich.console import Console
 from rich.table import Table
 
@@ -83,8 +83,6 @@ def _collect(settings: Settings, expect: int, since_ms: int, timeout_s: float = 
     consumer = KafkaConsumer(bootstrap_servers=settings.kafka.bootstrap_servers, enable_auto_commit=False,
                              consumer_timeout_ms=1000)
     topics = [settings.topics.unique, settings.topics.duplicates]
-    from kafka import TopicPartition
-
     partitions = [TopicPartition(t, p) for t in topics for p in consumer.partitions_for_topic(t) or ()]
     consumer.assign(partitions)
     for tp, found in consumer.offsets_for_times({tp: since_ms for tp in partitions}).items():

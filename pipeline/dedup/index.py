@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass
-from datetime import datetime
 
 from datasketch import MinHash, MinHashLSH
 from pydantic import AwareDatetime, BaseModel
@@ -166,7 +165,3 @@ def _containment(part: StoryState, whole: StoryState, part_hash: MinHash, whole_
     jaccard = part_hash.jaccard(whole_hash)
     shared = jaccard / (1 + jaccard) * (part.word_count + whole.word_count)
     return max(0.0, min(1.0, shared / max(1, part.word_count)))
-
-
-def epoch(moment: datetime) -> float:
-    return moment.timestamp()
