@@ -7,7 +7,7 @@ import glob
 import sys
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from kafka import KafkaProducer
@@ -24,8 +24,6 @@ MAX_DEAD_LETTER_RAW = 256 * 1024
 class ProduceSummary:
     sent: int = 0
     rejected: int = 0
-    failed: int = 0
-    errors: list[str] = field(default_factory=list)
 
 
 def dead_letter(rejected: Rejected, stage: str = "ingest") -> DeadLetter:
