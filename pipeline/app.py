@@ -4,18 +4,27 @@ from __future__ import annotations
 
 import faust
 
-from pipeline.settings import Settings
+from pipeline.enrich import EntityEngine
+from pipeline.settings import REPO_ROOT, Settings
 
 
-def create_app(settings: Settings) -> faust.App:
-    """The app with every stage's agents; `wirestream worker` runs it."""
-    from pipeline.agents import dedup
+def create_app(settings: Settings, engine: EntityEngine | None = None) -> faust.App:
+    """The app with every stage's agents; `wirestream worker` runs it.
 
+    `engine` defaults to the entity engine with the gazetteer in `config/`, read now: a worker
+    picks up gazetteer changes when it restarts.
+    """
+    from pipeline.agents import dedup, enrich
+
+    datadir = REPO_ROOT / ".stack" / "faust" / settings.faust.app_id
+    datadir.parent.mkdir(parents=True, exist_ok=True)
     app = faust.App(
         settings.faust.app_id,
         broker=f"kafka://{settings.kafka.bootstrap_servers}",
         # Table state lives in changelog topics; a restarted worker rebuilds it from them.
         store="memory://",
+        # Faust's own files (none with the memory store, but it still wants a folder).
+        datadir=str(datadir),
         # Topics are created by pipeline.topics (see there why Faust must not declare them).
         topic_allow_declare=False,
         topic_disable_leader=False,
@@ -28,4 +37,5 @@ def create_app(settings: Settings) -> faust.App:
         value_serializer="raw",
     )
     dedup.register(app, settings)
+    enrich.register(app, settings, engine or EntityEngine.from_config())
     return app

@@ -10,8 +10,22 @@ from schemas.events import (
     Article,
     DeadLetter,
     DuplicateRecord,
+    EnrichedArticle,
+    Entity,
+    EntityType,
+    GeoPoint,
     MatchKind,
     UniqueArticle,
 )
 
-__all__ = ["Article", "DeadLetter", "DuplicateRecord", "MatchKind", "UniqueArticle"]
+__all__ = [
+    "Article",
+    "DeadLetter",
+    "DuplicateRecord",
+    "EnrichedArticle",
+    "Entity",
+    "EntityType",
+    "GeoPoint",
+    "MatchKind",
+    "UniqueArticle",
+]

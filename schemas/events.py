@@ -98,3 +98,54 @@ class DeadLetter(_Event):
     raw: str = Field(description="The raw bytes, base64, cut to `raw_size` at most 256 KiB.")
     raw_size: int = Field(ge=0, description="The size of the original input in bytes.")
     occurred_at: AwareDatetime = Field(default_factory=_now)
+
+
+class EntityType(str, Enum):
+    """What an entity is. `group` covers nationalities, religious and political groups (NORP)."""
+
+    PERSON = "person"
+    ORGANISATION = "organisation"
+    PLACE = "place"
+    GROUP = "group"
+
+
+class GeoPoint(_Event):
+    """A point Kibana can draw (Elasticsearch `geo_point` order: lat, lon)."""
+
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+
+
+class Entity(_Event):
+    """One entity of a story, all its mentions merged under its canonical name."""
+
+    name: str = Field(description="Canonical name, e.g. `Mark Esper` for `Esper` and `Secretary Esper`.")
+    type: EntityType
+    mentions: int = Field(ge=1)
+    first_offset: int = Field(
+        ge=0, description="Character offset of the first mention in the tagged text: the headline, "
+        "a blank line, the body, a blank line, then each caption separated by blank lines."
+    )
+    in_headline: bool
+    salience: float = Field(ge=0, le=1, description="How central the entity is to the story, 0..1.")
+    role: str | None = Field(None, description="A title seen before the name, e.g. `Defense Secretary`.")
+    wikidata: str | None = Field(None, description="Wikidata id from the gazetteer, e.g. `Q30`.")
+    country_code: str | None = Field(None, description="ISO 3166-1 alpha-2 code, for places.")
+    location: GeoPoint | None = Field(None, description="Coordinates, for places that resolve.")
+    forms: list[str] = Field(default_factory=list, description="The surface forms seen, as written.")
+
+
+class EnrichedArticle(_Event):
+    """A unique story with its entities (topic `articles.enriched`)."""
+
+    schema_version: Literal[1] = 1
+    article: Article
+    version: int = Field(ge=1)
+    copies: int = Field(0, ge=0)
+    authors: list[str] = Field(default_factory=list, description="People in the byline: authors, not subjects.")
+    entities: list[Entity] = Field(default_factory=list, description="Most salient first.")
+    enriched_at: AwareDatetime = Field(default_factory=_now)
+
+    def names(self, kind: EntityType) -> list[str]:
+        """Canonical names of one type, most salient first."""
+        return [entity.name for entity in self.entities if entity.type is kind]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from schemas.events import Article, DeadLetter, DuplicateRecord, UniqueArticle
+from schemas.events import Article, DeadLetter, DuplicateRecord, EnrichedArticle, UniqueArticle
 
 JSON_DIR = Path(__file__).resolve().parent / "json"
 
@@ -16,6 +16,7 @@ MODELS: dict[str, type[BaseModel]] = {
     "article": Article,
     "unique-article": UniqueArticle,
     "duplicate-record": DuplicateRecord,
+    "enriched-article": EnrichedArticle,
     "dead-letter": DeadLetter,
 }
 

@@ -2,38 +2,9 @@
 
 from __future__ import annotations
 
-import json
-import time
-
-import pytest
-from kafka import KafkaConsumer
-
 from pipeline import loadgen
 from pipeline.ingest.wiretext import parse_wire_text
-from pipeline.producer import ArticleProducer
-from tests.integration.workers import WorkerProcess
-
-
-def drain(settings, topics, until, timeout_s=90):
-    """Read `topics` from the beginning until `until(records)` holds; records are (topic, value)."""
-    consumer = KafkaConsumer(*topics, bootstrap_servers=settings.kafka.bootstrap_servers,
-                             auto_offset_reset="earliest", enable_auto_commit=False, consumer_timeout_ms=1000)
-    records, deadline = [], time.monotonic() + timeout_s
-    try:
-        while time.monotonic() < deadline:
-            for message in consumer:
-                records.append((message.topic, json.loads(message.value)))
-            if until(records):
-                return records
-    finally:
-        consumer.close()
-    pytest.fail(f"timed out after {timeout_s} s with {len(records)} records on {topics}")
-
-
-def produce(settings, articles):
-    with ArticleProducer(settings) as producer:
-        for article in articles:
-            producer.send(article)
+from tests.integration.workers import WorkerProcess, drain, produce
 
 
 def test_copies_are_caught_across_a_crash(settings, sample_texts, tmp_path):

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import pytest
+from kafka import KafkaConsumer
+
+from pipeline.producer import ArticleProducer
 from pipeline.settings import Settings, settings_env
-
-
+from schemas import Article
 
 
 class WorkerProcess:
@@ -38,3 +43,25 @@ class WorkerProcess:
                 self.process.kill()
                 self.process.wait()
         self._log.close()
+
+
+def drain(settings, topics, until, timeout_s=90):
+    """Read `topics` from the beginning until `until(records)` holds; records are (topic, value)."""
+    consumer = KafkaConsumer(*topics, bootstrap_servers=settings.kafka.bootstrap_servers,
+                             auto_offset_reset="earliest", enable_auto_commit=False, consumer_timeout_ms=1000)
+    records, deadline = [], time.monotonic() + timeout_s
+    try:
+        while time.monotonic() < deadline:
+            for message in consumer:
+                records.append((message.topic, json.loads(message.value)))
+            if until(records):
+                return records
+    finally:
+        consumer.close()
+    pytest.fail(f"timed out after {timeout_s} s with {len(records)} records on {topics}")
+
+
+def produce(settings: Settings, articles: list[Article]) -> None:
+    with ArticleProducer(settings) as producer:
+        for article in articles:
+            producer.send(article)

@@ -1,0 +1,63 @@
+"""Canonical names from raw mentions: pure string rules, no model.
+
+The statistical model finds spans; these rules decide what each span is called, so that "Esper",
+"Secretary Esper" and "Mark Esper's" in one story become one person, "Mark Esper".
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+_POSSESSIVE = re.compile(r"(?:'s|’s|'|’)$")
+_LEADING_ARTICLE = re.compile(r"^(?:the|The)\s+")
+_SPACES = re.compile(r"\s+")
+
+
+def clean_mention(text: str) -> str:
+    """A mention without possessive, leading article, surrounding punctuation or extra spaces."""
+    text = _SPACES.sub(" ", text).strip().strip("\"“”‘,;:()[]")
+    text = _POSSESSIVE.sub("", text).strip()
+    return _LEADING_ARTICLE.sub("", text).strip()
+
+
+def split_title(text: str, titles: Iterable[str]) -> tuple[str | None, str]:
+    """("Defense Secretary", "Mark Esper") from "Defense Secretary Mark Esper"; the longest title wins,
+    and titles repeat ("Supreme Leader Ayatollah Ali Khamenei")."""
+    ordered = sorted(set(titles), key=len, reverse=True)
+    found: list[str] = []
+    while True:
+        for title in ordered:
+            if text.startswith(title + " ") and len(text) > len(title) + 1:
+                found.append(title)
+                text = text[len(title) + 1 :].lstrip()
+                break
+        else:
+            return (" ".join(found) or None), text
+
+
+def surname_owner(name: str, full_names: Iterable[str]) -> str | None:
+    """The one full name in the story that `name` is the surname of, if exactly one.
+
+    "Esper" -> "Mark Esper"; "Trump" with both "Donald Trump" and "Melania Trump" in the story ->
+    None (ambiguous: left alone rather than merged wrongly).
+    """
+    if " " in name:
+        return None
+    owners = {full for full in full_names if full != name and full.split(" ")[-1] == name}
+    return owners.pop() if len(owners) == 1 else None
+
+
+def author_names(byline: str | None, not_people: Iterable[str] = ()) -> list[str]:
+    """People in a byline: "Carla Babb" -> ["Carla Babb"]; "A, B and C" -> three; "VOA News" -> []."""
+    if not byline:
+        return []
+    excluded = set(not_people)
+    parts = re.split(r",\s*|\s+and\s+|\s*&\s*", byline.strip())
+    names = []
+    for part in parts:
+        part = part.strip()
+        if not part or any(word in excluded for word in part.split()) or part.endswith((" News", " Staff")):
+            continue
+        names.append(part)
+    return names

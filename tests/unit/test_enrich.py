@@ -1,0 +1,155 @@
+"""The entity engine on the real samples, its name rules, the gazetteer files, and the agent's batch."""
+
+from pathlib import Path
+
+import pytest
+
+from pipeline.agents.enrich import enrich_batch
+from pipeline.enrich import EntityEngine, GazetteerError, load_gazetteer
+from pipeline.enrich.evaluation import Score, engine_labels, load_gold
+from pipeline.enrich.gazetteer import gazetteer_files
+from pipeline.enrich.names import author_names, clean_mention, split_title, surname_owner
+from pipeline.ingest.wiretext import parse_wire_text
+from pipeline.settings import CONFIG_DIR
+from schemas import EntityType, UniqueArticle
+
+
+@pytest.fixture(scope="module")
+def engine():
+    return EntityEngine.from_config()
+
+
+@pytest.fixture(scope="module")
+def stories(sample_texts):
+    return {name: parse_wire_text(text, source="voa") for name, text in sample_texts.items()}
+
+
+@pytest.fixture(scope="module")
+def esper(engine, stories):
+    unique = UniqueArticle(article=stories["voa-2020-01-02-esper-iran"], version=1)
+    return engine.enrich([unique])[0]
+
+
+def test_esper_people_are_canonical_and_the_author_is_not_a_subject(esper):
+    assert set(esper.names(EntityType.PERSON)) == {
+        "Mark Esper", "Mark Milley", "Mike Pompeo", "Ali Khamenei", "Donald Trump", "Qasem Soleimani",
+    }
+    assert esper.authors == ["Carla Babb"]
+    by_name = {entity.name: entity for entity in esper.entities}
+    assert by_name["Ali Khamenei"].role is not None and "Ayatollah" in by_name["Ali Khamenei"].role
+    assert {"Esper", "Mark Esper"} <= set(by_name["Mark Esper"].forms)
+    assert by_name["Mark Esper"].in_headline and not by_name["Donald Trump"].in_headline
+
+
+def test_esper_organisations_merge_spellings_and_fix_the_model(esper):
+    organisations = set(esper.names(EntityType.ORGANISATION))
+    assert {"Pentagon", "Kataeb Hezbollah", "State Department", "Quds Force",
+            "Islamic Revolutionary Guard Corps"} <= organisations
+    # The stock model tags these as organisations: a title fragment and a possessive surname.
+    assert not {"Defense", "State", "Supreme", "Trump"} & organisations
+
+
+def test_esper_places_have_countries_and_coordinates(esper):
+    places = {entity.name: entity for entity in esper.entities if entity.type is EntityType.PLACE}
+    for name, country in [("Iran", "IR"), ("Iraq", "IQ"), ("Baghdad", "IQ"), ("Kuwait", "KW"),
+                          ("Kirkuk", "IQ"), ("Palm Beach", "US"), ("United States", "US")]:
+        assert places[name].country_code == country, name
+        assert places[name].location is not None, name
+    assert abs(places["Baghdad"].location.lat - 33.34) < 0.1 and abs(places["Baghdad"].location.lon - 44.40) < 0.1
+    assert "U.S." not in places and "America" not in places
+
+
+def test_nothing_from_the_trailing_boilerplate_is_tagged(esper):
+    names = {entity.name for entity in esper.entities}
+    assert not names & {"Cuba", "Venezuela", "Singapore", "Crown Heights", "New York", "Leopoldo Cintra Frias",
+                        "Rikar Hussein", "Jeff Seldin", "Edward Yeranian", "Reuters", "Qaim", "Maduro"}
+
+
+def test_salience_ranks_the_headline_subjects_first(esper):
+    top = [entity.name for entity in esper.entities[:4]]
+    assert "Mark Esper" in top and "Iran" in top
+    assert all(0 <= entity.salience <= 1 for entity in esper.entities)
+
+
+def test_f1_on_the_labelled_samples(engine, stories):
+    score = Score()
+    for name, gold in load_gold().items():
+        score.add(engine_labels(engine.entities(stories[name.removesuffix(".txt")])), gold)
+    assert score.f1 >= 0.90, (score.precision, score.recall)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Donald Trump's", "Donald Trump"),
+        ("the Pentagon", "Pentagon"),
+        ("“Kataeb Hezbollah’s", "Kataeb Hezbollah"),
+        ("Mark   Esper", "Mark Esper"),
+    ],
+)
+def test_clean_mention(text, expected):
+    assert clean_mention(text) == expected
+
+
+def test_split_title_takes_the_longest_titles_in_a_row():
+    titles = ["Supreme Leader", "Iranian Supreme Leader", "Ayatollah", "Secretary"]
+    assert split_title("Iranian Supreme Leader Ayatollah Ali Khamenei", titles) == (
+        "Iranian Supreme Leader Ayatollah", "Ali Khamenei",
+    )
+    assert split_title("Secretary", titles) == (None, "Secretary")
+
+
+def test_a_surname_merges_only_when_one_person_has_it():
+    assert surname_owner("Esper", {"Mark Esper", "Mike Pompeo"}) == "Mark Esper"
+    assert surname_owner("Trump", {"Donald Trump", "Melania Trump"}) is None
+    assert surname_owner("Mark Esper", {"Mark Esper"}) is None
+
+
+def test_author_names_split_bylines_and_skip_news_desks():
+    assert author_names("Carla Babb") == ["Carla Babb"]
+    assert author_names("Jeff Seldin, Carla Babb and Ken Bredemeier") == ["Jeff Seldin", "Carla Babb", "Ken Bredemeier"]
+    assert author_names("VOA News", not_people={"VOA"}) == []
+    assert author_names(None) == []
+
+
+def test_a_gazetteer_extension_file_adds_and_replaces_entries(tmp_path: Path):
+    (tmp_path / "gazetteer.yaml").write_text(
+        "entities:\n  - {name: Mark Esper, type: person, aliases: [Esper]}\ntitles: [Secretary]\n"
+    )
+    (tmp_path / "gazetteer.d").mkdir()
+    (tmp_path / "gazetteer.d" / "newsroom.yaml").write_text(
+        "entities:\n  - {name: Mark Esper, type: person, aliases: [Esper, Dr. Esper]}\n"
+        "  - {name: Kirkuk, type: place, country: IQ, lat: 35.47, lon: 44.39}\n"
+    )
+    gazetteer = load_gazetteer(gazetteer_files(tmp_path))
+    assert gazetteer.by_name()["Mark Esper"].aliases == ("Esper", "Dr. Esper")
+    assert gazetteer.by_name()["Kirkuk"].lat == 35.47
+    assert gazetteer.titles == ["Secretary"]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("entities:\n  - {name: X, type: planet}\n", "entities.0.type"),
+        ("entities:\n  - {name: X, type: place, lat: 3}\n", "give both lat and lon"),
+        ("entities: [\n", "cannot read"),
+    ],
+)
+def test_a_bad_gazetteer_file_is_refused_in_one_line(tmp_path: Path, content, message):
+    path = tmp_path / "gazetteer.yaml"
+    path.write_text(content)
+    with pytest.raises(GazetteerError, match=message) as raised:
+        load_gazetteer([path])
+    assert str(path) in str(raised.value) and "\n" not in str(raised.value).split(": ", 1)[0]
+
+
+def test_the_shipped_gazetteer_loads():
+    assert load_gazetteer(gazetteer_files(CONFIG_DIR)).entities
+
+
+def test_a_bad_event_in_a_batch_is_refused_and_the_rest_enriched(engine, stories):
+    good = UniqueArticle(article=stories["voa-2020-01-05-wildfires-scorch-australia"], version=1)
+    result = enrich_batch(engine, [b'{"article": 1}', good.model_dump_json().encode()], ["t@0:1", "t@0:2"])
+    assert [story.article.id for story in result.enriched] == [good.article.id]
+    assert len(result.refused) == 1 and result.refused[0].input == "t@0:1" and result.refused[0].stage == "enrich"
+    assert "Australia" in result.enriched[0].names(EntityType.PLACE)
