@@ -154,7 +154,25 @@ def bench_dedup(
     labelled stream generated from the samples (exact, syndicated, truncated and updated copies)."""
     from pipeline.bench import dedup
 
-    dedup(samples, articles, console)
+    dedup.run(samples, articles, console)
+
+
+@bench_app.command("enrich")
+def bench_enrich(
+    articles: Annotated[int, typer.Option(help="How many distinct generated stories.")] = 400,
+    workers: Annotated[str, typer.Option(help="Worker process counts to run on Kafka, e.g. 1,2; 0 skips Kafka.")] = "1,2",
+    samples: Annotated[Path, typer.Option(help="Folder of wire stories to generate from.")] = SAMPLES_DIR,
+) -> None:
+    """Enrichment throughput: the agent's code next to raw spaCy `nlp.pipe` on the same texts, then
+    the real agent on Kafka with each worker count next to `nlp.pipe` with as many processes.
+    The Kafka part needs the local stack (`wirestream stack up`)."""
+    from pipeline.bench import enrich
+
+    try:
+        counts = [int(n) for n in workers.split(",") if int(n) > 0]
+    except ValueError:
+        raise fail(f"--workers takes counts like 1,2; got {workers!r}") from None
+    enrich.run(samples, articles, counts, Settings(), console)
 
 
 @app.command()

@@ -4,9 +4,6 @@ worker on the local stack, and show what each stage did."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import time
 import uuid
 from collections import Counter
@@ -19,7 +16,8 @@ from rich.table import Table
 from pipeline import loadgen
 from pipeline.ingest import parse_bytes
 from pipeline.producer import ArticleProducer
-from pipeline.settings import Settings, settings_env
+from pipeline.settings import Settings
+from pipeline.workers import WorkerProcess
 from pipeline.topics import ensure_topics
 from schemas import Article
 
@@ -44,10 +42,7 @@ def run(settings: Settings, samples: Path, console: Console) -> None:
     ensure_topics(settings)
     log = Path(".stack") / f"{settings.faust.app_id}.log"
     console.print(f"[bold]1.[/] starting a worker (log: {log})")
-    with log.open("ab") as out:
-        worker = subprocess.Popen([sys.executable, "-m", "pipeline.cli", "worker", "--loglevel", "warning"],
-                                  env={**os.environ, **settings_env(settings)},
-                                  stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    worker = WorkerProcess(settings, log)
     try:
         console.print(f"[bold]2.[/] producing {len(articles)} sample stories, 3 copies and 1 update to {settings.topics.raw}")
         started = time.time()
@@ -57,8 +52,7 @@ def run(settings: Settings, samples: Path, console: Console) -> None:
         console.print("[bold]3.[/] waiting for the dedup stage")
         records = _collect(settings, expect=len(feed), since_ms=int(started * 1000) - 1000)
     finally:
-        worker.terminate()
-        worker.wait(timeout=60)
+        worker.stop()
 
     unique = [v for t, v in records if t == settings.topics.unique]
     copies = [v for t, v in records if t == settings.topics.duplicates]

@@ -1,4 +1,4 @@
-"""Benchmarks that print their figures next to the baseline they compare with, in one run."""
+"""The dedup benchmark: throughput, index memory, precision and recall on a labelled stream."""
 
 from __future__ import annotations
 
@@ -13,15 +13,15 @@ from rich.table import Table
 
 from pipeline import loadgen
 from pipeline.dedup import DedupIndex
-from pipeline.ingest.wiretext import parse_wire_text
+from pipeline.bench.common import load_samples
 from schemas import Article
 
 DEDUP_TARGET_PER_S = 2_000
 
 
-def dedup(samples: Path, count: int, console: Console) -> dict[str, float]:
+def run(samples: Path, count: int, console: Console) -> dict[str, float]:
     """Dedup throughput on one core, state memory per 100,000 stories, precision and recall."""
-    stories = [parse_wire_text(p.read_text(encoding="utf-8"), source="voa") for p in sorted(samples.glob("*.txt"))]
+    stories = load_samples(samples)
     labelled = list(loadgen.stream(stories, count, duplicate_rate=0.3, seed=1))
     payloads = [item.article.model_dump_json().encode() for item in labelled]
 
