@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -228,6 +229,51 @@ def worker(
     except KafkaError as error:
         raise fail(f"cannot reach Kafka at {settings.kafka.bootstrap_servers}: {error}") from None
     Worker(create_app(settings), loglevel=loglevel).execute_from_commandline()
+
+
+@app.command("search")
+def search_command(
+    query: Annotated[str, typer.Argument(help="Words, phrases in quotes, or Lucene syntax: preemptive AND Iran.")] = "",
+    person: Annotated[Optional[list[str]], typer.Option("--person", help="Canonical person name; repeat for all of several.")] = None,
+    org: Annotated[Optional[list[str]], typer.Option("--org", help="Canonical organisation name.")] = None,
+    place: Annotated[Optional[list[str]], typer.Option("--place", help="Canonical place name.")] = None,
+    section: Annotated[Optional[str], typer.Option(help="Section, e.g. USA.")] = None,
+    since: Annotated[Optional[datetime], typer.Option(help="Updated at or after (ISO date or time).")] = None,
+    until: Annotated[Optional[datetime], typer.Option(help="Updated at or before (ISO date or time).")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=1000, help="How many stories to show.")] = 10,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+) -> None:
+    """Search the indexed stories: ranked, with highlighted snippets and the top entities."""
+    import dataclasses
+    import json
+
+    from elasticsearch import NotFoundError, TransportError
+
+    from pipeline.search import QueryError, SearchRequest, search
+    from pipeline.sinks.elasticsearch import connect
+    from pipeline.views import print_results
+
+    settings = Settings()
+    request = SearchRequest(query, person or [], org or [], place or [], section, _aware(since), _aware(until), limit)
+    try:
+        result = search(connect(settings), settings.elasticsearch.index_alias, request)
+    except QueryError as error:
+        raise fail(f"malformed query: {error}") from None
+    except NotFoundError:
+        raise fail(f"no index {settings.elasticsearch.index_alias!r} yet: start `wirestream worker` and feed "
+                   "stories (`wirestream produce PATH`), or run `wirestream demo`") from None
+    except TransportError as error:
+        raise fail(f"cannot reach Elasticsearch at {settings.elasticsearch.url}: {error}; "
+                   "is `wirestream stack up` running?") from None
+    if as_json:
+        print(json.dumps(dataclasses.asdict(result), indent=2, ensure_ascii=False))
+    else:
+        print_results(result, console)
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    """Dates without a zone are UTC."""
+    return moment.replace(tzinfo=timezone.utc) if moment and moment.tzinfo is None else moment
 
 
 if __name__ == "__main__":

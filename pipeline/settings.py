@@ -77,11 +77,17 @@ class Settings(BaseSettings):
     dedup: DedupSettings = DedupSettings()
 
     def isolated(self, prefix: str) -> Settings:
-        """A copy whose topics and Faust app id start with `prefix`: a run (a test, a demo) that
+        """A copy whose topics, Faust app id and index alias start with `prefix`: a run (a test, a demo) that
         neither sees nor disturbs anyone else's data on the same broker."""
         topics = {k: f"{prefix}.{v}" if isinstance(v, str) else v for k, v in self.topics.model_dump().items()}
         return self.model_copy(
-            update={"topics": TopicSettings(**topics), "faust": FaustSettings(app_id=f"{prefix}-{self.faust.app_id}")}
+            update={
+                "topics": TopicSettings(**topics),
+                "faust": FaustSettings(app_id=f"{prefix}-{self.faust.app_id}"),
+                "elasticsearch": self.elasticsearch.model_copy(
+                    update={"index_alias": f"{prefix}-{self.elasticsearch.index_alias}"}
+                ),
+            }
         )
 
     @classmethod
@@ -101,4 +107,5 @@ def settings_env(settings: Settings) -> dict[str, str]:
     """The environment variables that make a child process (a worker) use these topics and app id."""
     env = {f"WIRESTREAM_TOPICS__{k.upper()}": str(v) for k, v in settings.topics.model_dump().items()}
     env["WIRESTREAM_FAUST__APP_ID"] = settings.faust.app_id
+    env["WIRESTREAM_ELASTICSEARCH__INDEX_ALIAS"] = settings.elasticsearch.index_alias
     return env

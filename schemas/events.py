@@ -82,6 +82,7 @@ class DuplicateRecord(_Event):
     duplicate_of: str = Field(description="The id of the story it duplicates.")
     kind: MatchKind
     similarity: float = Field(ge=0, le=1)
+    copies: int = Field(1, ge=1, description="Copies of that story seen so far, this one included.")
     source: str
     headline: str
     received_at: AwareDatetime

@@ -85,7 +85,7 @@ def register(app: faust.App, settings: Settings) -> Counter[str]:
                 counters[f"duplicates.{decision.match.value}"] += 1
                 record = DuplicateRecord(
                     id=article.id, duplicate_of=decision.story_id, kind=decision.match,
-                    similarity=decision.similarity, source=article.source, headline=article.headline,
+                    similarity=decision.similarity, copies=decision.state.copies, source=article.source, headline=article.headline,
                     received_at=article.received_at,
                 )
                 await duplicates.send(key=decision.story_id.encode(), value=record.model_dump_json().encode())

@@ -1,0 +1,1 @@
+"""Sinks: where enriched stories leave the pipeline."""

@@ -1,0 +1,61 @@
+"""Elasticsearch documents and bulk actions from pipeline events: pure, no client.
+
+A story is one document: `_id` is the story id, and its external version is the story's update
+time in milliseconds, so Elasticsearch itself refuses an older version over a newer one, and a
+replay of the same version is a no-op (a version conflict, which the sink counts as done).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from typing import Any
+
+from schemas import EnrichedArticle, EntityType
+
+_ENTITY_FIELDS = {
+    EntityType.PERSON: "people",
+    EntityType.ORGANISATION: "organisations",
+    EntityType.PLACE: "places",
+    EntityType.GROUP: "groups",
+}
+
+
+def external_version(story: EnrichedArticle) -> int:
+    """The story's update time in epoch milliseconds: newer versions always compare higher."""
+    return int(story.article.versioncreated.timestamp() * 1000)
+
+
+def document(story: EnrichedArticle, copies: int | None = None) -> dict[str, Any]:
+    """The indexed document: the article's fields flattened, entity facets, and places as points."""
+    doc = story.article.model_dump(mode="json", exclude={"schema_version"})
+    doc.update(
+        version=story.version,
+        copies=max(story.copies, copies or 0),
+        authors=story.authors,
+        enriched_at=story.enriched_at.isoformat(),
+        indexed_at=datetime.now(timezone.utc).isoformat(),
+        entities=[entity.model_dump(mode="json", exclude_none=True) for entity in story.entities],
+        country_codes=sorted({e.country_code for e in story.entities if e.country_code}),
+        locations=[{"lat": e.location.lat, "lon": e.location.lon} for e in story.entities if e.location],
+    )
+    for kind, field in _ENTITY_FIELDS.items():
+        doc[field] = story.names(kind)
+    return doc
+
+
+def index_action(index: str, story: EnrichedArticle, copies: int | None = None) -> tuple[dict, dict]:
+    """The bulk header and body that index one story version."""
+    header = {"index": {"_index": index, "_id": story.article.id,
+                        "version": external_version(story), "version_type": "external"}}
+    return header, document(story, copies)
+
+
+def copies_action(index: str, story_id: str, copies: int) -> tuple[dict, dict]:
+    """The bulk header and body that set a story's copy count (duplicates never become documents)."""
+    return {"update": {"_index": index, "_id": story_id, "retry_on_conflict": 3}}, {"doc": {"copies": copies}}
+
+
+def ndjson(actions: list[tuple[dict, dict]]) -> bytes:
+    """A bulk request body."""
+    return b"".join(json.dumps(part, separators=(",", ":")).encode() + b"\n" for action in actions for part in action)

@@ -1,0 +1,155 @@
+"""Writing stories to Elasticsearch: the index behind its alias, and bulk writes that lose nothing.
+
+Modelled on Confluent's Elasticsearch sink connector: batches bounded by count and bytes, several
+requests in flight, retries with doubling backoff on 429/5xx and while Elasticsearch is
+unreachable (the caller blocks, so the agent stops consuming rather than dropping), version
+conflicts counted as done, and documents Elasticsearch rejects returned with the reason for the
+dead-letter topic.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from elasticsearch import ApiError, Elasticsearch, TransportError
+
+from pipeline.settings import CONFIG_DIR, Settings
+from pipeline.sinks.documents import ndjson
+
+log = logging.getLogger(__name__)
+
+TEMPLATE_FILE = CONFIG_DIR / "elasticsearch" / "articles-template.json"
+#: The connector's defaults: 2,000 records or 5 MiB per request, and a few requests in flight.
+MAX_BATCH_DOCS = 2_000
+MAX_BATCH_BYTES = 5 * 1024 * 1024
+IN_FLIGHT = 2
+BACKOFF_FIRST_S = 0.1
+BACKOFF_MAX_S = 30.0
+
+Action = tuple[dict, dict]
+
+
+def connect(settings: Settings) -> Elasticsearch:
+    """A client for the configured Elasticsearch, with credentials and CA when given."""
+    es = settings.elasticsearch
+    auth = (es.username, es.password) if es.username else None
+    return Elasticsearch(es.url, basic_auth=auth, ca_certs=es.ca_certs, request_timeout=60)
+
+
+def ensure_index(client: Elasticsearch, alias: str) -> str:
+    """The index template for `<alias>-v*`, and `<alias>-v<mapping version>` behind `alias`, created
+    if missing; returns the index the alias points at. Safe to call on every start."""
+    template = json.loads(TEMPLATE_FILE.read_text(encoding="utf-8"))
+    template["index_patterns"] = [f"{alias}-v*"]
+    client.indices.put_index_template(name=alias, **template)
+    if client.indices.exists_alias(name=alias):
+        return next(iter(client.indices.get_alias(name=alias)))
+    index = f"{alias}-v{template['_meta']['mapping_version']}"
+    if not client.indices.exists(index=index):
+        client.indices.create(index=index, aliases={alias: {"is_write_index": True}})
+    else:
+        client.indices.put_alias(index=index, name=alias)
+    return index
+
+
+@dataclass
+class BulkResult:
+    """What one `write` did. Rejected actions come with Elasticsearch's reason."""
+
+    written: int = 0
+    conflicts: int = 0
+    missing: list[Action] = field(default_factory=list)
+    rejected: list[tuple[Action, str]] = field(default_factory=list)
+    retries: int = 0
+
+    def merge(self, other: BulkResult) -> None:
+        self.written += other.written
+        self.conflicts += other.conflicts
+        self.missing += other.missing
+        self.rejected += other.rejected
+        self.retries += other.retries
+
+
+class BulkWriter:
+    """Bulk writes with the connector's guarantees; `write` returns only when every action is
+    written, a conflict, missing (an update of a document not there yet) or rejected."""
+
+    def __init__(
+        self,
+        client: Elasticsearch,
+        *,
+        max_docs: int = MAX_BATCH_DOCS,
+        max_bytes: int = MAX_BATCH_BYTES,
+        in_flight: int = IN_FLIGHT,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.client = client
+        self.max_docs, self.max_bytes = max_docs, max_bytes
+        self._pool = ThreadPoolExecutor(max_workers=in_flight, thread_name_prefix="es-bulk")
+        self._sleep = sleep
+
+    def write(self, actions: list[Action]) -> BulkResult:
+        result = BulkResult()
+        for part in self._pool.map(self._write_chunk, self.chunks(actions)):
+            result.merge(part)
+        return result
+
+    def chunks(self, actions: list[Action]) -> list[list[Action]]:
+        """Consecutive runs of at most `max_docs` actions and about `max_bytes` of request body."""
+        chunks: list[list[Action]] = [[]]
+        size = 0
+        for action in actions:
+            action_size = len(ndjson([action]))
+            if chunks[-1] and (len(chunks[-1]) >= self.max_docs or size + action_size > self.max_bytes):
+                chunks.append([])
+                size = 0
+            chunks[-1].append(action)
+            size += action_size
+        return [chunk for chunk in chunks if chunk]
+
+    def _write_chunk(self, pending: list[Action]) -> BulkResult:
+        result = BulkResult()
+        backoff = BACKOFF_FIRST_S
+        while pending:
+            try:
+                response = self.client.bulk(operations=ndjson(pending))
+            except (TransportError, ApiError) as error:
+                status = getattr(error, "status_code", None) or getattr(getattr(error, "meta", None), "status", None)
+                if isinstance(error, ApiError) and status and status < 500 and status != 429:
+                    raise  # a request Elasticsearch will never accept: a bug, not an outage
+                log.warning("elasticsearch unavailable (%s); retrying in %.1f s", type(error).__name__, backoff)
+                result.retries += 1
+                self._sleep(backoff)
+                backoff = min(backoff * 2, BACKOFF_MAX_S)
+                continue
+            retry = []
+            for action, item in zip(pending, response["items"]):
+                operation, outcome = next(iter(item.items()))
+                status = outcome["status"]
+                if status < 300:
+                    result.written += 1
+                elif status == 409:
+                    result.conflicts += 1  # an older or the same version: already done
+                elif status == 404 and operation == "update":
+                    result.missing.append(action)
+                elif status == 429 or status >= 500:
+                    retry.append(action)
+                else:
+                    error = outcome.get("error", {})
+                    reason = f"{error.get('type', status)}: {error.get('reason', 'rejected')}"
+                    caused = error.get("caused_by", {}).get("reason")
+                    reason = f"{reason} ({caused})" if caused else reason
+                    # Elasticsearch quotes the offending value; a dead letter needs one readable line.
+                    reason = " ".join(reason.split())
+                    result.rejected.append((action, reason if len(reason) <= 400 else reason[:397] + "..."))
+            if retry:
+                result.retries += 1
+                self._sleep(backoff)
+                backoff = min(backoff * 2, BACKOFF_MAX_S)
+            pending = retry
+        return result

@@ -1,0 +1,74 @@
+"""The whole pipeline into the real Elasticsearch: searchable, one document per story in its latest
+version, copies counted, replays harmless, rejected documents dead-lettered."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from kafka import KafkaProducer
+
+from pipeline import loadgen
+from pipeline.ingest.wiretext import parse_wire_text
+from pipeline.search import QueryError, SearchRequest, search
+from schemas import EnrichedArticle
+from tests.integration.conftest import read_topic
+from tests.integration.workers import WorkerProcess, produce
+
+
+def wait_for(check, timeout_s=120, what="the index"):
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.5)
+    pytest.fail(f"timed out waiting for {what}")
+
+
+def docs(es, alias):
+    es.indices.refresh(index=alias)
+    return {hit["_id"]: hit["_source"] for hit in es.search(index=alias, size=100)["hits"]["hits"]}
+
+
+def test_stories_are_searchable_once_in_their_latest_version(settings, es, sample_texts, tmp_path):
+    alias = settings.elasticsearch.index_alias
+    stories = [parse_wire_text(text, source="voa") for text in sample_texts.values()]
+    esper = next(s for s in stories if s.headline.startswith("Esper"))
+    newer = loadgen.update(esper, "Esper said on Friday the United States would respond to any new attack.")
+    worker = WorkerProcess(settings, tmp_path / "worker.log")
+    try:
+        produce(settings, [*stories, loadgen.resend(esper), loadgen.syndicate(esper, "metro-herald"), newer])
+        wait_for(lambda: es.indices.exists_alias(name=alias) and len(docs(es, alias)) == len(stories)
+                 and docs(es, alias)[esper.id]["version"] == 2 and docs(es, alias)[esper.id]["copies"] == 2)
+
+        indexed = docs(es, alias)
+        assert set(indexed) == {s.id for s in stories}  # copies never became documents
+        assert "respond to any new attack" in indexed[esper.id]["body_text"]
+
+        first = search(es, alias, SearchRequest("preemptive action Iran"))
+        assert first.hits[0].id == esper.id and any("\x02" in s for s in first.hits[0].snippets)
+        filtered = search(es, alias, SearchRequest(people=["Mark Esper"], places=["Baghdad"]))
+        assert [hit.id for hit in filtered.hits] == [esper.id]
+        assert ("Mark Esper", 1) in filtered.facets["people"]
+        with pytest.raises(QueryError, match="Cannot parse"):
+            search(es, alias, SearchRequest("preemptive AND (Iran"))
+
+        # Replay everything the sink consumed, plus a document Elasticsearch will reject.
+        enriched = [value for _, value in read_topic(settings, settings.topics.enriched)]
+        broken = EnrichedArticle.model_validate(enriched[0])
+        broken = broken.model_copy(update={"article": broken.article.model_copy(update={"id": "too-long-uri", "uri": "u" * 40_000})})
+        producer = KafkaProducer(bootstrap_servers=settings.kafka.bootstrap_servers, max_request_size=4 * 1024 * 1024)
+        for value in enriched:
+            producer.send(settings.topics.enriched, key=value["article"]["id"].encode(),
+                          value=EnrichedArticle.model_validate(value).model_dump_json().encode())
+        producer.send(settings.topics.enriched, key=b"too-long-uri", value=broken.model_dump_json().encode())
+        producer.flush()
+        producer.close()
+        letters = read_topic(settings, settings.topics.index_dlq, expect=1, timeout_s=60)
+    finally:
+        worker.stop()
+
+    assert [(key, letter["stage"]) for key, letter in letters] == [("too-long-uri", "index")]
+    assert "uri" in letters[0][1]["reason"] and "\n" not in letters[0][1]["reason"]
+    after = docs(es, alias)
+    assert set(after) == set(indexed) and after[esper.id]["version"] == 2  # the replay changed nothing
