@@ -1,5 +1,5 @@
 """The main job on the bundled samples: feed stories with copies and an update through a real
-worker on the local stack, and show what each stage did."""
+worker on the local stack, and show what each stage did, the entities, and a search."""
 
 from __future__ import annotations
 
@@ -9,85 +9,119 @@ import uuid
 from collections import Counter
 from pathlib import Path
 
-from kafka import KafkaConsumer, TopicPartition
+from kafka import KafkaConsumer
 from rich.console import Console
 from rich.table import Table
 
 from pipeline import loadgen
 from pipeline.ingest import parse_bytes
 from pipeline.producer import ArticleProducer
+from pipeline.search import SearchRequest, search
 from pipeline.settings import Settings
-from pipeline.workers import WorkerProcess
+from pipeline.sinks.elasticsearch import connect
 from pipeline.topics import ensure_topics
+from pipeline.views import print_results
+from pipeline.workers import WorkerProcess
 from schemas import Article
+
+DEMO_QUERY = "preemptive action Iran"
 
 
 def run(settings: Settings, samples: Path, console: Console) -> None:
-    run_id = uuid.uuid4().hex[:6]
-    # Each demo run has topics of its own, so what it shows is this run's work alone.
-    settings = settings.isolated(f"demo-{run_id}")
-    stories = [
+    # Each run has topics of its own, so what it shows is this run's work alone. Stories go to the
+    # real `articles` index: ids are stable, so running the demo twice still leaves one of each.
+    alias = settings.elasticsearch.index_alias
+    settings = settings.isolated(f"demo-{uuid.uuid4().hex[:6]}")
+    settings = settings.model_copy(update={"elasticsearch": settings.elasticsearch.model_copy(update={"index_alias": alias})})
+    articles = [
         item for path in sorted(samples.glob("*.txt"))
         for item in parse_bytes(path.name, path.read_bytes(), source="voa", timezone=settings.ingest.wire_timezone)
+        if isinstance(item, Article)
     ]
-    articles = [a for a in stories if isinstance(a, Article)]
     esper = next(a for a in articles if a.headline.startswith("Esper"))
-    feed = [
-        *articles,
-        loadgen.resend(esper),
-        loadgen.syndicate(esper, "metro-herald"),
-        loadgen.truncate(esper),
-        loadgen.update(esper, "Esper said on Friday the United States would respond to any new attack."),
-    ]
+    update = loadgen.update(esper, "Esper said on Friday the United States would respond to any new attack.")
+    feed = [*articles, loadgen.resend(esper), loadgen.syndicate(esper, "metro-herald"), loadgen.truncate(esper), update]
     ensure_topics(settings)
     log = Path(".stack") / f"{settings.faust.app_id}.log"
-    console.print(f"[bold]1.[/] starting a worker (log: {log})")
-    worker = WorkerProcess(settings, log)
-    try:
+    console.print(f"[bold]1.[/] starting a worker: dedup, enrichment and index agents (log: {log})")
+    with WorkerProcess(settings, log) as worker:
         console.print(f"[bold]2.[/] producing {len(articles)} sample stories, 3 copies and 1 update to {settings.topics.raw}")
-        started = time.time()
         with ArticleProducer(settings) as producer:
             for article in feed:
                 producer.send(article)
-        console.print("[bold]3.[/] waiting for the dedup stage")
-        records = _collect(settings, expect=len(feed), since_ms=int(started * 1000) - 1000)
-    finally:
-        worker.stop()
+        console.print("[bold]3.[/] waiting for dedup, enrichment and indexing")
+        topics = settings.topics
+        records = _read(settings, [topics.unique, topics.duplicates, topics.enriched], worker,
+                        done=lambda r: len(r[topics.unique]) + len(r[topics.duplicates]) == len(feed)
+                        and len(r[topics.enriched]) == len(r[topics.unique]))
+        client = connect(settings)
+        ids = sorted({a.id for a in articles})
+        _wait_indexed(client, alias, ids, update.id, worker)
 
-    unique = [v for t, v in records if t == settings.topics.unique]
-    copies = [v for t, v in records if t == settings.topics.duplicates]
-    table = Table("stage", "topic", "events")
-    table.add_row("produced", settings.topics.raw, str(len(feed)))
-    table.add_row("unique (new stories)", settings.topics.unique, str(sum(v["version"] == 1 for v in unique)))
-    table.add_row("unique (new versions)", settings.topics.unique, str(sum(v["version"] > 1 for v in unique)))
-    table.add_row("duplicates", settings.topics.duplicates, str(len(copies)))
+    unique, copies, enriched = records[topics.unique], records[topics.duplicates], records[topics.enriched]
+    table = Table("stage", "topic / index", "events")
+    table.add_row("produced", topics.raw, str(len(feed)))
+    table.add_row("unique: new stories", topics.unique, str(sum(v["version"] == 1 for v in unique)))
+    table.add_row("unique: new versions", topics.unique, str(sum(v["version"] > 1 for v in unique)))
+    table.add_row("duplicates caught", topics.duplicates, str(len(copies)))
+    table.add_row("enriched", topics.enriched, str(len(enriched)))
+    table.add_row("searchable stories", f"{alias} (Elasticsearch)", str(len(ids)))
     console.print(table)
-    kinds = Counter(v["kind"] for v in copies)
     for copy in copies:
-        console.print(f"  copy ({copy['kind']}, similarity {copy['similarity']:.2f}) from {copy['source']}: {copy['headline'][:70]}")
-    console.print(f"duplicates by kind: {dict(kinds)}")
+        console.print(f"  copy ({copy['kind']}, similarity {copy['similarity']:.2f}) from {copy['source']}: "
+                      f"{copy['headline'][:70]}")
+    _print_entities(enriched, console)
+
+    console.print(f"\n[bold]4.[/] wirestream search {DEMO_QUERY!r}")
+    print_results(search(client, alias, SearchRequest(DEMO_QUERY, limit=3)), console)
     console.print(
-        "\nNext: `wirestream produce PATH` to feed more, `wirestream worker` to keep a worker running, "
-        "`wirestream stack down` to stop Kafka and Elasticsearch.\n"
-        "Enrichment, indexing, search and alerts are the next stages to be built (issues 5-7)."
+        "\nNext:\n"
+        "  wirestream search 'embassy' --place Baghdad     search the stories (add --json for scripts)\n"
+        "  wirestream produce PATH | URL | -              feed more stories (run `wirestream worker` to process them)\n"
+        "  wirestream worker                              keep a worker running; start more to scale out\n"
+        "  wirestream stack down                          stop Kafka and Elasticsearch (data stays in .stack/)\n"
+        "Alert subscriptions are not built yet (issue 7)."
     )
 
 
-def _collect(settings: Settings, expect: int, since_ms: int, timeout_s: float = 120) -> list[tuple[str, dict]]:
-    consumer = KafkaConsumer(bootstrap_servers=settings.kafka.bootstrap_servers, enable_auto_commit=False,
-                             consumer_timeout_ms=1000)
-    topics = [settings.topics.unique, settings.topics.duplicates]
-    partitions = [TopicPartition(t, p) for t in topics for p in consumer.partitions_for_topic(t) or ()]
-    consumer.assign(partitions)
-    for tp, found in consumer.offsets_for_times({tp: since_ms for tp in partitions}).items():
-        if found is None:
-            consumer.seek_to_end(tp)
-        else:
-            consumer.seek(tp, found.offset)
-    records: list[tuple[str, dict]] = []
+def _print_entities(enriched: list[dict], console: Console) -> None:
+    counts: dict[str, Counter[str]] = {"person": Counter(), "organisation": Counter(), "place": Counter()}
+    latest = {story["article"]["id"]: story for story in sorted(enriched, key=lambda story: story["version"])}
+    for story in latest.values():
+        for entity in story["entities"]:
+            if entity["type"] in counts:
+                counts[entity["type"]][entity["name"]] += 1
+    table = Table("people", "organisations", "places", title="top entities (stories mentioning them)")
+    columns = [counts[kind].most_common(6) for kind in ("person", "organisation", "place")]
+    for row in range(max(len(column) for column in columns)):
+        table.add_row(*(f"{c[row][0]} ({c[row][1]})" if row < len(c) else "" for c in columns))
+    console.print(table)
+
+
+def _read(settings: Settings, topics: list[str], worker: WorkerProcess, done, timeout_s: float = 180) -> dict[str, list[dict]]:
+    """This run's records per topic, until `done(records)` holds."""
+    consumer = KafkaConsumer(*topics, bootstrap_servers=settings.kafka.bootstrap_servers,
+                             auto_offset_reset="earliest", enable_auto_commit=False, consumer_timeout_ms=500)
+    records: dict[str, list[dict]] = {topic: [] for topic in topics}
     deadline = time.monotonic() + timeout_s
-    while len(records) < expect and time.monotonic() < deadline:
-        for message in consumer:
-            records.append((message.topic, json.loads(message.value)))
-    consumer.close()
+    try:
+        while not done(records):
+            if time.monotonic() > deadline or not worker.alive():
+                raise RuntimeError(f"the pipeline stalled; see the worker log {worker.log}")
+            for message in consumer:
+                records[message.topic].append(json.loads(message.value))
+    finally:
+        consumer.close()
     return records
+
+
+def _wait_indexed(client, alias: str, ids: list[str], updated: str, worker: WorkerProcess, timeout_s: float = 60) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline and worker.alive():
+        if client.indices.exists_alias(name=alias):
+            client.indices.refresh(index=alias)
+            found = client.mget(index=alias, ids=ids, source_includes=["version"])["docs"]
+            if all(doc["found"] for doc in found) and any(d["_id"] == updated and d["_source"]["version"] >= 2 for d in found):
+                return
+        time.sleep(0.5)
+    raise RuntimeError(f"stories did not reach Elasticsearch in {timeout_s:.0f} s; see the worker log {worker.log}")
