@@ -176,6 +176,18 @@ def bench_enrich(
     enrich.run(samples, articles, counts, Settings(), console)
 
 
+@bench_app.command("index")
+def bench_index(
+    documents: Annotated[int, typer.Option(help="How many enriched documents to write.")] = 20_000,
+    samples: Annotated[Path, typer.Option(help="Folder of wire stories the documents are made from.")] = SAMPLES_DIR,
+) -> None:
+    """The sink's indexing rate next to `helpers.bulk` of the same documents into the same
+    Elasticsearch, in the same run. Needs the local stack (`wirestream stack up`)."""
+    from pipeline.bench import index
+
+    index.run(samples, documents, Settings(), console)
+
+
 @app.command()
 def demo(
     samples: Annotated[Path, typer.Option(help="Folder of wire stories.")] = SAMPLES_DIR,
