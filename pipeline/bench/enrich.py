@@ -16,7 +16,7 @@ from pipeline import loadgen
 from pipeline.agents.enrich import BATCH_SIZE, enrich_batch
 from pipeline.bench.common import load_samples
 from pipeline.enrich import EntityEngine
-from pipeline.enrich.engine import MODEL, UNUSED_COMPONENTS, _model_text
+from pipeline.enrich.engine import MODEL, UNUSED_COMPONENTS, model_text
 from pipeline.settings import REPO_ROOT, Settings
 from pipeline.topics import ensure_topics
 from pipeline.workers import WorkerProcess
@@ -30,7 +30,7 @@ def run(samples: Path, count: int, workers: list[int], settings: Settings, conso
     uniques = [UniqueArticle(article=item.article, version=1)
                for item in loadgen.stream(stories, count, duplicate_rate=0, seed=3)]
     payloads = [unique.model_dump_json().encode() for unique in uniques]
-    texts = [_model_text(unique.article) for unique in uniques]
+    texts = [model_text(unique.article) for unique in uniques]
     words = sum(len(text.split()) for text in texts) / len(texts)
     console.print(f"{count} distinct generated stories, {words:.0f} words each on average")
 

