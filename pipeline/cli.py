@@ -204,6 +204,8 @@ def demo(
         run(Settings(), samples, console)
     except KafkaError as error:
         raise fail(f"Kafka: {error}; is `wirestream stack up` running?") from None
+    except RuntimeError as error:  # the pipeline stalled: the message names the worker log
+        raise fail(str(error)) from None
 
 
 @app.command()

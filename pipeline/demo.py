@@ -3,13 +3,11 @@ worker on the local stack, and show what each stage did, the entities, and a sea
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
-from collections import Counter
+from collections import Counter, defaultdict
 from pathlib import Path
 
-from kafka import KafkaConsumer
 from rich.console import Console
 from rich.table import Table
 
@@ -21,7 +19,7 @@ from pipeline.settings import Settings
 from pipeline.sinks.elasticsearch import connect
 from pipeline.topics import ensure_topics
 from pipeline.views import print_results
-from pipeline.workers import WorkerProcess
+from pipeline.workers import WorkerProcess, read_until
 from schemas import Article
 
 DEMO_QUERY = "preemptive action Iran"
@@ -51,9 +49,14 @@ def run(settings: Settings, samples: Path, console: Console) -> None:
                 producer.send(article)
         console.print("[bold]3.[/] waiting for dedup, enrichment and indexing")
         topics = settings.topics
-        records = _read(settings, [topics.unique, topics.duplicates, topics.enriched], worker,
-                        done=lambda r: len(r[topics.unique]) + len(r[topics.duplicates]) == len(feed)
-                        and len(r[topics.enriched]) == len(r[topics.unique]))
+
+        def through(records: list[tuple[str, dict]]) -> bool:
+            seen = _by_topic(records)
+            decided = len(seen[topics.unique]) + len(seen[topics.duplicates])
+            return decided == len(feed) and len(seen[topics.enriched]) == len(seen[topics.unique])
+
+        records = _by_topic(read_until(settings, [topics.unique, topics.duplicates, topics.enriched], through,
+                                       workers=[worker], timeout_s=180))
         client = connect(settings)
         ids = sorted({a.id for a in articles})
         _wait_indexed(client, alias, ids, update.id, worker)
@@ -98,21 +101,11 @@ def _print_entities(enriched: list[dict], console: Console) -> None:
     console.print(table)
 
 
-def _read(settings: Settings, topics: list[str], worker: WorkerProcess, done, timeout_s: float = 180) -> dict[str, list[dict]]:
-    """This run's records per topic, until `done(records)` holds."""
-    consumer = KafkaConsumer(*topics, bootstrap_servers=settings.kafka.bootstrap_servers,
-                             auto_offset_reset="earliest", enable_auto_commit=False, consumer_timeout_ms=500)
-    records: dict[str, list[dict]] = {topic: [] for topic in topics}
-    deadline = time.monotonic() + timeout_s
-    try:
-        while not done(records):
-            if time.monotonic() > deadline or not worker.alive():
-                raise RuntimeError(f"the pipeline stalled; see the worker log {worker.log}")
-            for message in consumer:
-                records[message.topic].append(json.loads(message.value))
-    finally:
-        consumer.close()
-    return records
+def _by_topic(records: list[tuple[str, dict]]) -> defaultdict[str, list[dict]]:
+    grouped: defaultdict[str, list[dict]] = defaultdict(list)
+    for topic, value in records:
+        grouped[topic].append(value)
+    return grouped
 
 
 def _wait_indexed(client, alias: str, ids: list[str], updated: str, worker: WorkerProcess, timeout_s: float = 60) -> None:

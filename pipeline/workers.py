@@ -3,11 +3,16 @@ the benchmarks and the integration tests start it."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
 import sys
+import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
+
+from kafka import KafkaConsumer
 
 from pipeline.settings import Settings, settings_env
 
@@ -56,3 +61,34 @@ class WorkerProcess:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+class Stalled(RuntimeError):
+    """The records waited for did not arrive in time, or a worker died."""
+
+
+def read_until(
+    settings: Settings,
+    topics: list[str],
+    until: Callable[[list[tuple[str, dict]]], bool],
+    *,
+    workers: Sequence[WorkerProcess] = (),
+    timeout_s: float = 120,
+) -> list[tuple[str, dict]]:
+    """Read `topics` from the beginning until `until(records)` holds; records are (topic, JSON value).
+    Raises `Stalled` on timeout or when one of `workers` has died."""
+    consumer = KafkaConsumer(*topics, bootstrap_servers=settings.kafka.bootstrap_servers,
+                             auto_offset_reset="earliest", enable_auto_commit=False, consumer_timeout_ms=500)
+    records: list[tuple[str, dict]] = []
+    deadline = time.monotonic() + timeout_s
+    try:
+        while not until(records):
+            if time.monotonic() > deadline:
+                raise Stalled(f"timed out after {timeout_s:.0f} s with {len(records)} records on {topics}")
+            dead = [worker for worker in workers if not worker.alive()]
+            if dead:
+                raise Stalled(f"a worker died; see its log {dead[0].log}")
+            records += [(message.topic, json.loads(message.value)) for message in consumer]
+    finally:
+        consumer.close()
+    return records

@@ -16,6 +16,7 @@ from collections import Counter
 import faust
 from pydantic import ValidationError
 
+from pipeline.agents.dead_letters import position, publish
 from pipeline.dedup import DedupIndex, StoryState
 from pipeline.ingest import InvalidInput, Rejected
 from pipeline.producer import dead_letter
@@ -60,15 +61,13 @@ def register(app: faust.App, settings: Settings) -> Counter[str]:
                 loaded = True
                 log.info("dedup: %d stories recovered from the table", len(index))
             counters["seen"] += 1
-            where = f"{event.message.topic}@{event.message.partition}:{event.message.offset}"
             try:
                 article = Article.model_validate_json(event.value)
             except ValidationError as error:
                 problem = InvalidInput.from_validation(error)
                 counters["invalid"] += 1
-                log.warning("dedup: %s refused: %s", where, problem)
-                letter = dead_letter(Rejected(where, problem.reason, event.value, problem.field), stage="dedup")
-                await dlq.send(key=where.encode(), value=letter.model_dump_json().encode())
+                rejected = Rejected(position(event), problem.reason, event.value, problem.field)
+                await publish(dlq, dead_letter(rejected, stage="dedup"))
                 continue
 
             decision = index.observe(article, now=time.time())

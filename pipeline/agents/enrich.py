@@ -9,7 +9,6 @@ heartbeating the group while a batch is tagged.
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -17,13 +16,12 @@ from dataclasses import dataclass
 import faust
 from pydantic import ValidationError
 
+from pipeline.agents.dead_letters import position, publish
 from pipeline.enrich import EntityEngine
 from pipeline.ingest import InvalidInput, Rejected
 from pipeline.producer import dead_letter
 from pipeline.settings import Settings
 from schemas import DeadLetter, EnrichedArticle, UniqueArticle
-
-log = logging.getLogger(__name__)
 
 #: Stories per spaCy call, and how long to wait for a batch to fill.
 BATCH_SIZE = 32
@@ -81,13 +79,12 @@ def register(app: faust.App, settings: Settings, engine: EntityEngine) -> Counte
         loop = asyncio.get_running_loop()
         async for events in stream.take_events(BATCH_SIZE, within=BATCH_WITHIN_S):
             values = [event.value for event in events]
-            where = [f"{e.message.topic}@{e.message.partition}:{e.message.offset}" for e in events]
+            where = [position(event) for event in events]
             result = await loop.run_in_executor(model_thread, enrich_batch, engine, values, where)
             for story in result.enriched:
                 await enriched.send(key=story.article.id.encode(), value=story.model_dump_json().encode())
             for letter in result.refused:
-                log.warning("enrich: %s refused: %s", letter.input, letter.reason)
-                await dlq.send(key=letter.input.encode(), value=letter.model_dump_json().encode())
+                await publish(dlq, letter)
             counters["enriched"] += len(result.enriched)
             counters["refused"] += len(result.refused)
 

@@ -16,6 +16,7 @@ import faust
 from elasticsearch import ApiError, TransportError
 from pydantic import ValidationError
 
+from pipeline.agents.dead_letters import position, publish
 from pipeline.ingest import Rejected
 from pipeline.producer import dead_letter as make_dead_letter
 from pipeline.settings import Settings
@@ -50,9 +51,7 @@ def register(app: faust.App, settings: Settings) -> Counter[str]:
 
     async def dead_letter(where: str, reason: str, raw: bytes) -> None:
         counters["dead_letters"] += 1
-        log.warning("index: %s refused: %s", where, reason)
-        letter = make_dead_letter(Rejected(where, reason, raw), stage="index")
-        await index_dlq.send(key=where.encode(), value=letter.model_dump_json().encode())
+        await publish(index_dlq, make_dead_letter(Rejected(where, reason, raw), stage="index"))
 
     @app.task
     async def prepare_index() -> None:
@@ -79,8 +78,7 @@ def register(app: faust.App, settings: Settings) -> Counter[str]:
                 try:
                     story = EnrichedArticle.model_validate_json(event.value)
                 except ValidationError as error:
-                    where = f"{event.message.topic}@{event.message.partition}:{event.message.offset}"
-                    await dead_letter(where, f"not an enriched article: {error.errors()[0]['msg']}", event.value)
+                    await dead_letter(position(event), f"not an enriched article: {error.errors()[0]['msg']}", event.value)
                     continue
                 actions.append(index_action(alias, story, waiting.pop(story.article.id, None)))
             result = await write(actions)

@@ -15,7 +15,7 @@ from pipeline.bench.common import load_samples
 from pipeline.enrich import EntityEngine
 from pipeline.settings import Settings
 from pipeline.sinks.documents import index_action
-from pipeline.sinks.elasticsearch import MAX_BATCH_DOCS, BulkWriter, connect, ensure_index
+from pipeline.sinks.elasticsearch import MAX_BATCH_BYTES, MAX_BATCH_DOCS, BulkWriter, connect, ensure_index
 from schemas import UniqueArticle
 
 TARGET_RATIO = 0.9
@@ -46,7 +46,7 @@ def run(samples: Path, count: int, settings: Settings, console: Console) -> dict
                 ok, errors = helpers.bulk(client, ({"_op_type": "index", "_index": a[0]["index"]["_index"],
                                                     "_id": a[0]["index"]["_id"], "version": a[0]["index"]["version"],
                                                     "version_type": "external", "_source": a[1]} for a in actions),
-                                          chunk_size=MAX_BATCH_DOCS, max_chunk_bytes=5 * 1024 * 1024)
+                                          chunk_size=MAX_BATCH_DOCS, max_chunk_bytes=MAX_BATCH_BYTES)
                 assert ok == count and not errors
             client.indices.refresh(index=alias)
             figures[f"{name}_per_s"] = count / (time.perf_counter() - started)

@@ -68,16 +68,18 @@ class PlaceResolver:
             states[state["name"]] = Place("US", round(lat / population, 5), round(lon / population, 5)) if population else Place("US")
         return states
 
+    @cached_property
+    def _countries_by_code(self) -> dict[str, dict]:
+        return {country["iso"]: country for country in self._countries.values()}
+
     def country_code(self, name: str) -> str | None:
         """"IR" for "Iran"; None when `name` is not a country."""
         country = self._countries.get(name)
         return country["iso"] if country else None
 
     def country_name(self, code: str) -> str | None:
-        for name, country in self._countries.items():
-            if country["iso"] == code:
-                return name
-        return None
+        country = self._countries_by_code.get(code)
+        return country["name"] if country else None
 
     def resolve(self, name: str, *, country: str | None = None, mentioned: Collection[str] = ()) -> Place | None:
         """Where `name` is. `country` pins the answer to one country (from the gazetteer);
@@ -99,7 +101,7 @@ class PlaceResolver:
         return None
 
     def _capital_of(self, code: str) -> Place:
-        country = next(c for c in self._countries.values() if c["iso"] == code)
+        country = self._countries_by_code[code]
         capital = [city for city in self._cities.get(country["capital"], []) if city["countrycode"] == code]
         return _point(capital[0]) if capital else Place(code)
 
