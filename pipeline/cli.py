@@ -11,7 +11,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from pipeline.alerts.commands import alerts_app
 from pipeline.settings import Settings
+from pipeline.views import fail
 
 app = typer.Typer(
     help="Wirestream: news wire stories through Kafka, Faust and Elasticsearch.",
@@ -23,18 +25,13 @@ schemas_app = typer.Typer(help="The event schemas.", no_args_is_help=True)
 topics_app = typer.Typer(help="The Kafka topics.", no_args_is_help=True)
 bench_app = typer.Typer(help="Benchmarks: each prints its figures next to its baseline.", no_args_is_help=True)
 app.add_typer(bench_app, name="bench")
+app.add_typer(alerts_app, name="alerts")
 app.add_typer(stack_app, name="stack")
 app.add_typer(schemas_app, name="schemas")
 app.add_typer(topics_app, name="topics")
 
 console = Console()
 err = Console(stderr=True)
-
-
-def fail(message: str) -> typer.Exit:
-    """Print one line of error and return the exit to raise."""
-    err.print(f"[bold red]error:[/] {message}", highlight=False)
-    return typer.Exit(1)
 
 
 @stack_app.command("up")
@@ -234,6 +231,8 @@ def worker(
     from kafka.errors import KafkaError
     from faust.worker import Worker
 
+    from pipeline.alerts.commands import sync_file
+    from pipeline.alerts.subscriptions import SubscriptionError
     from pipeline.app import create_app
     from pipeline.topics import ensure_topics
 
@@ -242,6 +241,11 @@ def worker(
         ensure_topics(settings)
     except KafkaError as error:
         raise fail(f"cannot reach Kafka at {settings.kafka.bootstrap_servers}: {error}") from None
+    try:
+        if changed := sync_file(settings):
+            err.print(f"alerts: saved {', '.join(changed)} from config/alerts.yaml")
+    except SubscriptionError as error:  # the stored subscriptions still apply
+        err.print(f"[yellow]warning:[/] config/alerts.yaml not applied: {error}", highlight=False)
     Worker(create_app(settings), loglevel=loglevel).execute_from_commandline()
 
 

@@ -98,7 +98,7 @@ def search(client: Elasticsearch, alias: str, request: SearchRequest) -> SearchR
     try:
         response = client.search(index=alias, **build_query(request))
     except BadRequestError as error:
-        raise QueryError(_reason(error)) from None
+        raise QueryError(error_reason(error)) from None
     hits = []
     for hit in response["hits"]["hits"]:
         doc, highlight = hit["_source"], hit.get("highlight", {})
@@ -113,7 +113,7 @@ def search(client: Elasticsearch, alias: str, request: SearchRequest) -> SearchR
     return SearchResult(total=response["hits"]["total"]["value"], hits=hits, facets=facets)
 
 
-def _reason(error: BadRequestError) -> str:
+def error_reason(error: BadRequestError) -> str:
     """The deepest cause Elasticsearch gives, on one line."""
     info = error.info if isinstance(error.info, dict) else {}
     cause = info.get("error", {})

@@ -32,6 +32,9 @@ class TopicSettings(BaseModel):
     enriched: str = "articles.enriched"
     dlq: str = "articles.dlq"
     index_dlq: str = "articles.index-dlq"
+    subscriptions: str = "alerts.subscriptions"
+    #: Each subscription's alerts go to `<alerts>.<subscription name>`.
+    alerts: str = "alerts"
     raw_partitions: int = Field(1, ge=1)
     unique_partitions: int = Field(4, ge=1)
     enriched_partitions: int = Field(4, ge=1)

@@ -16,6 +16,7 @@ DAY_MS = 24 * 60 * 60 * 1000
 
 #: Faust table names; their changelog topics are `<app id>-<table>-changelog`.
 DEDUP_TABLE = "dedup-stories"
+ALERTS_TABLE = "alerts-sent"
 
 
 @dataclass(frozen=True)
@@ -42,8 +43,21 @@ def pipeline_topics(settings: Settings) -> list[TopicSpec]:
         TopicSpec(t.index_dlq, 1, {"retention.ms": str(30 * DAY_MS), "max.message.bytes": "4194304"}),
         # Table state is co-partitioned with the stream that updates it, and compacted.
         TopicSpec(changelog_topic(settings, DEDUP_TABLE), t.raw_partitions, {"cleanup.policy": "compact"}),
+        TopicSpec(changelog_topic(settings, ALERTS_TABLE), t.enriched_partitions, {"cleanup.policy": "compact"}),
+        # Every worker reads all subscriptions; compaction keeps the latest of each name.
+        TopicSpec(t.subscriptions, 1, {"cleanup.policy": "compact"}),
         TopicSpec(f"{settings.faust.app_id}-__assignor-__leader", 1),
     ]
+
+
+def alert_topic(settings: Settings, subscription: str) -> str:
+    return f"{settings.topics.alerts}.{subscription}"
+
+
+def alert_topic_spec(settings: Settings, subscription: str) -> TopicSpec:
+    """One partition, so a subscriber reads its alerts in the order they were raised."""
+    keep = {"retention.ms": str(int(settings.dedup.window_days * DAY_MS))}
+    return TopicSpec(alert_topic(settings, subscription), 1, keep)
 
 
 def ensure_topics(settings: Settings, specs: list[TopicSpec] | None = None) -> list[str]:

@@ -2,16 +2,36 @@
 
 from __future__ import annotations
 
+import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from pipeline.alerts.matching import EM_END, EM_START
 from pipeline.search import HIGHLIGHT_END, HIGHLIGHT_START, SearchResult
+from schemas.alerts import Alert
 
 
-def highlighted(snippet: str) -> str:
-    """Rich markup for a snippet with Elasticsearch's highlight markers, the rest escaped."""
-    return escape(snippet).replace(HIGHLIGHT_START, "[bold yellow]").replace(HIGHLIGHT_END, "[/]")
+def fail(message: str, console: Console = Console(stderr=True)) -> typer.Exit:
+    """Print one line of error (never wrapped) and return the exit to raise."""
+    console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    return typer.Exit(1)
+
+
+def highlighted(snippet: str, start: str = HIGHLIGHT_START, end: str = HIGHLIGHT_END) -> str:
+    """Rich markup for a snippet whose matches sit between `start` and `end`, the rest escaped."""
+    return escape(snippet).replace(start, "[bold yellow]").replace(end, "[/]")
+
+
+def print_alert(alert: Alert, console: Console) -> None:
+    """One alert as an editor watching a subscription sees it."""
+    update = " [magenta](update)[/]" if alert.is_update else ""
+    console.print(f"[dim]{alert.alerted_at:%H:%M:%S}[/] [bold]{escape(alert.headline)}[/]{update}")
+    console.print(f"   [dim]{alert.source} · {alert.section or '-'} · version {alert.version} · "
+                  f"matched {escape(', '.join(alert.matched))}[/]")
+    console.print(f"   {highlighted(alert.snippet, EM_START, EM_END)}")
+    if alert.link:
+        console.print(f"   [blue]{escape(alert.link)}[/]")
 
 
 def print_results(result: SearchResult, console: Console) -> None:

@@ -92,3 +92,21 @@ def read_until(
     finally:
         consumer.close()
     return records
+
+
+def lag(settings: Settings, topic: str) -> int:
+    """Events on `topic` that the worker group (the Faust app id) has not committed yet: 0 once
+    every agent reading it has finished with everything on it."""
+    from kafka import KafkaAdminClient, TopicPartition
+
+    admin = KafkaAdminClient(bootstrap_servers=settings.kafka.bootstrap_servers)
+    consumer = KafkaConsumer(bootstrap_servers=settings.kafka.bootstrap_servers, enable_auto_commit=False)
+    try:
+        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+        committed = admin.list_consumer_group_offsets(settings.faust.app_id, partitions=partitions)
+        end = consumer.end_offsets(partitions)
+        return sum(end[tp] - (committed[tp].offset if tp in committed and committed[tp].offset >= 0 else 0)
+                   for tp in partitions)
+    finally:
+        consumer.close()
+        admin.close()

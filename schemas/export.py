@@ -7,6 +7,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from schemas.alerts import Alert, Subscription
 from schemas.events import Article, DeadLetter, DuplicateRecord, EnrichedArticle, UniqueArticle
 
 JSON_DIR = Path(__file__).resolve().parent / "json"
@@ -18,6 +19,8 @@ MODELS: dict[str, type[BaseModel]] = {
     "duplicate-record": DuplicateRecord,
     "enriched-article": EnrichedArticle,
     "dead-letter": DeadLetter,
+    "subscription": Subscription,
+    "alert": Alert,
 }
 
 

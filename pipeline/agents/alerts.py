@@ -1,0 +1,113 @@
+"""The alerts agent: `articles.enriched` -> `alerts.<subscription>` for every subscription a story matches.
+
+Each worker follows every subscription (`SubscriptionFeed`); stories are matched as they come, in
+small batches so the query subscriptions cost one Elasticsearch round trip per batch. The table
+`alerts-sent` (story id -> the last version alerted to each subscription, changelogged and
+partitioned like the stories) is what keeps a replay, a redelivery after a crash or a rebalance
+from alerting twice. Duplicates never reach `articles.enriched`, so a copy never alerts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+
+import faust
+from elasticsearch import ApiError, TransportError
+from pydantic import ValidationError
+
+from pipeline.alerts import build_alert, should_alert
+from pipeline.alerts.queries import QueryMatcher
+from pipeline.alerts.store import SubscriptionFeed
+from pipeline.settings import Settings
+from pipeline.sinks.elasticsearch import connect
+from pipeline.topics import ALERTS_TABLE, alert_topic
+from schemas import EnrichedArticle
+
+log = logging.getLogger(__name__)
+
+BATCH_SIZE = 64
+BATCH_WITHIN_S = 0.05
+EXPIRE_EVERY_S = 60
+
+
+def register(app: faust.App, settings: Settings) -> Counter[str]:
+    """Add the alerts agent to `app`; returns its live counters."""
+    topics = settings.topics
+    enriched = app.topic(topics.enriched, partitions=topics.enriched_partitions)
+    # Keys and values are bytes: story id -> {"at": epoch s, "sent": {subscription: version}}.
+    table = app.Table(ALERTS_TABLE, default=None, key_type=bytes, value_type=bytes,
+                      partitions=topics.enriched_partitions)
+    window_s = settings.dedup.window_days * 86_400
+    counters: Counter[str] = Counter()
+    feed = SubscriptionFeed(settings)
+    queries = QueryMatcher(connect(settings), settings.elasticsearch.index_alias)
+    es_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="alerts-es")
+    alert_topics: dict[str, faust.TopicT] = {}
+
+    @app.task
+    async def follow_subscriptions() -> None:
+        feed.start()
+
+    async def match_queries(stories: list[EnrichedArticle], named: dict[str, str]) -> list[dict[str, str]]:
+        # Elasticsearch down: wait for it, as the sink does, rather than drop an alert.
+        delay = 0.5
+        while True:
+            try:
+                return await asyncio.get_running_loop().run_in_executor(es_thread, queries.match, stories, named)
+            except (TransportError, ApiError) as error:
+                log.warning("alerts: cannot match query subscriptions (%s); retrying in %.0f s", type(error).__name__, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30)
+
+    async def send(alert) -> None:
+        name = alert.subscription
+        if name not in alert_topics:
+            alert_topics[name] = app.topic(alert_topic(settings, name), partitions=1)
+        await alert_topics[name].send(key=alert.id.encode(), value=alert.model_dump_json().encode())
+
+    @app.agent(enriched, concurrency=1)
+    async def alert(stream: faust.Stream) -> None:
+        last_expiry = time.monotonic()
+        async for events in stream.take_events(BATCH_SIZE, within=BATCH_WITHIN_S):
+            if not feed.ready.is_set():
+                await asyncio.get_running_loop().run_in_executor(None, feed.ready.wait)
+            matcher = feed.matcher
+            readable, stories = [], []
+            for event in events:
+                try:
+                    stories.append(EnrichedArticle.model_validate_json(event.value))
+                    readable.append(event)
+                except ValidationError:  # the index agent dead-letters it; nothing to alert
+                    counters["unreadable"] += 1
+            hits = await match_queries(stories, matcher.queries) if matcher.queries else [{} for _ in stories]
+            for event, story, query_hits in zip(readable, stories, hits):
+                # A table write goes to the changelog partition of the current event, which a batch
+                # does not set: this story's event is the one (Faust's own stream does the same).
+                stream._set_current_event(event)
+                key = story.article.id.encode()
+                sent = json.loads(table[key])["sent"] if table.get(key) else {}
+                raised = 0
+                for match in matcher.match(story, query_hits):
+                    name = match.subscription.name
+                    if not should_alert(match.subscription, story.version, sent.get(name)):
+                        counters["already_alerted"] += 1
+                        continue
+                    await send(build_alert(match, story, is_update=name in sent))
+                    sent[name] = story.version
+                    raised += 1
+                if raised:
+                    table[key] = json.dumps({"at": time.time(), "sent": sent}).encode()
+                counters["alerts"] += raised
+            counters["stories"] += len(stories)
+            if time.monotonic() - last_expiry > EXPIRE_EVERY_S:
+                last_expiry = time.monotonic()
+                cutoff = time.time() - window_s
+                for key in [k for k, v in table.items() if json.loads(v)["at"] < cutoff]:
+                    del table[key]
+
+    return counters

@@ -1,0 +1,129 @@
+"""Which query subscriptions a batch of stories matches, asked of Elasticsearch.
+
+Elasticsearch's percolator does this (queries stored, documents matched against them), but its
+module is not among Elasticsearch's Maven artifacts, so the local stack cannot load it. This does the
+same with the stock server: the batch is written to a small scratch index with the articles'
+mapping and refreshed, every query runs against just those documents as a named clause (one
+search per `QUERIES_PER_SEARCH` subscriptions, so the cost grows with the subscriptions slowly),
+the matches are searched again for a highlighted passage, and the documents are deleted. Text is
+analysed exactly as `wirestream search` analyses it, so what can be searched can be watched.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections.abc import Sequence
+
+from elasticsearch import BadRequestError, Elasticsearch
+
+from pipeline.search import SEARCH_FIELDS, QueryError
+from pipeline.sinks.documents import document
+from pipeline.sinks.elasticsearch import TEMPLATE_FILE
+from schemas import EnrichedArticle
+
+log = logging.getLogger(__name__)
+
+QUERIES_PER_SEARCH = 100
+
+
+def _query(text: str, name: str | None = None) -> dict:
+    query = {"query": text, "fields": SEARCH_FIELDS, "default_operator": "or"}
+    return {"query_string": query | ({"_name": name} if name else {})}
+
+
+class QueryMatcher:
+    """Query subscriptions matched by Elasticsearch, against a scratch index `<alias>-alerting`."""
+
+    def __init__(self, client: Elasticsearch, alias: str) -> None:
+        self.client = client
+        self.index = f"{alias}-alerting"
+        self._ready = False
+
+    def ensure_index(self) -> None:
+        """The scratch index, with the articles' settings and mapping; refreshed only on demand."""
+        if self._ready or self.client.indices.exists(index=self.index):
+            self._ready = True
+            return
+        template = json.loads(TEMPLATE_FILE.read_text(encoding="utf-8"))["template"]
+        settings = template["settings"] | {"refresh_interval": "-1"}
+        try:
+            self.client.indices.create(index=self.index, settings=settings, mappings=template["mappings"])
+        except BadRequestError as error:  # another worker created it first
+            if "resource_already_exists" not in str(error):
+                raise
+        self._ready = True
+
+    def validate(self, query: str) -> None:
+        """Raises `QueryError` with Elasticsearch's reason when `query` cannot be parsed."""
+        self.ensure_index()
+        answer = self.client.indices.validate_query(index=self.index, query=_query(query), explain=True)
+        if not answer["valid"]:
+            explanation = next((e.get("error") for e in answer.get("explanations", []) if e.get("error")), "invalid query")
+            # "...QueryShardException: Failed to parse query ; ...ParseException: Cannot parse '...': ..."
+            reason = " ".join(explanation.split()).split(" Was expecting")[0]
+            raise QueryError(reason[reason.find("Cannot parse"):] if "Cannot parse" in reason else reason)
+
+    def match(self, stories: Sequence[EnrichedArticle], queries: dict[str, str]) -> list[dict[str, str]]:
+        """For each story, the names of the queries it matches -> a highlighted passage."""
+        found: list[dict[str, str]] = [{} for _ in stories]
+        if not stories or not queries:
+            return found
+        self.ensure_index()
+        ids = [uuid.uuid4().hex for _ in stories]
+        position = {doc_id: i for i, doc_id in enumerate(ids)}
+        body = []
+        for doc_id, story in zip(ids, stories):
+            body += [{"index": {"_index": self.index, "_id": doc_id}}, document(story)]
+        written = self.client.bulk(operations=body, refresh=True)
+        if written["errors"]:
+            failed = [item["index"] for item in written["items"] if item["index"].get("error")]
+            log.warning("alerts: %d stor(ies) could not be matched against queries: %s",
+                        len(failed), failed[0]["error"].get("reason"))
+        try:
+            names = list(queries)
+            chunks = [names[i:i + QUERIES_PER_SEARCH] for i in range(0, len(names), QUERIES_PER_SEARCH)]
+            for hits in self._search(ids, chunks, queries):
+                for hit in hits:
+                    for name in hit.get("matched_queries", []):
+                        found[position[hit["_id"]]][name] = ""
+            self._highlight(ids, found, queries)
+        finally:
+            self.client.bulk(operations=[{"delete": {"_index": self.index, "_id": doc_id}} for doc_id in ids])
+        return found
+
+    def _search(self, ids: list[str], chunks: list[list[str]], queries: dict[str, str]):
+        """The hits of each chunk of named queries; a chunk that fails is retried one query at a
+        time so one bad stored query cannot silence the others."""
+        searches = []
+        for names in chunks:
+            clauses = [_query(queries[name], name) for name in names]
+            searches += [{"index": self.index}, {
+                "query": {"bool": {"should": clauses, "minimum_should_match": 1, "filter": [{"ids": {"values": ids}}]}},
+                "size": len(ids), "_source": False,
+            }]
+        for names, response in zip(chunks, self.client.msearch(searches=searches)["responses"]):
+            if "error" not in response:
+                yield response["hits"]["hits"]
+            elif len(names) > 1:
+                yield from self._search(ids, [[name] for name in names], queries)
+            else:
+                log.warning("alerts: query of subscription %r fails: %s", names[0], response["error"].get("reason"))
+
+    def _highlight(self, ids: list[str], found: list[dict[str, str]], queries: dict[str, str]) -> None:
+        pairs = [(i, name) for i, names in enumerate(found) for name in names]
+        if not pairs:
+            return
+        searches = []
+        for i, name in pairs:
+            searches += [{"index": self.index}, {
+                "query": {"bool": {"must": [_query(queries[name])], "filter": [{"ids": {"values": [ids[i]]}}]}},
+                "size": 1, "_source": False,
+                "highlight": {"fields": {"body_text": {"fragment_size": 200, "number_of_fragments": 1},
+                                         "headline": {"number_of_fragments": 0}}},
+            }]
+        for (i, name), response in zip(pairs, self.client.msearch(searches=searches)["responses"]):
+            hits = response.get("hits", {}).get("hits", [])
+            highlight = hits[0].get("highlight", {}) if hits else {}
+            found[i][name] = " ".join((highlight.get("body_text") or highlight.get("headline") or [""])[0].split())

@@ -1,0 +1,144 @@
+"""The live subscriptions: a compacted Kafka topic keyed by subscription name, which every worker
+reads from the beginning on start and then follows, so all workers match the same set.
+
+A plain kafka-python consumer with every partition assigned (no group) reads it, in a thread of its
+own: unlike a Faust agent, whose partitions are shared out among workers, every worker must see
+every subscription. Putting a subscription creates its alert topic first, so an alert never has
+nowhere to go; removing one writes a tombstone and leaves the topic for whoever still reads it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.errors import KafkaError
+from pydantic import ValidationError
+
+from pipeline.alerts.matching import Matcher
+from pipeline.settings import Settings
+from pipeline.topics import alert_topic, alert_topic_spec, ensure_topics
+from schemas.alerts import Subscription
+
+log = logging.getLogger(__name__)
+
+
+class SubscriptionFeed:
+    """The subscriptions on the topic, kept current by `start()`; `matcher` always reflects the
+    latest set and `ready` is set once the topic has been read to its end at start."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.subscriptions: dict[str, Subscription] = {}
+        self.matcher = Matcher([])
+        self.ready = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def catch_up(self, timeout_s: float = 30) -> dict[str, Subscription]:
+        """Read the topic from the beginning to its current end; returns the subscriptions."""
+        consumer = self._consumer()
+        try:
+            self._read_to_end(consumer, timeout_s)
+        finally:
+            consumer.close()
+        return dict(self.subscriptions)
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._follow, name="subscriptions", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def _follow(self) -> None:
+        while not self._stop.is_set():
+            try:
+                consumer = self._consumer()
+                try:
+                    self._read_to_end(consumer, timeout_s=30)
+                    self.ready.set()
+                    log.info("alerts: %d subscription(s) %s", len(self.subscriptions), sorted(self.subscriptions))
+                    while not self._stop.is_set():
+                        self._apply(consumer.poll(timeout_ms=500))
+                finally:
+                    consumer.close()
+            except (KafkaError, TimeoutError) as error:
+                log.warning("alerts: cannot read subscriptions (%s); retrying in 2 s", error)
+                self._stop.wait(2)
+
+    def _consumer(self) -> KafkaConsumer:
+        topic = self.settings.topics.subscriptions
+        consumer = KafkaConsumer(bootstrap_servers=self.settings.kafka.bootstrap_servers, enable_auto_commit=False)
+        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or {0}]
+        consumer.assign(partitions)
+        consumer.seek_to_beginning(*partitions)
+        return consumer
+
+    def _read_to_end(self, consumer: KafkaConsumer, timeout_s: float) -> None:
+        partitions = list(consumer.assignment())
+        end = consumer.end_offsets(partitions)
+        deadline = time.monotonic() + timeout_s
+        while any(consumer.position(tp) < end[tp] for tp in partitions):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"could not read {self.settings.topics.subscriptions} within {timeout_s:.0f} s")
+            self._apply(consumer.poll(timeout_ms=500))
+
+    def _apply(self, batches: dict) -> None:
+        changed = False
+        for messages in batches.values():
+            for message in messages:
+                name = message.key.decode()
+                if message.value is None:  # a tombstone: removed
+                    changed |= self.subscriptions.pop(name, None) is not None
+                    continue
+                try:
+                    self.subscriptions[name] = Subscription.model_validate_json(message.value)
+                    changed = True
+                except ValidationError as error:
+                    log.warning("alerts: ignoring unreadable subscription %r: %s", name, error.errors()[0]["msg"])
+        if changed:
+            self.matcher = Matcher(self.subscriptions.values())
+
+
+class SubscriptionStore:
+    """Add, list and remove subscriptions on the topic (the CLI's side of it)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def load(self) -> dict[str, Subscription]:
+        return SubscriptionFeed(self.settings).catch_up()
+
+    def put(self, subscription: Subscription) -> None:
+        ensure_topics(self.settings, [alert_topic_spec(self.settings, subscription.name)])
+        self._send(subscription.name, subscription.model_dump_json().encode())
+
+    def sync(self, subscriptions: list[Subscription]) -> list[str]:
+        """Put each subscription that is new or differs from the one on the topic; returns their names."""
+        current = self.load()
+        changed = [sub for sub in subscriptions if current.get(sub.name) != sub]
+        for sub in changed:
+            self.put(sub)
+        return [sub.name for sub in changed]
+
+    def remove(self, name: str) -> bool:
+        """Remove a subscription; False when there was none of that name."""
+        if name not in self.load():
+            return False
+        self._send(name, None)
+        return True
+
+    def topic(self, name: str) -> str:
+        return alert_topic(self.settings, name)
+
+    def _send(self, name: str, value: bytes | None) -> None:
+        producer = KafkaProducer(bootstrap_servers=self.settings.kafka.bootstrap_servers, acks="all")
+        try:
+            producer.send(self.settings.topics.subscriptions, key=name.encode(), value=value).get(timeout=30)
+        finally:
+            producer.close()

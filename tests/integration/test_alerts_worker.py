@@ -1,0 +1,117 @@
+"""Alerts on the real stack: each subscription gets each matching story once, through copies, an
+update, a replay of every enriched story, and a subscription added while the worker runs."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+
+import pytest
+from kafka import KafkaProducer
+
+from pipeline import loadgen
+from pipeline.alerts.store import SubscriptionStore
+from pipeline.ingest.wiretext import parse_wire_text
+from pipeline.search import SearchRequest, search
+from pipeline.settings import settings_env
+from pipeline.topics import alert_topic
+from pipeline.workers import lag
+from schemas.alerts import Subscription
+from tests.integration.conftest import read_topic
+from tests.integration.workers import WorkerProcess, agent_crashes, drain, produce
+
+SUBSCRIPTIONS = [
+    Subscription(name="esper", any_entities=["person:Mark Esper"], updates=True),
+    Subscription(name="baghdad", any_entities=["place:Baghdad"]),
+    Subscription(name="embassy", phrases=["embassy"]),
+    Subscription(name="preemptive", query="preemptive AND Iran"),
+    Subscription(name="nothing", phrases=["zeppelin"]),
+]
+
+
+def wait_idle(settings, timeout_s=90):
+    """Until the worker group has committed everything on the enriched topic."""
+    deadline = time.monotonic() + timeout_s
+    while lag(settings, settings.topics.enriched):
+        if time.monotonic() > deadline:
+            pytest.fail("the alerts agent did not catch up with the enriched topic")
+        time.sleep(0.5)
+
+
+def alerts(settings, name):
+    return [value for _, value in read_topic(settings, alert_topic(settings, name))]
+
+
+def test_each_subscription_is_alerted_once_per_story(settings, es, sample_texts, tmp_path):
+    stories = [parse_wire_text(text, source="voa") for text in sample_texts.values()]
+    esper = next(s for s in stories if s.headline.startswith("Esper"))
+    store = SubscriptionStore(settings)
+    for subscription in SUBSCRIPTIONS:
+        store.put(subscription)
+    worker = WorkerProcess(settings, tmp_path / "worker.log")
+    try:
+        produce(settings, [*stories, loadgen.resend(esper), loadgen.syndicate(esper, "metro-herald")])
+        enriched = drain(settings, [settings.topics.enriched], lambda records: len(records) == len(stories), workers=[worker])
+        wait_idle(settings)
+        # An update, then a subscription added while the worker runs, then a replay of everything enriched.
+        produce(settings, [loadgen.update(esper, "Esper said on Friday the embassy in Baghdad would reopen.")])
+        drain(settings, [settings.topics.enriched], lambda records: len(records) == len(stories) + 1, workers=[worker])
+        store.put(Subscription(name="volcano", phrases=["volcano"]))
+        time.sleep(2)  # the worker's subscription feed polls every 0.5 s
+        producer = KafkaProducer(bootstrap_servers=settings.kafka.bootstrap_servers)
+        for _, value in read_topic(settings, settings.topics.enriched):
+            producer.send(settings.topics.enriched, key=value["article"]["id"].encode(), value=json.dumps(value).encode())
+        producer.flush()
+        producer.close()
+        wait_idle(settings)
+        got = {sub.name: alerts(settings, sub.name) for sub in [*SUBSCRIPTIONS, Subscription(name="volcano", phrases=["v"])]}
+        tailed = subprocess.run(
+            [sys.executable, "-m", "pipeline.cli", "alerts", "tail", "esper", "--from-beginning", "--json", "--count", "2"],
+            env={**os.environ, **settings_env(settings)}, capture_output=True, text=True, timeout=60,
+        )
+    finally:
+        worker.stop()
+    assert not agent_crashes(worker)
+
+    # What each subscription should have matched, found without the alerts code: the enrichment's
+    # entities, the text itself, and a search of the main index.
+    by_id = {value["article"]["id"]: value for _, value in enriched}
+
+    def with_entity(kind, name):
+        return {i for i, s in by_id.items() if any(e["type"] == kind and e["name"] == name for e in s["entities"])}
+
+    def with_word(word):
+        return {s.id for s in stories if re.search(rf"\b{word}\b", "\n".join([s.headline, s.body_text, *s.captions]), re.I)}
+
+    alias = settings.elasticsearch.index_alias
+    es.indices.refresh(index=alias)
+    expected = {
+        "esper": with_entity("person", "Mark Esper"),
+        "baghdad": with_entity("place", "Baghdad"),
+        "embassy": with_word("embassy"),
+        "preemptive": {hit.id for hit in search(es, alias, SearchRequest("preemptive AND Iran", limit=50)).hits},
+        "nothing": set(),
+        "volcano": with_word("volcano"),
+    }
+    assert esper.id in expected["esper"] & expected["baghdad"] & expected["embassy"] & expected["preemptive"]
+    assert expected["volcano"]
+    for name, want in expected.items():
+        ids = [alert["id"] for alert in got[name]]
+        assert len(ids) == len(set(ids)), f"{name}: an alert was sent twice: {ids}"
+        first_versions = {alert["story_id"] for alert in got[name] if alert["version"] == 1}
+        assert first_versions == want, name
+    # Only the subscription that follows updates heard of version 2, once, marked as an update.
+    assert [(a["story_id"], a["is_update"]) for a in got["esper"] if a["version"] == 2] == [(esper.id, True)]
+    assert all(a["version"] == 1 for name in ("baghdad", "embassy", "preemptive") for a in got[name])
+    # The copies never alerted: every alert names a story's own id, and the snippet shows the match.
+    assert all(a["story_id"] in by_id for alerts_ in got.values() for a in alerts_)
+    [query_alert] = [a for a in got["preemptive"] if a["story_id"] == esper.id]
+    assert query_alert["matched"] == ["query:preemptive AND Iran"] and "<em>" in query_alert["snippet"]
+    assert "<em>embassy</em>" in next(a for a in got["embassy"] if a["story_id"] == esper.id)["snippet"].lower()
+    # `wirestream alerts tail` shows the same alerts, as JSON lines.
+    assert tailed.returncode == 0, tailed.stderr
+    assert [json.loads(line)["id"] for line in tailed.stdout.splitlines()] == [a["id"] for a in got["esper"][:2]]
