@@ -185,6 +185,22 @@ def bench_index(
     index.run(samples, documents, Settings(), console)
 
 
+@bench_app.command("alerts")
+def bench_alerts(
+    articles: Annotated[int, typer.Option(help="Distinct generated stories to match.")] = 256,
+    subscriptions: Annotated[int, typer.Option(help="How many subscriptions.")] = 1_000,
+    latency_stories: Annotated[int, typer.Option(help="Stories produced for the latency figures.")] = 300,
+    rate: Annotated[float, typer.Option(help="Stories per second for the latency figures.")] = 5.0,
+    samples: Annotated[Path, typer.Option(help="Folder of wire stories to generate from.")] = SAMPLES_DIR,
+) -> None:
+    """Alert matching throughput with many subscriptions (next to one search per query), and the
+    latency from a story produced to its alert through a real worker at a steady rate, p50/p95/p99.
+    Needs the local stack (`wirestream stack up`)."""
+    from pipeline.bench import alerts
+
+    alerts.run(samples, articles, subscriptions, latency_stories, rate, Settings(), console)
+
+
 @app.command()
 def demo(
     samples: Annotated[Path, typer.Option(help="Folder of wire stories.")] = SAMPLES_DIR,
@@ -244,7 +260,7 @@ def worker(
     try:
         if changed := sync_file(settings):
             err.print(f"alerts: saved {', '.join(changed)} from config/alerts.yaml")
-    except SubscriptionError as error:  # the stored subscriptions still apply
+    except (SubscriptionError, KafkaError, TimeoutError) as error:  # the stored subscriptions still apply
         err.print(f"[yellow]warning:[/] config/alerts.yaml not applied: {error}", highlight=False)
     Worker(create_app(settings), loglevel=loglevel).execute_from_commandline()
 

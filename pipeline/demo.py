@@ -1,26 +1,30 @@
 """The main job on the bundled samples: feed stories with copies and an update through a real
-worker on the local stack, and show what each stage did, the entities, and a search."""
+worker on the local stack, and show what each stage did, the entities, a search and the alerts."""
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from collections import Counter, defaultdict
 from pathlib import Path
 
+from kafka import KafkaConsumer
 from rich.console import Console
 from rich.table import Table
 
 from pipeline import loadgen
+from pipeline.alerts.subscriptions import ALERTS_FILE, load_subscriptions
 from pipeline.ingest import parse_bytes
 from pipeline.producer import ArticleProducer
 from pipeline.search import SearchRequest, search
-from pipeline.settings import Settings
+from pipeline.settings import CONFIG_DIR, Settings
 from pipeline.sinks.elasticsearch import connect
-from pipeline.topics import ensure_topics
-from pipeline.views import print_results
-from pipeline.workers import WorkerProcess, read_until
+from pipeline.topics import alert_topic, ensure_topics
+from pipeline.views import print_alert, print_results
+from pipeline.workers import WorkerProcess, lag, read_until
 from schemas import Article
+from schemas.alerts import Alert
 
 DEMO_QUERY = "preemptive action Iran"
 
@@ -41,7 +45,9 @@ def run(settings: Settings, samples: Path, console: Console) -> None:
     feed = [*articles, loadgen.resend(esper), loadgen.syndicate(esper, "metro-herald"), loadgen.truncate(esper), update]
     ensure_topics(settings)
     log = Path(".stack") / f"{settings.faust.app_id}.log"
-    console.print(f"[bold]1.[/] starting a worker: dedup, enrichment and index agents (log: {log})")
+    subscriptions = load_subscriptions(CONFIG_DIR / ALERTS_FILE)
+    console.print(f"[bold]1.[/] starting a worker: dedup, enrichment, index and alerts agents (log: {log}); "
+                  f"alert subscriptions from config/alerts.yaml: {', '.join(sub.name for sub in subscriptions)}")
     with WorkerProcess(settings, log) as worker:
         console.print(f"[bold]2.[/] producing {len(articles)} sample stories, 3 copies and 1 update to {settings.topics.raw}")
         with ArticleProducer(settings) as producer:
@@ -60,6 +66,8 @@ def run(settings: Settings, samples: Path, console: Console) -> None:
         client = connect(settings)
         ids = sorted({a.id for a in articles})
         _wait_indexed(client, alias, ids, update.id, worker)
+        _wait_alerted(settings, worker)
+        alerts = _read_alerts(settings)
 
     unique, copies, enriched = records[topics.unique], records[topics.duplicates], records[topics.enriched]
     table = Table("stage", "topic / index", "events")
@@ -77,13 +85,20 @@ def run(settings: Settings, samples: Path, console: Console) -> None:
 
     console.print(f"\n[bold]4.[/] wirestream search {DEMO_QUERY!r}")
     print_results(search(client, alias, SearchRequest(DEMO_QUERY, limit=3)), console)
+    console.print(f"\n[bold]5.[/] alerts delivered: {len(alerts)}")
+    for sub in subscriptions:
+        mine = [alert for alert in alerts if alert.subscription == sub.name]
+        console.print(f"\n[bold]{sub.name}[/] ({len(mine)} alert{'s' if len(mine) != 1 else ''} on "
+                      f"{alert_topic(settings, sub.name)})")
+        for alert in mine:
+            print_alert(alert, console)
     console.print(
         "\nNext:\n"
         "  wirestream search 'embassy' --place Baghdad     search the stories (add --json for scripts)\n"
         "  wirestream produce PATH | URL | -              feed more stories (run `wirestream worker` to process them)\n"
         "  wirestream worker                              keep a worker running; start more to scale out\n"
-        "  wirestream stack down                          stop Kafka and Elasticsearch (data stays in .stack/)\n"
-        "Alert subscriptions are not built yet (issue 7)."
+        "  wirestream alerts add esper --person Esper     subscribe; then `wirestream alerts tail esper`\n"
+        "  wirestream stack down                          stop Kafka and Elasticsearch (data stays in .stack/)"
     )
 
 
@@ -106,6 +121,25 @@ def _by_topic(records: list[tuple[str, dict]]) -> defaultdict[str, list[dict]]:
     for topic, value in records:
         grouped[topic].append(value)
     return grouped
+
+
+def _wait_alerted(settings: Settings, worker: WorkerProcess, timeout_s: float = 60) -> None:
+    """Until the worker has finished with every enriched story (the alerts agent among its readers)."""
+    deadline = time.monotonic() + timeout_s
+    while lag(settings, settings.topics.enriched):
+        if time.monotonic() > deadline or not worker.alive():
+            raise RuntimeError(f"alerts did not complete in {timeout_s:.0f} s; see the worker log {worker.log}")
+        time.sleep(0.5)
+
+
+def _read_alerts(settings: Settings) -> list[Alert]:
+    consumer = KafkaConsumer(bootstrap_servers=settings.kafka.bootstrap_servers, auto_offset_reset="earliest",
+                             enable_auto_commit=False, consumer_timeout_ms=3000)
+    consumer.subscribe(pattern=f"^{re.escape(settings.topics.alerts)}\\..*")
+    try:
+        return sorted((Alert.model_validate_json(message.value) for message in consumer), key=lambda a: a.alerted_at)
+    finally:
+        consumer.close()
 
 
 def _wait_indexed(client, alias: str, ids: list[str], updated: str, worker: WorkerProcess, timeout_s: float = 60) -> None:

@@ -32,7 +32,7 @@ class TopicSettings(BaseModel):
     enriched: str = "articles.enriched"
     dlq: str = "articles.dlq"
     index_dlq: str = "articles.index-dlq"
-    subscriptions: str = "alerts.subscriptions"
+    subscriptions: str = "alert-subscriptions"
     #: Each subscription's alerts go to `<alerts>.<subscription name>`.
     alerts: str = "alerts"
     raw_partitions: int = Field(1, ge=1)

@@ -8,6 +8,7 @@ including Faust's own table changelogs and its assignor topic.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 from pipeline.settings import Settings
@@ -60,8 +61,10 @@ def alert_topic_spec(settings: Settings, subscription: str) -> TopicSpec:
     return TopicSpec(alert_topic(settings, subscription), 1, keep)
 
 
-def ensure_topics(settings: Settings, specs: list[TopicSpec] | None = None) -> list[str]:
-    """Create the topics that are missing; returns the names created."""
+def ensure_topics(settings: Settings, specs: list[TopicSpec] | None = None, wait_s: float = 30) -> list[str]:
+    """Create the topics that are missing, and wait until each has a leader (a write to a topic
+    the broker is still setting up is refused and retried: alerts on a new subscription's topic
+    would come late); returns the names created."""
     from kafka import KafkaAdminClient
     from kafka.admin import NewTopic
 
@@ -75,6 +78,17 @@ def ensure_topics(settings: Settings, specs: list[TopicSpec] | None = None) -> l
                 [NewTopic(spec.name, spec.partitions, 1, topic_configs=spec.config) for spec in missing],
                 timeout_ms=30_000,
             )
+            _wait_for_leaders(admin, [spec.name for spec in missing], wait_s)
         return [spec.name for spec in missing]
     finally:
         admin.close()
+
+
+def _wait_for_leaders(admin, names: list[str], wait_s: float) -> None:
+    deadline = time.monotonic() + wait_s
+    while names and time.monotonic() < deadline:
+        described = admin.describe_topics(names)
+        names = [t["topic"] for t in described
+                 if t["error_code"] or not t["partitions"] or any(p["leader"] < 0 for p in t["partitions"])]
+        if names:
+            time.sleep(0.1)

@@ -1,4 +1,4 @@
-"""Alert subscriptions (topic `alerts.subscriptions`, keyed by name) and the alerts they receive
+"""Alert subscriptions (topic `alert-subscriptions`, keyed by name) and the alerts they receive
 (topic `alerts.<name>`, keyed by alert id)."""
 
 from __future__ import annotations
@@ -72,8 +72,8 @@ class Subscription(_Event):
     @field_validator("phrases")
     @classmethod
     def _phrases(cls, value: list[str]) -> list[str]:
-        if any(not phrase.strip() for phrase in value):
-            raise ValueError("a phrase must not be blank")
+        if any(not re.search(r"\w", phrase) for phrase in value):
+            raise ValueError("a phrase must contain a letter or digit")
         return [" ".join(phrase.split()) for phrase in value]
 
     @model_validator(mode="after")

@@ -1,7 +1,8 @@
 """The alerts agent: `articles.enriched` -> `alerts.<subscription>` for every subscription a story matches.
 
 Each worker follows every subscription (`SubscriptionFeed`); stories are matched as they come, in
-small batches so the query subscriptions cost one Elasticsearch round trip per batch. The table
+small batches. Entity and phrase alerts go out at once; query subscriptions then cost one
+Elasticsearch round trip per batch, so they never hold the cheap alerts back. The table
 `alerts-sent` (story id -> the last version alerted to each subscription, changelogged and
 partitioned like the stories) is what keeps a replay, a redelivery after a crash or a rebalance
 from alerting twice. Duplicates never reach `articles.enriched`, so a copy never alerts.
@@ -16,11 +17,14 @@ import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
+import weakref
+
 import faust
+from faust.streams import _current_event
 from elasticsearch import ApiError, TransportError
 from pydantic import ValidationError
 
-from pipeline.alerts import build_alert, should_alert
+from pipeline.alerts import Matcher, build_alert, should_alert
 from pipeline.alerts.queries import QueryMatcher
 from pipeline.alerts.store import SubscriptionFeed
 from pipeline.settings import Settings
@@ -33,6 +37,14 @@ log = logging.getLogger(__name__)
 BATCH_SIZE = 64
 BATCH_WITHIN_S = 0.05
 EXPIRE_EVERY_S = 60
+
+
+def in_event_context(event: faust.EventT) -> None:
+    """Make `event` the current event of this task, as Faust does for each event it yields. A table
+    write goes to the changelog partition of the current event, and a batch from `take_events`
+    sets none. Only the context variable is set: the stream's own `current_event`, which its
+    batching reads, is left alone."""
+    _current_event.set(weakref.ref(event))
 
 
 def register(app: faust.App, settings: Settings) -> Counter[str]:
@@ -53,7 +65,7 @@ def register(app: faust.App, settings: Settings) -> Counter[str]:
     async def follow_subscriptions() -> None:
         feed.start()
 
-    async def match_queries(stories: list[EnrichedArticle], named: dict[str, str]) -> list[dict[str, str]]:
+    async def match_queries(stories: list[EnrichedArticle], named: dict[str, str]) -> list[set[str]]:
         # Elasticsearch down: wait for it, as the sink does, rather than drop an alert.
         delay = 0.5
         while True:
@@ -70,6 +82,28 @@ def register(app: faust.App, settings: Settings) -> Counter[str]:
             alert_topics[name] = app.topic(alert_topic(settings, name), partitions=1)
         await alert_topics[name].send(key=alert.id.encode(), value=alert.model_dump_json().encode())
 
+    async def raise_alerts(matcher: Matcher, events: list[faust.EventT], stories: list[EnrichedArticle],
+                           hits: list[set[str]] | None = None) -> None:
+        """Alerts for the entity and phrase subscriptions, or with `hits` for the query ones."""
+        for event, story, query_hits in zip(events, stories, hits or [set() for _ in stories]):
+            in_event_context(event)
+            key = story.article.id.encode()
+            sent = json.loads(table[key])["sent"] if table.get(key) else {}
+            raised = 0
+            for match in matcher.match(story, query_hits):
+                name = match.subscription.name
+                if hits is not None and name not in matcher.queries:
+                    continue  # alerted in the first pass
+                if not should_alert(match.subscription, story.version, sent.get(name)):
+                    counters["already_alerted"] += 1
+                    continue
+                await send(build_alert(match, story, is_update=name in sent))
+                sent[name] = story.version
+                raised += 1
+            if raised:
+                table[key] = json.dumps({"at": time.time(), "sent": sent}).encode()
+            counters["alerts"] += raised
+
     @app.agent(enriched, concurrency=1)
     async def alert(stream: faust.Stream) -> None:
         last_expiry = time.monotonic()
@@ -84,25 +118,10 @@ def register(app: faust.App, settings: Settings) -> Counter[str]:
                     readable.append(event)
                 except ValidationError:  # the index agent dead-letters it; nothing to alert
                     counters["unreadable"] += 1
-            hits = await match_queries(stories, matcher.queries) if matcher.queries else [{} for _ in stories]
-            for event, story, query_hits in zip(readable, stories, hits):
-                # A table write goes to the changelog partition of the current event, which a batch
-                # does not set: this story's event is the one (Faust's own stream does the same).
-                stream._set_current_event(event)
-                key = story.article.id.encode()
-                sent = json.loads(table[key])["sent"] if table.get(key) else {}
-                raised = 0
-                for match in matcher.match(story, query_hits):
-                    name = match.subscription.name
-                    if not should_alert(match.subscription, story.version, sent.get(name)):
-                        counters["already_alerted"] += 1
-                        continue
-                    await send(build_alert(match, story, is_update=name in sent))
-                    sent[name] = story.version
-                    raised += 1
-                if raised:
-                    table[key] = json.dumps({"at": time.time(), "sent": sent}).encode()
-                counters["alerts"] += raised
+            # Entities and phrases first, at once; query subscriptions wait for Elasticsearch.
+            await raise_alerts(matcher, readable, stories)
+            if matcher.queries:
+                await raise_alerts(matcher, readable, stories, await match_queries(stories, matcher.queries))
             counters["stories"] += len(stories)
             if time.monotonic() - last_expiry > EXPIRE_EVERY_S:
                 last_expiry = time.monotonic()

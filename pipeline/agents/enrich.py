@@ -25,7 +25,7 @@ from schemas import DeadLetter, EnrichedArticle, UniqueArticle
 
 #: Stories per spaCy call, and how long to wait for a batch to fill.
 BATCH_SIZE = 32
-BATCH_WITHIN_S = 0.25
+BATCH_WITHIN_S = 0.05
 
 
 @dataclass

@@ -6,7 +6,7 @@ import json
 from typing import Annotated, Optional
 
 import typer
-from elasticsearch import TransportError
+from elasticsearch import ApiError, TransportError
 from kafka.errors import KafkaError
 from rich.console import Console
 from rich.markup import escape
@@ -45,7 +45,7 @@ def checked(subscriptions: list[Subscription], settings: Settings) -> list[Subsc
                 matcher.validate(sub.query)
             except QueryError as error:
                 raise SubscriptionError(f"subscription {sub.name!r}: query: {error}") from None
-            except TransportError as error:
+            except (TransportError, ApiError) as error:
                 raise SubscriptionError(f"cannot check the query of {sub.name!r}: Elasticsearch at "
                                         f"{settings.elasticsearch.url} is unreachable ({type(error).__name__})") from None
     return subscriptions

@@ -2,20 +2,23 @@
 
 Entities and phrases are matched here. A query subscription is matched by Elasticsearch
 (`pipeline.alerts.queries`), whose answer comes in as `query_hits`; the rest of that
-subscription's criteria and filters still apply here.
+subscription's criteria and filters still apply here, and its snippet shows the query's words.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections import defaultdict
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
-from schemas import EnrichedArticle, Entity
+from schemas import EnrichedArticle, Entity, EntityType
 from schemas.alerts import Alert, EntityRef, Subscription
 
 SNIPPET_CHARS = 240
 EM_START, EM_END = "<em>", "</em>"
+#: Words of a query string that are syntax, not terms to show in a snippet.
+QUERY_OPERATORS = {"and", "or", "not", "to"}
 
 
 @dataclass(frozen=True)
@@ -27,33 +30,55 @@ class Match:
     snippet: str
 
 
+def words(text: str) -> list[str]:
+    """The words of `text`, case-folded: what phrases are matched on."""
+    return re.findall(r"\w+", text.casefold())
+
+
 def words_pattern(terms: Iterable[str]) -> re.Pattern[str] | None:
-    """Any of `terms` as whole words, case-insensitive, any whitespace between words."""
-    alternatives = [r"\s+".join(map(re.escape, term.split())) for term in terms if term.strip()]
+    """Any of `terms` as whole words in `text`, case-insensitive, whatever is between the words."""
+    alternatives = [r"\W+".join(map(re.escape, words(term))) for term in terms if words(term)]
     if not alternatives:
         return None
     return re.compile(r"(?<!\w)(?:" + "|".join(sorted(alternatives, key=len, reverse=True)) + r")(?!\w)", re.IGNORECASE)
 
 
 class Matcher:
-    """Every subscription, prepared once; `match(story)` returns the subscriptions it matches."""
+    """Every subscription, indexed once by what can trigger it (an entity, a phrase, a query), so
+    a story is only checked against the subscriptions it could match: a thousand subscriptions
+    cost about what a few do."""
 
     def __init__(self, subscriptions: Iterable[Subscription]) -> None:
         self.subscriptions = {sub.name: sub for sub in subscriptions}
-        self._phrases = {
-            sub.name: [(phrase, words_pattern([phrase])) for phrase in sub.phrases] for sub in self.subscriptions.values()
-        }
         #: Subscription name -> its Elasticsearch query, for those that have one.
         self.queries = {name: sub.query for name, sub in self.subscriptions.items() if sub.query and sub.query.strip()}
+        self._phrases = {name: [(p, tuple(words(p))) for p in sub.phrases] for name, sub in self.subscriptions.items()}
+        self._lengths = sorted({len(w) for phrases in self._phrases.values() for _, w in phrases})
+        self._by_entity: defaultdict[tuple[EntityType, str], list[str]] = defaultdict(list)
+        self._by_phrase: defaultdict[tuple[str, ...], list[str]] = defaultdict(list)
+        for name, sub in self.subscriptions.items():
+            # One criterion is enough to find it: any of its any-entities, else its first
+            # all-entity, else any of its phrases; a query-only one is found by Elasticsearch.
+            if sub.any_entities or sub.all_entities:
+                for ref in sub.any_entities or sub.all_entities[:1]:
+                    self._by_entity[(ref.type, ref.name.casefold())].append(name)
+            else:
+                for _, phrase_words in self._phrases[name]:
+                    self._by_phrase[phrase_words].append(name)
 
-    def match(self, story: EnrichedArticle, query_hits: Mapping[str, str] = {}) -> list[Match]:
-        """The subscriptions `story` matches. `query_hits` maps each query subscription whose query
-        matched this story to Elasticsearch's highlighted passage."""
-        entities = {(entity.type, entity.name.casefold()): entity for entity in story.entities}
+    def match(self, story: EnrichedArticle, query_hits: Collection[str] = ()) -> list[Match]:
+        """The subscriptions `story` matches; `query_hits` names the query subscriptions whose
+        query Elasticsearch found this story to match."""
         article = story.article
-        text = "\n\n".join([article.headline, article.body_text, *article.captions])
+        entities = {(entity.type, entity.name.casefold()): entity for entity in story.entities}
+        tokens = words("\n".join([article.headline, article.body_text, *article.captions]))
+        grams = {tuple(tokens[i:i + n]) for n in self._lengths for i in range(len(tokens) - n + 1)}
+        candidates = dict.fromkeys(name for key in entities for name in self._by_entity.get(key, ()))
+        candidates.update(dict.fromkeys(name for gram in grams for name in self._by_phrase.get(gram, ())))
+        candidates.update(dict.fromkeys(name for name in query_hits if name in self.subscriptions))
         matches = []
-        for sub in self.subscriptions.values():
+        for name in candidates:
+            sub = self.subscriptions[name]
             if sub.sections and (article.section or "").casefold() not in {s.casefold() for s in sub.sections}:
                 continue
             if sub.sources and article.source.casefold() not in {s.casefold() for s in sub.sources}:
@@ -69,16 +94,18 @@ class Matcher:
                 if (sub.any_entities and not any_of) or not all(all_of):
                     continue
                 found = any_of + all_of
-            phrases = [phrase for phrase, pattern in self._phrases[sub.name] if pattern.search(text)]
+            phrases = [phrase for phrase, phrase_words in self._phrases[name] if phrase_words in grams]
             if sub.phrases and not phrases:
                 continue
-            if sub.name in self.queries and sub.name not in query_hits:
+            if name in self.queries and name not in query_hits:
                 continue
             matched = [f"{e.type.value}:{e.name}" for e in found] + [f"phrase:{p}" for p in phrases]
-            if sub.name in self.queries:
+            if name in self.queries:
                 matched.append(f"query:{sub.query}")
             terms = [*phrases, *(form for entity in found for form in (entity.name, *entity.forms))]
-            snippet = _snippet(article.body_text, terms) or query_hits.get(sub.name) or _lead(article.body_text)
+            if name in self.queries:
+                terms += [word for word in words(sub.query) if word not in QUERY_OPERATORS]
+            snippet = _snippet(article.body_text, terms) or _lead(article.body_text)
             matches.append(Match(sub, matched, snippet))
         return matches
 

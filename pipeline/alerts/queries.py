@@ -28,7 +28,8 @@ log = logging.getLogger(__name__)
 QUERIES_PER_SEARCH = 100
 
 
-def _query(text: str, name: str | None = None) -> dict:
+def query_clause(text: str, name: str | None = None) -> dict:
+    """A query_string over the searched fields, as `wirestream search` runs it; named when `name`."""
     query = {"query": text, "fields": SEARCH_FIELDS, "default_operator": "or"}
     return {"query_string": query | ({"_name": name} if name else {})}
 
@@ -40,6 +41,7 @@ class QueryMatcher:
         self.client = client
         self.index = f"{alias}-alerting"
         self._ready = False
+        self._previous: list[str] = []
 
     def ensure_index(self) -> None:
         """The scratch index, with the articles' settings and mapping; refreshed only on demand."""
@@ -58,39 +60,36 @@ class QueryMatcher:
     def validate(self, query: str) -> None:
         """Raises `QueryError` with Elasticsearch's reason when `query` cannot be parsed."""
         self.ensure_index()
-        answer = self.client.indices.validate_query(index=self.index, query=_query(query), explain=True)
+        answer = self.client.indices.validate_query(index=self.index, query=query_clause(query), explain=True)
         if not answer["valid"]:
             explanation = next((e.get("error") for e in answer.get("explanations", []) if e.get("error")), "invalid query")
             # "...QueryShardException: Failed to parse query ; ...ParseException: Cannot parse '...': ..."
             reason = " ".join(explanation.split()).split(" Was expecting")[0]
             raise QueryError(reason[reason.find("Cannot parse"):] if "Cannot parse" in reason else reason)
 
-    def match(self, stories: Sequence[EnrichedArticle], queries: dict[str, str]) -> list[dict[str, str]]:
-        """For each story, the names of the queries it matches -> a highlighted passage."""
-        found: list[dict[str, str]] = [{} for _ in stories]
+    def match(self, stories: Sequence[EnrichedArticle], queries: dict[str, str]) -> list[set[str]]:
+        """For each story, the names of the queries it matches."""
+        found: list[set[str]] = [set() for _ in stories]
         if not stories or not queries:
             return found
         self.ensure_index()
         ids = [uuid.uuid4().hex for _ in stories]
         position = {doc_id: i for i, doc_id in enumerate(ids)}
-        body = []
+        # The previous batch's documents go in the same request: two round trips per batch.
+        body: list[dict] = [{"delete": {"_index": self.index, "_id": doc_id}} for doc_id in self._previous]
         for doc_id, story in zip(ids, stories):
             body += [{"index": {"_index": self.index, "_id": doc_id}}, document(story)]
+        self._previous = ids
         written = self.client.bulk(operations=body, refresh=True)
-        if written["errors"]:
-            failed = [item["index"] for item in written["items"] if item["index"].get("error")]
+        failed = [item["index"] for item in written["items"] if "index" in item and item["index"].get("error")]
+        if failed:
             log.warning("alerts: %d stor(ies) could not be matched against queries: %s",
                         len(failed), failed[0]["error"].get("reason"))
-        try:
-            names = list(queries)
-            chunks = [names[i:i + QUERIES_PER_SEARCH] for i in range(0, len(names), QUERIES_PER_SEARCH)]
-            for hits in self._search(ids, chunks, queries):
-                for hit in hits:
-                    for name in hit.get("matched_queries", []):
-                        found[position[hit["_id"]]][name] = ""
-            self._highlight(ids, found, queries)
-        finally:
-            self.client.bulk(operations=[{"delete": {"_index": self.index, "_id": doc_id}} for doc_id in ids])
+        names = list(queries)
+        chunks = [names[i:i + QUERIES_PER_SEARCH] for i in range(0, len(names), QUERIES_PER_SEARCH)]
+        for hits in self._search(ids, chunks, queries):
+            for hit in hits:
+                found[position[hit["_id"]]].update(hit.get("matched_queries", []))
         return found
 
     def _search(self, ids: list[str], chunks: list[list[str]], queries: dict[str, str]):
@@ -98,7 +97,7 @@ class QueryMatcher:
         time so one bad stored query cannot silence the others."""
         searches = []
         for names in chunks:
-            clauses = [_query(queries[name], name) for name in names]
+            clauses = [query_clause(queries[name], name) for name in names]
             searches += [{"index": self.index}, {
                 "query": {"bool": {"should": clauses, "minimum_should_match": 1, "filter": [{"ids": {"values": ids}}]}},
                 "size": len(ids), "_source": False,
@@ -110,20 +109,3 @@ class QueryMatcher:
                 yield from self._search(ids, [[name] for name in names], queries)
             else:
                 log.warning("alerts: query of subscription %r fails: %s", names[0], response["error"].get("reason"))
-
-    def _highlight(self, ids: list[str], found: list[dict[str, str]], queries: dict[str, str]) -> None:
-        pairs = [(i, name) for i, names in enumerate(found) for name in names]
-        if not pairs:
-            return
-        searches = []
-        for i, name in pairs:
-            searches += [{"index": self.index}, {
-                "query": {"bool": {"must": [_query(queries[name])], "filter": [{"ids": {"values": [ids[i]]}}]}},
-                "size": 1, "_source": False,
-                "highlight": {"fields": {"body_text": {"fragment_size": 200, "number_of_fragments": 1},
-                                         "headline": {"number_of_fragments": 0}}},
-            }]
-        for (i, name), response in zip(pairs, self.client.msearch(searches=searches)["responses"]):
-            hits = response.get("hits", {}).get("hits", [])
-            highlight = hits[0].get("highlight", {}) if hits else {}
-            found[i][name] = " ".join((highlight.get("body_text") or highlight.get("headline") or [""])[0].split())

@@ -114,31 +114,35 @@ class SubscriptionStore:
     def load(self) -> dict[str, Subscription]:
         return SubscriptionFeed(self.settings).catch_up()
 
-    def put(self, subscription: Subscription) -> None:
-        ensure_topics(self.settings, [alert_topic_spec(self.settings, subscription.name)])
-        self._send(subscription.name, subscription.model_dump_json().encode())
+    def put(self, *subscriptions: Subscription) -> None:
+        """Add or replace subscriptions, creating their alert topics first."""
+        ensure_topics(self.settings, [alert_topic_spec(self.settings, sub.name) for sub in subscriptions])
+        self._send([(sub.name, sub.model_dump_json().encode()) for sub in subscriptions])
 
     def sync(self, subscriptions: list[Subscription]) -> list[str]:
         """Put each subscription that is new or differs from the one on the topic; returns their names."""
         current = self.load()
         changed = [sub for sub in subscriptions if current.get(sub.name) != sub]
-        for sub in changed:
-            self.put(sub)
+        if changed:
+            self.put(*changed)
         return [sub.name for sub in changed]
 
     def remove(self, name: str) -> bool:
         """Remove a subscription; False when there was none of that name."""
         if name not in self.load():
             return False
-        self._send(name, None)
+        self._send([(name, None)])  # a tombstone
         return True
 
     def topic(self, name: str) -> str:
         return alert_topic(self.settings, name)
 
-    def _send(self, name: str, value: bytes | None) -> None:
+    def _send(self, records: list[tuple[str, bytes | None]]) -> None:
         producer = KafkaProducer(bootstrap_servers=self.settings.kafka.bootstrap_servers, acks="all")
         try:
-            producer.send(self.settings.topics.subscriptions, key=name.encode(), value=value).get(timeout=30)
+            sent = [producer.send(self.settings.topics.subscriptions, key=name.encode(), value=value)
+                    for name, value in records]
+            for future in sent:
+                future.get(timeout=30)
         finally:
             producer.close()

@@ -33,8 +33,8 @@ def sub(**fields) -> Subscription:
     return Subscription(name=fields.pop("name", "s"), **fields)
 
 
-def names(matcher: Matcher, story: EnrichedArticle, query_hits=None) -> set[str]:
-    return {m.subscription.name for m in matcher.match(story, query_hits or {})}
+def names(matcher: Matcher, story: EnrichedArticle, query_hits=()) -> set[str]:
+    return {m.subscription.name for m in matcher.match(story, query_hits)}
 
 
 def test_entities_match_by_type_and_canonical_name_any_or_all(esper):
@@ -81,8 +81,9 @@ def test_a_query_subscription_needs_elasticsearchs_answer(esper):
                                                                        any_entities=["person:Nobody"])])
     assert matcher.queries == {"q": "preemptive AND Iran", "q-and-entity": "x"}
     assert names(matcher, esper) == set()
-    [match] = matcher.match(esper, {"q": "a <em>preemptive</em> strike", "q-and-entity": "x"})
-    assert match.matched == ["query:preemptive AND Iran"] and match.snippet == "a <em>preemptive</em> strike"
+    [match] = matcher.match(esper, {"q", "q-and-entity"})
+    assert match.matched == ["query:preemptive AND Iran"]
+    assert "<em>preemptive</em>" in match.snippet and "<em>Iran</em>" in match.snippet
 
 
 def test_snippet_shows_the_entity_in_the_body(esper):
@@ -110,7 +111,8 @@ def test_alert_id_and_updates(esper):
     ({"name": "ok", "any_entities": ["company:Acme"]}, "unknown entity type 'company'"),
     ({"name": "ok", "any_entities": ["Mark Esper"]}, "write an entity as type:Name"),
     ({"name": "ok"}, "give at least one of"),
-    ({"name": "ok", "phrases": ["  "]}, "must not be blank"),
+    ({"name": "ok", "phrases": ["  "]}, "must contain a letter or digit"),
+    ({"name": "ok", "phrases": ["!!"]}, "must contain a letter or digit"),
     ({"name": "ok", "phrases": ["x"], "min_salience": 2}, "min_salience"),
     ({"name": "ok", "phrases": ["x"], "colour": "red"}, "colour"),
 ])
@@ -137,3 +139,32 @@ def test_the_shipped_alerts_file_loads_and_bad_files_name_the_problem(tmp_path):
     bad.write_text("subscriptions:\n  - {name: b, any_entities: ['thing:x']}\n")
     with pytest.raises(SubscriptionError, match=r"bad.yaml: subscription 'b': any_entities.0: unknown entity type"):
         load_subscriptions(bad)
+
+
+def test_the_index_finds_what_checking_every_subscription_finds(esper):
+    """The matcher only checks the subscriptions a story could trigger; that must never lose one."""
+    import random
+
+    rng = random.Random(5)
+    vocabulary = ["embassy", "military action", "Iran", "volcano", "Baghdad", "U.S. forces", "the", "Esper said"]
+    refs = ["person:Mark Esper", "place:Iran", "place:Baghdad", "organisation:Pentagon", "person:Nobody", "place:Kuwait"]
+    subs = []
+    for i in range(300):
+        fields = {}
+        if rng.random() < 0.5:
+            fields["any_entities" if rng.random() < 0.5 else "all_entities"] = rng.sample(refs, rng.randint(1, 3))
+        if rng.random() < 0.5 or not fields:
+            fields["phrases"] = rng.sample(vocabulary, rng.randint(1, 2))
+        if rng.random() < 0.2:
+            fields["min_salience"] = rng.choice([0.25, 0.5])
+        subs.append(sub(name=f"s{i}", **fields))
+    indexed = names(Matcher(subs), esper)
+    # A name in query_hits makes a subscription a candidate whatever its triggers: every one checked.
+    one_by_one = {s.name for s in subs if names(Matcher([s]), esper, {s.name})}
+    assert indexed == one_by_one and 20 < len(indexed) < 300
+
+
+def test_phrase_words_match_across_punctuation(esper):
+    # The story has 'U.S. forces' and 'militias may be planning'.
+    matcher = Matcher([sub(name="a", phrases=["us forces"]), sub(name="b", phrases=["militias, may be"])])
+    assert names(matcher, esper) == {"b"}  # "U.S." is the words "u" and "s", not "us"
