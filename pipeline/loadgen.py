@@ -61,11 +61,20 @@ def update(article: Article, paragraph: str, hours: int = 2) -> Article:
 
 
 def recombine(stories: list[Article], rng: random.Random, serial: int) -> Article:
-    """A distinct story made of paragraphs from different samples, in a new order."""
+    """A distinct story: sentences from different samples in a new order, with about one word in
+    four swapped for another word of the samples. Without the swaps two "distinct" stories often
+    shared whole sentences, even their first 45 words (six samples give few sentences), so a
+    truncated copy of one was rightly found inside the other and counted as a false positive."""
     paragraphs = [p for story in stories for p in story.body_text.split("\n\n")]
     sentences = [s.strip() + "." for p in paragraphs for s in p.split(". ") if len(s.split()) > 6]
+    vocabulary = sorted({word for sentence in sentences for word in sentence.split() if word.isalpha()})
     rng.shuffle(sentences)
-    body = "\n\n".join(" ".join(sentences[i : i + 3]) for i in range(0, min(len(sentences), 15), 3))
+
+    def reworded(sentence: str) -> str:
+        return " ".join(rng.choice(vocabulary) if rng.random() < 0.25 else word for word in sentence.split())
+
+    chosen = [reworded(sentence) for sentence in sentences[:15]]
+    body = "\n\n".join(" ".join(chosen[i : i + 3]) for i in range(0, len(chosen), 3))
     base = stories[serial % len(stories)]
     headline = f"{base.headline} ({serial})"
     return base.model_copy(

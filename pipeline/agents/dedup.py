@@ -17,7 +17,7 @@ import faust
 from pydantic import ValidationError
 
 from pipeline.agents.dead_letters import position, publish
-from pipeline.dedup import DedupIndex, StoryState
+from pipeline.dedup import DedupIndex, Story
 from pipeline.ingest import InvalidInput, Rejected
 from pipeline.producer import dead_letter
 from pipeline.settings import Settings
@@ -57,7 +57,7 @@ def register(app: faust.App, settings: Settings) -> Counter[str]:
         async for event in stream.events():
             if not loaded:
                 for value in table.values():
-                    index.add(StoryState.model_validate_json(value))
+                    index.add(Story.from_json(value))
                 loaded = True
                 log.info("dedup: %d stories recovered from the table", len(index))
             counters["seen"] += 1
@@ -71,7 +71,7 @@ def register(app: faust.App, settings: Settings) -> Counter[str]:
                 continue
 
             decision = index.observe(article, now=time.time())
-            table[decision.story_id.encode()] = decision.state.model_dump_json().encode()
+            table[decision.story_id.encode()] = decision.state.to_json()
             if decision.unique:
                 counters["updates" if decision.is_update else "unique"] += 1
                 published = UniqueArticle(

@@ -37,7 +37,7 @@ def run(samples: Path, count: int, console: Console) -> dict[str, float]:
     started = time.perf_counter()
     for item, payload in zip(labelled, payloads):
         decision = index.observe(Article.model_validate_json(payload), now=0)
-        state_json = decision.state.model_dump_json()  # what the agent writes to its table
+        state_json = decision.state.to_json()  # what the agent writes to its table
         del state_json
         is_copy = not decision.unique
         should_be_copy = item.label in ("exact", "near", "containment")

@@ -6,6 +6,6 @@ knows about Kafka.
 """
 
 from pipeline.dedup.fingerprint import Fingerprint, fingerprint
-from pipeline.dedup.index import Decision, DedupIndex, StoryState
+from pipeline.dedup.index import Decision, DedupIndex, Story, StoryState
 
-__all__ = ["Decision", "DedupIndex", "Fingerprint", "StoryState", "fingerprint"]
+__all__ = ["Decision", "DedupIndex", "Fingerprint", "Story", "StoryState", "fingerprint"]

@@ -85,8 +85,23 @@ def is_prefix(part: bytes, whole: bytes) -> bool:
     return len(part) <= len(whole) and whole.startswith(part)
 
 
+class _WordHashes(dict):
+    """word -> its CRC32, remembered: news vocabulary repeats, and a lookup is far cheaper than a hash."""
+
+    MAX_WORDS = 500_000
+
+    def __missing__(self, word: str) -> int:
+        if len(self) >= self.MAX_WORDS:
+            self.clear()
+        value = self[word] = zlib.crc32(word.encode())
+        return value
+
+
+_WORD_HASHES = _WordHashes()
+
+
 def _word_hashes(tokens: list[str]) -> np.ndarray:
-    return np.fromiter((zlib.crc32(token.encode()) for token in tokens), dtype=np.uint64, count=len(tokens))
+    return np.fromiter(map(_WORD_HASHES.__getitem__, tokens), dtype=np.uint64, count=len(tokens))
 
 
 def _minhash(word_hashes: np.ndarray) -> MinHash:
@@ -102,8 +117,3 @@ def _minhash(word_hashes: np.ndarray) -> MinHash:
     minhash = MinHash(num_perm=NUM_PERM, permutations=_PERMUTATIONS, scheme=_SCHEME, hashfunc=int)
     minhash.update_batch(np.unique(shingles).tolist())
     return minhash
-
-
-def minhash_from_values(values: list[int]) -> MinHash:
-    """Rebuild a MinHash from `hashvalues` kept in state."""
-    return MinHash(num_perm=NUM_PERM, permutations=_PERMUTATIONS, scheme=_SCHEME, hashvalues=np.array(values, dtype=np.uint64))

@@ -5,21 +5,23 @@ from __future__ import annotations
 import base64
 from dataclasses import dataclass
 
-from datasketch import MinHash, MinHashLSH
+from datetime import datetime
+
+import numpy as np
 from pydantic import AwareDatetime, BaseModel
 
-
-from pipeline.dedup.fingerprint import NUM_PERM, fingerprint, is_prefix, minhash_from_values
+from pipeline.dedup.fingerprint import NUM_PERM, fingerprint, is_prefix
 from schemas import Article, MatchKind
 
 #: Estimated Jaccard similarity of shingle sets from which two stories are the same story.
 NEAR_THRESHOLD = 0.6
-#: LSH recalls candidates a little below the threshold, so that estimation noise costs no recall.
-LSH_THRESHOLD = 0.4
+#: LSH recalls candidates a little below the threshold, so that estimation noise costs no recall:
+#: 16 bands of 4 values is datasketch's optimum for a threshold of 0.4 with 64 permutations.
+LSH_BANDS, LSH_ROWS = 16, 4
 
 
 class StoryState(BaseModel):
-    """What the index remembers of one story (JSON in the Faust table)."""
+    """What the index remembers of one story, as JSON in the Faust table."""
 
     id: str
     source: str
@@ -27,11 +29,46 @@ class StoryState(BaseModel):
     exact: str
     lead: str | None
     prefix: str  # base64 of the first words' 16-bit hashes
-    minhash: list[int]
+    minhash: str  # base64 of the MinHash values, uint32 little-endian
     word_count: int
     version: int = 1
     copies: int = 0
     seen_at: float
+
+
+@dataclass(slots=True)
+class Story:
+    """One story in memory: the fingerprints as bytes (about 1 KB), not as Python lists."""
+
+    id: str
+    source: str
+    versioncreated: datetime
+    exact: str
+    lead: str | None
+    prefix: bytes
+    minhash: bytes
+    word_count: int
+    version: int = 1
+    copies: int = 0
+    seen_at: float = 0.0
+
+    @classmethod
+    def from_json(cls, data: bytes | str) -> Story:
+        state = StoryState.model_validate_json(data)
+        return cls(state.id, state.source, state.versioncreated, state.exact, state.lead,
+                   base64.b64decode(state.prefix), base64.b64decode(state.minhash), state.word_count,
+                   state.version, state.copies, state.seen_at)
+
+    def to_json(self) -> bytes:
+        """The table value. Built without validation: every field comes from a validated article."""
+        return StoryState.model_construct(
+            id=self.id, source=self.source, versioncreated=self.versioncreated, exact=self.exact, lead=self.lead,
+            prefix=base64.b64encode(self.prefix).decode("ascii"), minhash=base64.b64encode(self.minhash).decode("ascii"),
+            word_count=self.word_count, version=self.version, copies=self.copies, seen_at=self.seen_at,
+        ).model_dump_json().encode()
+
+    def values(self) -> np.ndarray:
+        return np.frombuffer(self.minhash, dtype="<u4")
 
 
 @dataclass(frozen=True)
@@ -41,7 +78,7 @@ class Decision:
     story_id: str
     unique: bool
     version: int
-    state: StoryState
+    state: Story
     match: MatchKind | None = None
     similarity: float = 1.0
 
@@ -50,68 +87,103 @@ class Decision:
         return self.unique and self.version > 1
 
 
+class Bands:
+    """LSH banding over MinHash values: stories that agree on all rows of any band are candidates.
+
+    datasketch's `MinHashLSH` does the same, but keeps a Python set per bucket and every band key
+    twice: 4.3 of the 9.5 KB a story cost in memory. Here a bucket holds one id, or a set only when
+    stories collide, and band keys are recomputed from the values when a story is removed.
+    """
+
+    def __init__(self, bands: int = LSH_BANDS, rows: int = LSH_ROWS) -> None:
+        self._slices = [slice(band * rows * 4, (band + 1) * rows * 4) for band in range(bands)]
+        self._buckets: list[dict[int, str | set[str]]] = [{} for _ in range(bands)]
+
+    def _keys(self, minhash: bytes) -> list[int]:
+        return [hash(minhash[part]) for part in self._slices]
+
+    def insert(self, story_id: str, minhash: bytes) -> None:
+        for buckets, key in zip(self._buckets, self._keys(minhash)):
+            there = buckets.get(key)
+            if there is None:
+                buckets[key] = story_id
+            elif isinstance(there, set):
+                there.add(story_id)
+            elif there != story_id:
+                buckets[key] = {there, story_id}
+
+    def remove(self, story_id: str, minhash: bytes) -> None:
+        for buckets, key in zip(self._buckets, self._keys(minhash)):
+            there = buckets.get(key)
+            if there == story_id:
+                del buckets[key]
+            elif isinstance(there, set):
+                there.discard(story_id)
+                if len(there) == 1:
+                    buckets[key] = next(iter(there))
+
+    def candidates(self, minhash: bytes) -> set[str]:
+        found: set[str] = set()
+        for buckets, key in zip(self._buckets, self._keys(minhash)):
+            there = buckets.get(key)
+            if isinstance(there, set):
+                found |= there
+            elif there is not None:
+                found.add(there)
+        return found
+
+
 class DedupIndex:
-    """Stories by id, plus lookups by exact text, by lead, and by MinHash LSH."""
+    """Stories by id, plus lookups by exact text, by lead, and by MinHash bands."""
 
     def __init__(self) -> None:
-        self.stories: dict[str, StoryState] = {}
-        self._minhashes: dict[str, MinHash] = {}
+        self.stories: dict[str, Story] = {}
         self._by_exact: dict[str, str] = {}
         # Different stories may open with the same words (a quote, a standard lead-in).
         self._by_lead: dict[str, set[str]] = {}
-        self._lsh = MinHashLSH(threshold=LSH_THRESHOLD, num_perm=NUM_PERM)
+        self._bands = Bands()
 
     def __len__(self) -> int:
         return len(self.stories)
 
-    def add(self, state: StoryState) -> None:
+    def add(self, story: Story) -> None:
         """Insert or replace a story (also used to rebuild the index from the table)."""
-        self.remove(state.id)
-        minhash = minhash_from_values(state.minhash)
-        self.stories[state.id] = state
-        self._minhashes[state.id] = minhash
-        self._by_exact[state.exact] = state.id
-        if state.lead:
-            self._by_lead.setdefault(state.lead, set()).add(state.id)
-        self._lsh.insert(state.id, minhash)
+        self.remove(story.id)
+        self.stories[story.id] = story
+        self._by_exact[story.exact] = story.id
+        if story.lead:
+            self._by_lead.setdefault(story.lead, set()).add(story.id)
+        self._bands.insert(story.id, story.minhash)
 
     def remove(self, story_id: str) -> None:
-        state = self.stories.pop(story_id, None)
-        if state is None:
+        story = self.stories.pop(story_id, None)
+        if story is None:
             return
-        del self._minhashes[story_id]
-        if self._by_exact.get(state.exact) == story_id:
-            del self._by_exact[state.exact]
-        if state.lead and state.lead in self._by_lead:
-            self._by_lead[state.lead].discard(story_id)
-            if not self._by_lead[state.lead]:
-                del self._by_lead[state.lead]
-        self._lsh.remove(story_id)
+        if self._by_exact.get(story.exact) == story_id:
+            del self._by_exact[story.exact]
+        if story.lead and story.lead in self._by_lead:
+            self._by_lead[story.lead].discard(story_id)
+            if not self._by_lead[story.lead]:
+                del self._by_lead[story.lead]
+        self._bands.remove(story_id, story.minhash)
 
     def expired(self, before: float) -> list[str]:
         """Ids of stories last seen before `before` (epoch seconds)."""
-        return [story_id for story_id, state in self.stories.items() if state.seen_at < before]
+        return [story_id for story_id, story in self.stories.items() if story.seen_at < before]
 
     def observe(self, article: Article, now: float) -> Decision:
         """Classify an article and record it; the decision's `state` is what to persist."""
         print_ = fingerprint(article.headline, article.body_text)
-        fresh = StoryState(
-            id=article.id,
-            source=article.source,
-            versioncreated=article.versioncreated,
-            exact=print_.exact,
-            lead=print_.lead,
-            prefix=base64.b64encode(print_.prefix).decode("ascii"),
-            minhash=[int(v) for v in print_.minhash.hashvalues],
-            word_count=print_.word_count,
-            seen_at=now,
+        fresh = Story(
+            id=article.id, source=article.source, versioncreated=article.versioncreated, exact=print_.exact,
+            lead=print_.lead, prefix=print_.prefix, minhash=print_.minhash.hashvalues.astype("<u4").tobytes(),
+            word_count=print_.word_count, seen_at=now,
         )
-
         known = self.stories.get(article.id)
         if known is not None:
             return self._same_id(known, fresh)
 
-        match = self._match(fresh, print_.minhash)
+        match = self._match(fresh)
         if match is None:
             self.add(fresh)
             return Decision(article.id, True, 1, fresh)
@@ -121,47 +193,47 @@ class DedupIndex:
             return self._new_version(known, fresh)
         return self._copy(known, kind, similarity, now)
 
-    def _same_id(self, known: StoryState, fresh: StoryState) -> Decision:
+    def _same_id(self, known: Story, fresh: Story) -> Decision:
         if fresh.versioncreated < known.versioncreated:
-            return self._copy(known, MatchKind.STALE, _similarity(known, fresh), fresh.seen_at)
+            return self._copy(known, MatchKind.STALE, _jaccard(known, fresh), fresh.seen_at)
         if fresh.exact == known.exact:
             return self._copy(known, MatchKind.EXACT, 1.0, fresh.seen_at)
         return self._new_version(known, fresh)
 
-    def _new_version(self, known: StoryState, fresh: StoryState) -> Decision:
-        state = fresh.model_copy(update={"id": known.id, "version": known.version + 1, "copies": known.copies})
-        self.add(state)
-        return Decision(known.id, True, state.version, state, MatchKind.NEAR, _similarity(known, fresh))
+    def _new_version(self, known: Story, fresh: Story) -> Decision:
+        fresh.id, fresh.version, fresh.copies = known.id, known.version + 1, known.copies
+        self.add(fresh)
+        return Decision(known.id, True, fresh.version, fresh, MatchKind.NEAR, _jaccard(known, fresh))
 
-    def _copy(self, known: StoryState, kind: MatchKind, similarity: float, now: float) -> Decision:
-        state = known.model_copy(update={"copies": known.copies + 1, "seen_at": now})
-        self.stories[known.id] = state
-        return Decision(known.id, False, known.version, state, kind, round(similarity, 4))
+    def _copy(self, known: Story, kind: MatchKind, similarity: float, now: float) -> Decision:
+        known.copies += 1
+        known.seen_at = now
+        return Decision(known.id, False, known.version, known, kind, round(similarity, 4))
 
-    def _match(self, fresh: StoryState, minhash: MinHash) -> tuple[StoryState, MatchKind, float] | None:
+    def _match(self, fresh: Story) -> tuple[Story, MatchKind, float] | None:
         if (story_id := self._by_exact.get(fresh.exact)) is not None:
             return self.stories[story_id], MatchKind.EXACT, 1.0
-        best: tuple[StoryState, MatchKind, float] | None = None
-        for story_id in self._lsh.query(minhash):
-            similarity = minhash.jaccard(self._minhashes[story_id])
+        best: tuple[Story, MatchKind, float] | None = None
+        for story_id in self._bands.candidates(fresh.minhash):
+            similarity = _jaccard(fresh, self.stories[story_id])
             if similarity >= NEAR_THRESHOLD and (best is None or similarity > best[2]):
                 best = (self.stories[story_id], MatchKind.NEAR, similarity)
         if best is not None:
             return best
-        prefix = base64.b64decode(fresh.prefix)
         for story_id in sorted(self._by_lead.get(fresh.lead, ())) if fresh.lead else ():
             known = self.stories[story_id]
-            if fresh.word_count <= known.word_count and is_prefix(prefix, base64.b64decode(known.prefix)):
-                return known, MatchKind.CONTAINMENT, _containment(fresh, known, minhash, self._minhashes[story_id])
+            if fresh.word_count <= known.word_count and is_prefix(fresh.prefix, known.prefix):
+                return known, MatchKind.CONTAINMENT, _containment(fresh, known)
         return None
 
 
-def _similarity(a: StoryState, b: StoryState) -> float:
-    return float(minhash_from_values(a.minhash).jaccard(minhash_from_values(b.minhash)))
+def _jaccard(a: Story, b: Story) -> float:
+    """The MinHash estimate of the Jaccard similarity of two stories' shingle sets."""
+    return float(np.count_nonzero(a.values() == b.values())) / NUM_PERM
 
 
-def _containment(part: StoryState, whole: StoryState, part_hash: MinHash, whole_hash: MinHash) -> float:
+def _containment(part: Story, whole: Story) -> float:
     """Estimated share of `part`'s shingles found in `whole`: |A∩B| = J/(1+J)·(|A|+|B|)."""
-    jaccard = part_hash.jaccard(whole_hash)
+    jaccard = _jaccard(part, whole)
     shared = jaccard / (1 + jaccard) * (part.word_count + whole.word_count)
     return max(0.0, min(1.0, shared / max(1, part.word_count)))
