@@ -244,8 +244,10 @@ def worker(
 ) -> None:
     """Run the Faust worker with every stage's agents until stopped (Ctrl-C). Start more workers
     to scale out; Kafka shares the partitions among them."""
-    from kafka.errors import KafkaError
+    import time
+
     from faust.worker import Worker
+    from kafka.errors import KafkaError
 
     from pipeline.alerts.commands import sync_file
     from pipeline.alerts.subscriptions import SubscriptionError
@@ -253,10 +255,16 @@ def worker(
     from pipeline.topics import ensure_topics
 
     settings = Settings()
-    try:
-        ensure_topics(settings)
-    except KafkaError as error:
-        raise fail(f"cannot reach Kafka at {settings.kafka.bootstrap_servers}: {error}") from None
+    delay = 1.0
+    while True:  # Kafka may still be starting (or restarting): say so in one line and keep trying
+        try:
+            ensure_topics(settings)
+            break
+        except KafkaError as error:
+            err.print(f"[yellow]waiting:[/] cannot reach Kafka at {settings.kafka.bootstrap_servers} "
+                      f"({type(error).__name__}); retrying in {delay:.0f} s", highlight=False, soft_wrap=True)
+            time.sleep(delay)
+            delay = min(delay * 2, 30)
     try:
         if changed := sync_file(settings):
             err.print(f"alerts: saved {', '.join(changed)} from config/alerts.yaml")

@@ -1,0 +1,123 @@
+"""Faults on the real stack: hostile input, and Elasticsearch stopped mid-stream. Each test checks
+the exact end state: the documents in Elasticsearch, the dead letters, the alerts."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+from kafka import KafkaProducer
+
+from pipeline import loadgen
+from pipeline.ingest import Rejected, parse_bytes
+from pipeline.ingest.wiretext import parse_wire_text
+from pipeline.producer import ArticleProducer
+from pipeline.stack import Elasticsearch as ElasticsearchService
+from pipeline.topics import alert_topic
+from tests.integration.conftest import read_topic
+from tests.integration.workers import WorkerProcess, agent_crashes, produce
+
+
+def indexed(es, alias) -> dict[str, dict]:
+    if not es.indices.exists_alias(name=alias):
+        return {}
+    es.indices.refresh(index=alias)
+    return {hit["_id"]: hit["_source"] for hit in es.search(index=alias, size=100)["hits"]["hits"]}
+
+
+def wait_until(check, timeout_s, what):
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            if check():
+                return
+        except Exception:  # noqa: BLE001 - Elasticsearch may be on its way back up
+            pass
+        time.sleep(1)
+    pytest.fail(f"timed out after {timeout_s} s waiting for {what}")
+
+
+def test_hostile_input_is_dead_lettered_and_good_stories_still_arrive(settings, es, sample_texts, tmp_path):
+    alias = settings.elasticsearch.index_alias
+    good = [parse_wire_text(text, source="voa") for text in sample_texts.values()]
+    esper = good[2]
+    html = esper.model_copy(update={
+        "id": "hostile-html", "headline": "<script>alert('x')</script> Storm warning",
+        "body_text": "<p>Officials in <b>Ottawa</b> warned of a storm.</p><script>document.cookie</script>" * 5})
+    control = esper.model_copy(update={
+        "id": "hostile-control", "headline": "Control\x00characters\x1b[31m here",
+        "body_text": "A story\x07 with\x00 control\x1b characters about flooding in Manila.\u202e reversed"})
+    french = esper.model_copy(update={
+        "id": "hostile-french", "headline": "Le gouvernement annonce un plan",
+        "body_text": "Le Premier ministre a annoncé mardi à Paris un plan de relance de l'économie française."})
+    processed_safely = [html, control, french]
+    # Straight onto the raw topic, past the ingest checks: what a buggy or hostile producer sends.
+    hostile_raw = {
+        "invalid-utf8": b'{"id": "\xff\xfe", "headline": "x"}',
+        "not-json": b"this is not json at all",
+        "deeply-nested": b'{"id": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+        "wrong-types": json.dumps({**json.loads(esper.model_dump_json()), "id": 12, "captions": "x",
+                                   "versioncreated": "yesterday"}).encode(),
+        "empty-story": json.dumps({**json.loads(esper.model_dump_json()), "id": "empty", "body_text": "  "}).encode(),
+    }
+    huge = b"date 2020-01-02 USA\n\nHuge\n\n" + b"word " * 4_000_000  # 20 MB of wire text
+    worker = WorkerProcess(settings, tmp_path / "worker.log")
+    try:
+        producer = KafkaProducer(bootstrap_servers=settings.kafka.bootstrap_servers)
+        for key, value in hostile_raw.items():
+            producer.send(settings.topics.raw, key=key.encode(), value=value)
+        producer.flush()
+        producer.close()
+        with ArticleProducer(settings) as articles:
+            for item in parse_bytes("huge.txt", huge, source="voa", max_bytes=settings.ingest.max_article_bytes):
+                assert isinstance(item, Rejected)
+                articles.send(item)
+        produce(settings, [*good, *processed_safely])
+        wanted = {story.id for story in good + processed_safely}
+        wait_until(lambda: set(indexed(es, alias)) == wanted, 180, "every good story in Elasticsearch")
+        letters = read_topic(settings, settings.topics.dlq, expect=len(hostile_raw) + 1, timeout_s=30)
+        assert worker.alive()
+    finally:
+        worker.stop()
+    assert not agent_crashes(worker)
+
+    by_stage = {}
+    for _, letter in letters:
+        by_stage.setdefault(letter["stage"], []).append(letter)
+        assert letter["reason"] and "\n" not in letter["reason"] and len(letter["reason"]) < 500
+    assert len(by_stage["dedup"]) == len(hostile_raw) and len(by_stage["ingest"]) == 1
+    assert "bytes" in by_stage["ingest"][0]["reason"]
+    assert "<script>" in indexed(es, alias)["hostile-html"]["body_text"]  # stored as text, never interpreted
+
+
+def test_elasticsearch_stopped_for_30_seconds_loses_nothing(settings, es, sample_texts, tmp_path):
+    alias = settings.elasticsearch.index_alias
+    stories = [parse_wire_text(text, source="voa") for text in sample_texts.values()]
+    esper = next(s for s in stories if s.headline.startswith("Esper"))
+    first, second = stories[:3], stories[3:]
+    update = loadgen.update(esper, "Esper said on Friday the United States would respond to any new attack.")
+    service = ElasticsearchService()
+    worker = WorkerProcess(settings, tmp_path / "worker.log")
+    try:
+        produce(settings, first)
+        wait_until(lambda: set(indexed(es, alias)) == {s.id for s in first}, 180, "the first stories")
+        service.down(print)
+        produce(settings, [*second, loadgen.syndicate(esper, "metro-herald"), update])
+        time.sleep(30)
+        assert worker.alive(), "the worker must wait for Elasticsearch, not die"
+        service.up(print)
+        wait_until(lambda: set(indexed(es, alias)) == {s.id for s in stories}
+                   and indexed(es, alias)[esper.id]["version"] == 2, 180, "every story after the outage")
+        time.sleep(3)  # alerts raised after the outage have time to land
+    finally:
+        worker.stop()
+        if not service.healthy():
+            service.up(print)
+    assert not agent_crashes(worker)
+    assert read_topic(settings, settings.topics.index_dlq) == []
+    docs = indexed(es, alias)
+    assert docs[esper.id]["copies"] == 1 and "respond to any new attack" in docs[esper.id]["body_text"]
+    # The query subscription of config/alerts.yaml had to wait for Elasticsearch too: one alert, not two.
+    alerts = [value for _, value in read_topic(settings, alert_topic(settings, "iran-escalation"))]
+    assert [(a["story_id"], a["version"]) for a in alerts] == [(esper.id, 1)]
