@@ -1,5 +1,6 @@
-"""Faults on the real stack: hostile input, and Elasticsearch stopped mid-stream. Each test checks
-the exact end state: the documents in Elasticsearch, the dead letters, the alerts."""
+"""Faults on the real stack: hostile input, Elasticsearch stopped mid-stream, a worker killed with
+SIGKILL. Each test checks the exact end state: the documents in Elasticsearch, the dead letters,
+the alerts."""
 
 from __future__ import annotations
 
@@ -10,11 +11,14 @@ import pytest
 from kafka import KafkaProducer
 
 from pipeline import loadgen
+from pipeline.alerts.store import SubscriptionStore
 from pipeline.ingest import Rejected, parse_bytes
 from pipeline.ingest.wiretext import parse_wire_text
 from pipeline.producer import ArticleProducer
 from pipeline.stack import Elasticsearch as ElasticsearchService
 from pipeline.topics import alert_topic
+from pipeline.workers import lag
+from schemas.alerts import Subscription
 from tests.integration.conftest import read_topic
 from tests.integration.workers import WorkerProcess, agent_crashes, produce
 
@@ -121,3 +125,52 @@ def test_elasticsearch_stopped_for_30_seconds_loses_nothing(settings, es, sample
     # The query subscription of config/alerts.yaml had to wait for Elasticsearch too: one alert, not two.
     alerts = [value for _, value in read_topic(settings, alert_topic(settings, "iran-escalation"))]
     assert [(a["story_id"], a["version"]) for a in alerts] == [(esper.id, 1)]
+
+
+def test_kill_9_mid_stream_indexes_and_alerts_each_story_once(settings, es, sample_texts, tmp_path):
+    """A worker killed with SIGKILL while stories flow, then started again: every unique story is
+    indexed once in its latest version, copies after the restart are still caught, and no
+    subscription hears of the same story version twice."""
+    alias = settings.elasticsearch.index_alias
+    stories = [parse_wire_text(text, source="voa") for text in sample_texts.values()]
+    labelled = list(loadgen.stream(stories, 300, duplicate_rate=0.3, seed=21))
+    expected = {}
+    for item in labelled:
+        if item.label in ("unique", "update"):
+            expected[item.original_id] = expected.get(item.original_id, 0) + 1
+    SubscriptionStore(settings).put(Subscription(name="all", phrases=["the"], updates=True))
+    first = WorkerProcess(settings, tmp_path / "worker-1.log")
+    try:
+        produce(settings, [item.article for item in labelled])
+        wait_until(lambda: len(indexed_ids(es, alias)) >= 60, 180, "a fifth of the stories indexed")
+    finally:
+        first.kill()
+    second = WorkerProcess(settings, tmp_path / "worker-2.log")
+    try:
+        late_copy = loadgen.resend(next(item.article for item in labelled if item.label == "unique"))
+        produce(settings, [late_copy])
+        wait_until(lambda: versions(es, alias) == expected, 300, "every story in its latest version")
+        wait_until(lambda: lag(settings, settings.topics.enriched) == 0, 60, "the alerts agent")
+        duplicates = read_topic(settings, settings.topics.duplicates)
+    finally:
+        second.stop()
+    assert not agent_crashes(first) and not agent_crashes(second)
+    assert late_copy.id in {value["id"] for _, value in duplicates}  # caught after the restart
+    alerts = [value for _, value in read_topic(settings, alert_topic(settings, "all"))]
+    ids = [alert["id"] for alert in alerts]
+    assert len(ids) == len(set(ids)), "an alert was sent twice"
+    assert {(a["story_id"], a["version"]) for a in alerts} == {(story, v) for story, n in expected.items()
+                                                               for v in range(1, n + 1)}
+
+
+def indexed_ids(es, alias) -> set[str]:
+    if not es.indices.exists_alias(name=alias):
+        return set()
+    es.indices.refresh(index=alias)
+    return {hit["_id"] for hit in es.search(index=alias, size=1000, _source=False)["hits"]["hits"]}
+
+
+def versions(es, alias) -> dict[str, int]:
+    es.indices.refresh(index=alias)
+    hits = es.search(index=alias, size=1000, _source=["version"])["hits"]["hits"]
+    return {hit["_id"]: hit["_source"]["version"] for hit in hits}
