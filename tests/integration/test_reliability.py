@@ -16,6 +16,7 @@ from pipeline.ingest import Rejected, parse_bytes
 from pipeline.ingest.wiretext import parse_wire_text
 from pipeline.producer import ArticleProducer
 from pipeline.stack import Elasticsearch as ElasticsearchService
+from pipeline.stack import Kafka as KafkaService
 from pipeline.topics import alert_topic
 from pipeline.workers import lag
 from schemas.alerts import Subscription
@@ -127,9 +128,11 @@ def test_elasticsearch_stopped_for_30_seconds_loses_nothing(settings, es, sample
     assert [(a["story_id"], a["version"]) for a in alerts] == [(esper.id, 1)]
 
 
-def test_kill_9_mid_stream_indexes_and_alerts_each_story_once(settings, es, sample_texts, tmp_path):
-    """A worker killed with SIGKILL while stories flow, then started again: every unique story is
-    indexed once in its latest version, copies after the restart are still caught, and no
+@pytest.mark.parametrize("scenario", ["restart", "rebalance"])
+def test_kill_9_mid_stream_indexes_and_alerts_each_story_once(scenario, settings, es, sample_texts, tmp_path):
+    """A worker killed with SIGKILL while stories flow, then a new one started (restart), or its
+    partitions taken over by a second worker already running (rebalance): every unique story is
+    indexed once in its latest version, copies after the kill are still caught, and no
     subscription hears of the same story version twice."""
     alias = settings.elasticsearch.index_alias
     stories = [parse_wire_text(text, source="voa") for text in sample_texts.values()]
@@ -140,12 +143,13 @@ def test_kill_9_mid_stream_indexes_and_alerts_each_story_once(settings, es, samp
             expected[item.original_id] = expected.get(item.original_id, 0) + 1
     SubscriptionStore(settings).put(Subscription(name="all", phrases=["the"], updates=True))
     first = WorkerProcess(settings, tmp_path / "worker-1.log")
+    second = WorkerProcess(settings, tmp_path / "worker-2.log") if scenario == "rebalance" else None
     try:
         produce(settings, [item.article for item in labelled])
         wait_until(lambda: len(indexed_ids(es, alias)) >= 60, 180, "a fifth of the stories indexed")
     finally:
         first.kill()
-    second = WorkerProcess(settings, tmp_path / "worker-2.log")
+    second = second or WorkerProcess(settings, tmp_path / "worker-2.log")
     try:
         late_copy = loadgen.resend(next(item.article for item in labelled if item.label == "unique"))
         produce(settings, [late_copy])
@@ -174,3 +178,38 @@ def versions(es, alias) -> dict[str, int]:
     es.indices.refresh(index=alias)
     hits = es.search(index=alias, size=1000, _source=["version"])["hits"]["hits"]
     return {hit["_id"]: hit["_source"]["version"] for hit in hits}
+
+
+def test_broker_restart_mid_stream_loses_nothing(settings, es, sample_texts, tmp_path):
+    """Kafka stopped and started again while a worker runs: the worker reconnects, and stories sent
+    before and after the restart are all indexed in their latest version, alerted once."""
+    alias = settings.elasticsearch.index_alias
+    stories = [parse_wire_text(text, source="voa") for text in sample_texts.values()]
+    labelled = list(loadgen.stream(stories, 120, duplicate_rate=0.3, seed=5))
+    expected = {}
+    for item in labelled:
+        if item.label in ("unique", "update"):
+            expected[item.original_id] = expected.get(item.original_id, 0) + 1
+    SubscriptionStore(settings).put(Subscription(name="all", phrases=["the"], updates=True))
+    kafka = KafkaService()
+    worker = WorkerProcess(settings, tmp_path / "worker.log")
+    try:
+        produce(settings, [item.article for item in labelled[:60]])
+        wait_until(lambda: len(indexed_ids(es, alias)) >= 20, 180, "the first stories indexed")
+        kafka.down(print)
+        time.sleep(10)
+        kafka.up(print)
+        produce(settings, [item.article for item in labelled[60:]])
+        wait_until(lambda: versions(es, alias) == expected, 300, "every story in its latest version")
+        wait_until(lambda: lag(settings, settings.topics.enriched) == 0, 60, "the alerts agent")
+        assert worker.alive()
+    finally:
+        worker.stop()
+        if not kafka.healthy():
+            kafka.up(print)
+    assert not agent_crashes(worker)
+    alerts = [value for _, value in read_topic(settings, alert_topic(settings, "all"))]
+    ids = [alert["id"] for alert in alerts]
+    assert len(ids) == len(set(ids)), "an alert was sent twice"
+    assert {(a["story_id"], a["version"]) for a in alerts} == {(story, v) for story, n in expected.items()
+                                                               for v in range(1, n + 1)}
