@@ -14,14 +14,13 @@ import asyncio
 import json
 import logging
 import time
+import weakref
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
-import weakref
-
 import faust
-from faust.streams import _current_event
 from elasticsearch import ApiError, TransportError
+from faust.streams import _current_event
 from pydantic import ValidationError
 
 from pipeline.alerts import Matcher, build_alert, should_alert
@@ -51,7 +50,7 @@ def register(app: faust.App, settings: Settings) -> Counter[str]:
     """Add the alerts agent to `app`; returns its live counters."""
     topics = settings.topics
     enriched = app.topic(topics.enriched, partitions=topics.enriched_partitions)
-    # Keys and values are bytes: story id -> {"at": epoch s, "sent": {subscription: version}}.
+    # Keys and values are bytes: story id -> {"at": epoch s, "p": partition, "sent": {subscription: version}}.
     table = app.Table(ALERTS_TABLE, default=None, key_type=bytes, value_type=bytes,
                       partitions=topics.enriched_partitions)
     window_s = settings.dedup.window_days * 86_400
@@ -101,8 +100,20 @@ def register(app: faust.App, settings: Settings) -> Counter[str]:
                 sent[name] = story.version
                 raised += 1
             if raised:
-                table[key] = json.dumps({"at": time.time(), "sent": sent}).encode()
+                table[key] = json.dumps({"at": time.time(), "p": event.message.partition, "sent": sent}).encode()
             counters["alerts"] += raised
+
+    def expire(events: list[faust.EventT], cutoff: float) -> None:
+        """Forget stories older than the window, partition by partition: a deletion goes to the
+        changelog partition of the current event, so each is made in the context of an event of
+        the partition its story belongs to (those of this batch; the others in a later one)."""
+        for event in {event.message.partition: event for event in events}.values():
+            in_event_context(event)
+            for key, value in list(table.items()):
+                entry = json.loads(value)
+                if entry["p"] == event.message.partition and entry["at"] < cutoff:
+                    del table[key]
+                    counters["expired"] += 1
 
     @app.agent(enriched, concurrency=1)
     async def alert(stream: faust.Stream) -> None:
@@ -125,8 +136,6 @@ def register(app: faust.App, settings: Settings) -> Counter[str]:
             counters["stories"] += len(stories)
             if time.monotonic() - last_expiry > EXPIRE_EVERY_S:
                 last_expiry = time.monotonic()
-                cutoff = time.time() - window_s
-                for key in [k for k, v in table.items() if json.loads(v)["at"] < cutoff]:
-                    del table[key]
+                expire(readable, cutoff=time.time() - window_s)
 
     return counters

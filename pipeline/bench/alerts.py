@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from pipeline import loadgen
+from pipeline.agents.alerts import BATCH_SIZE
 from pipeline.alerts import Matcher
 from pipeline.alerts.queries import QueryMatcher, query_clause
 from pipeline.alerts.store import SubscriptionStore
@@ -32,7 +33,6 @@ from schemas import EnrichedArticle, UniqueArticle
 from schemas.alerts import Subscription
 
 LATENCY_TARGET_S = 1.0
-QUERY_BATCH = 64
 
 
 def subscriptions(stories: list[EnrichedArticle], count: int, seed: int = 11) -> list[Subscription]:
@@ -87,8 +87,8 @@ def run(samples: Path, count: int, subscription_count: int, stories_for_latency:
     try:
         query_matcher.match(enriched[:4], queries)  # create the scratch index, warm up
         started = time.perf_counter()
-        for i in range(0, count, QUERY_BATCH):
-            query_matcher.match(enriched[i:i + QUERY_BATCH], queries)
+        for i in range(0, count, BATCH_SIZE):
+            query_matcher.match(enriched[i:i + BATCH_SIZE], queries)
         figures["query_match_per_s"] = count / (time.perf_counter() - started)
         figures["one_search_per_query_per_s"] = _one_search_each(query_matcher, enriched[:10], queries)
         figures["latency"] = _latency(isolated, samples, subs, stories_for_latency, rate, console)
@@ -100,7 +100,7 @@ def run(samples: Path, count: int, subscription_count: int, stories_for_latency:
     table = Table("figure", "value", "compared with")
     table.add_row(f"entity/phrase matching, {len(subs)} subscriptions", f"{figures['python_match_per_s']:,.0f} stories/s",
                   f"{figures['alerts_per_story']:.1f} alerts per story")
-    table.add_row(f"query matching, {len(queries)} queries, batches of {QUERY_BATCH}",
+    table.add_row(f"query matching, {len(queries)} queries, batches of {BATCH_SIZE}",
                   f"{figures['query_match_per_s']:,.0f} stories/s",
                   f"one search per query per story: {figures['one_search_per_query_per_s']:,.1f} stories/s "
                   f"(x{figures['query_match_per_s'] / figures['one_search_per_query_per_s']:.0f})")
