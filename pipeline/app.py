@@ -29,6 +29,8 @@ def create_app(settings: Settings, engine: EntityEngine | None = None) -> faust.
         topic_allow_declare=False,
         topic_disable_leader=False,
         producer_acks=-1,
+        # Articles may be up to ingest.max_article_bytes (2 MB) and grow when enriched; the broker takes 4 MiB.
+        producer_max_request_size=4 * 1024 * 1024,
         # A crashed worker's partitions move to the others after this long, not Kafka's 45 s.
         broker_session_timeout=10,
         broker_heartbeat_interval=2,
