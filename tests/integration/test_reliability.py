@@ -144,10 +144,7 @@ def test_kill_9_mid_stream_indexes_and_alerts_each_story_once(scenario, settings
     alias = settings.elasticsearch.index_alias
     stories = [parse_wire_text(text, source="voa") for text in sample_texts.values()]
     labelled = list(loadgen.stream(stories, 300, duplicate_rate=0.3, seed=21))
-    expected = {}
-    for item in labelled:
-        if item.label in ("unique", "update"):
-            expected[item.original_id] = expected.get(item.original_id, 0) + 1
+    expected = latest_versions(labelled)
     SubscriptionStore(settings).put(Subscription(name="all", phrases=["the"], updates=True))
     first = WorkerProcess(settings, tmp_path / "worker-1.log")
     second = WorkerProcess(settings, tmp_path / "worker-2.log") if scenario == "rebalance" else None
@@ -167,6 +164,20 @@ def test_kill_9_mid_stream_indexes_and_alerts_each_story_once(scenario, settings
         second.stop()
     assert not agent_crashes(first) and not agent_crashes(second)
     assert late_copy.id in {value["id"] for _, value in duplicates}  # caught after the restart
+    assert_each_version_alerted_once(settings, expected)
+
+
+def latest_versions(labelled: list[loadgen.Labelled]) -> dict[str, int]:
+    """Story id -> the version it should end at: 1, plus one per update."""
+    expected: dict[str, int] = {}
+    for item in labelled:
+        if item.label in ("unique", "update"):
+            expected[item.original_id] = expected.get(item.original_id, 0) + 1
+    return expected
+
+
+def assert_each_version_alerted_once(settings, expected: dict[str, int]) -> None:
+    """The subscription "all" (every story, updates too) heard of each version exactly once."""
     alerts = [value for _, value in read_topic(settings, alert_topic(settings, "all"))]
     ids = [alert["id"] for alert in alerts]
     assert len(ids) == len(set(ids)), "an alert was sent twice"
@@ -193,10 +204,7 @@ def test_broker_restart_mid_stream_loses_nothing(settings, es, sample_texts, tmp
     alias = settings.elasticsearch.index_alias
     stories = [parse_wire_text(text, source="voa") for text in sample_texts.values()]
     labelled = list(loadgen.stream(stories, 120, duplicate_rate=0.3, seed=5))
-    expected = {}
-    for item in labelled:
-        if item.label in ("unique", "update"):
-            expected[item.original_id] = expected.get(item.original_id, 0) + 1
+    expected = latest_versions(labelled)
     SubscriptionStore(settings).put(Subscription(name="all", phrases=["the"], updates=True))
     kafka = KafkaService()
     worker = WorkerProcess(settings, tmp_path / "worker.log")
@@ -215,8 +223,4 @@ def test_broker_restart_mid_stream_loses_nothing(settings, es, sample_texts, tmp
         if not kafka.healthy():
             kafka.up(print)
     assert not agent_crashes(worker)
-    alerts = [value for _, value in read_topic(settings, alert_topic(settings, "all"))]
-    ids = [alert["id"] for alert in alerts]
-    assert len(ids) == len(set(ids)), "an alert was sent twice"
-    assert {(a["story_id"], a["version"]) for a in alerts} == {(story, v) for story, n in expected.items()
-                                                               for v in range(1, n + 1)}
+    assert_each_version_alerted_once(settings, expected)
