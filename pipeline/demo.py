@@ -22,7 +22,7 @@ from pipeline.settings import CONFIG_DIR, Settings
 from pipeline.sinks.elasticsearch import connect
 from pipeline.topics import alert_topic, ensure_topics
 from pipeline.views import print_alert, print_results
-from pipeline.workers import WorkerProcess, lag, read_until
+from pipeline.workers import WorkerProcess, read_until, wait_caught_up
 from schemas import Article
 from schemas.alerts import Alert
 
@@ -66,7 +66,7 @@ def run(settings: Settings, samples: Path, console: Console) -> None:
         client = connect(settings)
         ids = sorted({a.id for a in articles})
         _wait_indexed(client, alias, ids, update.id, worker)
-        _wait_alerted(settings, worker)
+        wait_caught_up(settings, settings.topics.enriched, workers=[worker])  # the alerts agent is a reader
         alerts = _read_alerts(settings)
 
     unique, copies, enriched = records[topics.unique], records[topics.duplicates], records[topics.enriched]
@@ -121,15 +121,6 @@ def _by_topic(records: list[tuple[str, dict]]) -> defaultdict[str, list[dict]]:
     for topic, value in records:
         grouped[topic].append(value)
     return grouped
-
-
-def _wait_alerted(settings: Settings, worker: WorkerProcess, timeout_s: float = 60) -> None:
-    """Until the worker has finished with every enriched story (the alerts agent among its readers)."""
-    deadline = time.monotonic() + timeout_s
-    while lag(settings, settings.topics.enriched):
-        if time.monotonic() > deadline or not worker.alive():
-            raise RuntimeError(f"alerts did not complete in {timeout_s:.0f} s; see the worker log {worker.log}")
-        time.sleep(0.5)
 
 
 def _read_alerts(settings: Settings) -> list[Alert]:

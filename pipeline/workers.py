@@ -110,3 +110,17 @@ def lag(settings: Settings, topic: str) -> int:
     finally:
         consumer.close()
         admin.close()
+
+
+def wait_caught_up(settings: Settings, topic: str, *, workers: Sequence[WorkerProcess] = (),
+                   timeout_s: float = 60) -> None:
+    """Until the worker group has committed everything on `topic`. Raises `Stalled` on timeout or
+    when one of `workers` has died."""
+    deadline = time.monotonic() + timeout_s
+    while lag(settings, topic):
+        if time.monotonic() > deadline:
+            raise Stalled(f"the workers did not catch up with {topic} in {timeout_s:.0f} s")
+        dead = [worker for worker in workers if not worker.alive()]
+        if dead:
+            raise Stalled(f"a worker died; see its log {dead[0].log}")
+        time.sleep(0.5)

@@ -37,7 +37,7 @@ def words(text: str) -> list[str]:
 
 def words_pattern(terms: Iterable[str]) -> re.Pattern[str] | None:
     """Any of `terms` as whole words in `text`, case-insensitive, whatever is between the words."""
-    alternatives = [r"\W+".join(map(re.escape, words(term))) for term in terms if words(term)]
+    alternatives = [r"\W+".join(map(re.escape, term_words)) for term in terms if (term_words := words(term))]
     if not alternatives:
         return None
     return re.compile(r"(?<!\w)(?:" + "|".join(sorted(alternatives, key=len, reverse=True)) + r")(?!\w)", re.IGNORECASE)
@@ -100,10 +100,9 @@ class Matcher:
             if name in self.queries and name not in query_hits:
                 continue
             matched = [f"{e.type.value}:{e.name}" for e in found] + [f"phrase:{p}" for p in phrases]
-            if name in self.queries:
-                matched.append(f"query:{sub.query}")
             terms = [*phrases, *(form for entity in found for form in (entity.name, *entity.forms))]
             if name in self.queries:
+                matched.append(f"query:{sub.query}")
                 terms += [word for word in words(sub.query) if word not in QUERY_OPERATORS]
             snippet = _snippet(article.body_text, terms) or _lead(article.body_text)
             matches.append(Match(sub, matched, snippet))
@@ -144,8 +143,8 @@ def _snippet(text: str, terms: list[str]) -> str | None:
     # Whole words only: move both ends to the nearest space inside the window.
     if start > 0:
         start = text.find(" ", start, first.start()) + 1 or start
-    if end < len(text):
-        end = text.rfind(" ", first.end(), end) if text.rfind(" ", first.end(), end) > 0 else end
+    if end < len(text) and (space := text.rfind(" ", first.end(), end)) > 0:
+        end = space
     window = " ".join(text[start:end].split())
     marked = pattern.sub(lambda m: f"{EM_START}{m.group(0)}{EM_END}", window)
     return ("…" if start > 0 else "") + marked + ("…" if end < len(text) else "")

@@ -10,7 +10,6 @@ import subprocess
 import sys
 import time
 
-import pytest
 from kafka import KafkaProducer
 
 from pipeline import loadgen
@@ -19,10 +18,9 @@ from pipeline.ingest.wiretext import parse_wire_text
 from pipeline.search import SearchRequest, search
 from pipeline.settings import settings_env
 from pipeline.topics import alert_topic
-from pipeline.workers import lag
 from schemas.alerts import Subscription
 from tests.integration.conftest import read_topic
-from tests.integration.workers import WorkerProcess, agent_crashes, drain, produce
+from tests.integration.workers import WorkerProcess, agent_crashes, caught_up, drain, produce
 
 SUBSCRIPTIONS = [
     Subscription(name="esper", any_entities=["person:Mark Esper"], updates=True),
@@ -31,15 +29,6 @@ SUBSCRIPTIONS = [
     Subscription(name="preemptive", query="preemptive AND Iran"),
     Subscription(name="nothing", phrases=["zeppelin"]),
 ]
-
-
-def wait_idle(settings, timeout_s=90):
-    """Until the worker group has committed everything on the enriched topic."""
-    deadline = time.monotonic() + timeout_s
-    while lag(settings, settings.topics.enriched):
-        if time.monotonic() > deadline:
-            pytest.fail("the alerts agent did not catch up with the enriched topic")
-        time.sleep(0.5)
 
 
 def alerts(settings, name):
@@ -56,7 +45,7 @@ def test_each_subscription_is_alerted_once_per_story(settings, es, sample_texts,
     try:
         produce(settings, [*stories, loadgen.resend(esper), loadgen.syndicate(esper, "metro-herald")])
         enriched = drain(settings, [settings.topics.enriched], lambda records: len(records) == len(stories), workers=[worker])
-        wait_idle(settings)
+        caught_up(settings, settings.topics.enriched, workers=[worker])
         # An update, then a subscription added while the worker runs, then a replay of everything enriched.
         produce(settings, [loadgen.update(esper, "Esper said on Friday the embassy in Baghdad would reopen.")])
         drain(settings, [settings.topics.enriched], lambda records: len(records) == len(stories) + 1, workers=[worker])
@@ -67,7 +56,7 @@ def test_each_subscription_is_alerted_once_per_story(settings, es, sample_texts,
             producer.send(settings.topics.enriched, key=value["article"]["id"].encode(), value=json.dumps(value).encode())
         producer.flush()
         producer.close()
-        wait_idle(settings)
+        caught_up(settings, settings.topics.enriched, workers=[worker])
         got = {sub.name: alerts(settings, sub.name) for sub in [*SUBSCRIPTIONS, Subscription(name="volcano", phrases=["v"])]}
         tailed = subprocess.run(
             [sys.executable, "-m", "pipeline.cli", "alerts", "tail", "esper", "--from-beginning", "--json", "--count", "2"],

@@ -18,10 +18,9 @@ from pipeline.producer import ArticleProducer
 from pipeline.stack import Elasticsearch as ElasticsearchService
 from pipeline.stack import Kafka as KafkaService
 from pipeline.topics import alert_topic
-from pipeline.workers import lag
 from schemas.alerts import Subscription
 from tests.integration.conftest import read_topic
-from tests.integration.workers import WorkerProcess, agent_crashes, produce
+from tests.integration.workers import WorkerProcess, agent_crashes, caught_up, produce
 
 
 def indexed(es, alias) -> dict[str, dict]:
@@ -158,7 +157,7 @@ def test_kill_9_mid_stream_indexes_and_alerts_each_story_once(scenario, settings
         late_copy = loadgen.resend(next(item.article for item in labelled if item.label == "unique"))
         produce(settings, [late_copy])
         wait_until(lambda: versions(es, alias) == expected, 150, "every story in its latest version")
-        wait_until(lambda: lag(settings, settings.topics.enriched) == 0, 60, "the alerts agent")
+        caught_up(settings, settings.topics.enriched, timeout_s=60)
         duplicates = read_topic(settings, settings.topics.duplicates)
     finally:
         second.stop()
@@ -216,7 +215,7 @@ def test_broker_restart_mid_stream_loses_nothing(settings, es, sample_texts, tmp
         kafka.up(print)
         produce(settings, [item.article for item in labelled[60:]])
         wait_until(lambda: versions(es, alias) == expected, 300, "every story in its latest version")
-        wait_until(lambda: lag(settings, settings.topics.enriched) == 0, 60, "the alerts agent")
+        caught_up(settings, settings.topics.enriched, timeout_s=60)
         assert worker.alive()
     finally:
         worker.stop()

@@ -6,10 +6,10 @@ import pytest
 
 from pipeline.producer import ArticleProducer
 from pipeline.settings import Settings
-from pipeline.workers import Stalled, WorkerProcess, read_until
+from pipeline.workers import Stalled, WorkerProcess, read_until, wait_caught_up
 from schemas import Article
 
-__all__ = ["WorkerProcess", "agent_crashes", "drain", "produce"]
+__all__ = ["WorkerProcess", "agent_crashes", "caught_up", "drain", "produce"]
 
 
 def drain(settings, topics, until, timeout_s=90, workers=()):
@@ -17,6 +17,14 @@ def drain(settings, topics, until, timeout_s=90, workers=()):
     Fails at once when one of `workers` has died."""
     try:
         return read_until(settings, topics, until, workers=workers, timeout_s=timeout_s)
+    except Stalled as stalled:
+        pytest.fail(str(stalled))
+
+
+def caught_up(settings, topic, timeout_s=90, workers=()):
+    """Wait until the worker group has committed everything on `topic` (every agent reading it is done)."""
+    try:
+        wait_caught_up(settings, topic, workers=workers, timeout_s=timeout_s)
     except Stalled as stalled:
         pytest.fail(str(stalled))
 
