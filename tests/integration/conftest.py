@@ -7,6 +7,7 @@ its own topic names (and index names), so tests neither see nor disturb each oth
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections.abc import Iterator
 
@@ -67,3 +68,25 @@ def read_topic(settings: Settings, topic: str, *, expect: int | None = None, tim
     finally:
         consumer.close()
     return records
+
+
+def documents(es: Elasticsearch, alias: str) -> dict[str, dict]:
+    """Every story indexed under `alias`, refreshed first: id -> document; none before the index exists."""
+    if not es.indices.exists_alias(name=alias):
+        return {}
+    es.indices.refresh(index=alias)
+    return {hit["_id"]: hit["_source"] for hit in es.search(index=alias, size=1000)["hits"]["hits"]}
+
+
+def wait_until(check, timeout_s: float, what: str, tolerating: tuple[type[Exception], ...] = ()) -> None:
+    """Poll `check` until it holds, or fail the test naming `what`. Exceptions of the `tolerating`
+    types count as "not yet" (Elasticsearch on its way back up)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            if check():
+                return
+        except tolerating:
+            pass
+        time.sleep(0.5)
+    pytest.fail(f"timed out after {timeout_s:.0f} s waiting for {what}")

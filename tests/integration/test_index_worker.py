@@ -3,8 +3,6 @@ version, copies counted, replays harmless, rejected documents dead-lettered."""
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from kafka import KafkaProducer
 
@@ -12,22 +10,8 @@ from pipeline import loadgen
 from pipeline.ingest.wiretext import parse_wire_text
 from pipeline.search import QueryError, SearchRequest, search
 from schemas import EnrichedArticle
-from tests.integration.conftest import read_topic
+from tests.integration.conftest import documents, read_topic, wait_until
 from tests.integration.workers import WorkerProcess, produce
-
-
-def wait_for(check, timeout_s=120, what="the index"):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.5)
-    pytest.fail(f"timed out waiting for {what}")
-
-
-def docs(es, alias):
-    es.indices.refresh(index=alias)
-    return {hit["_id"]: hit["_source"] for hit in es.search(index=alias, size=100)["hits"]["hits"]}
 
 
 def test_stories_are_searchable_once_in_their_latest_version(settings, es, sample_texts, tmp_path):
@@ -38,10 +22,10 @@ def test_stories_are_searchable_once_in_their_latest_version(settings, es, sampl
     worker = WorkerProcess(settings, tmp_path / "worker.log")
     try:
         produce(settings, [*stories, loadgen.resend(esper), loadgen.syndicate(esper, "metro-herald"), newer])
-        wait_for(lambda: es.indices.exists_alias(name=alias) and len(docs(es, alias)) == len(stories)
-                 and docs(es, alias)[esper.id]["version"] == 2 and docs(es, alias)[esper.id]["copies"] == 2)
+        wait_until(lambda: len(documents(es, alias)) == len(stories) and documents(es, alias)[esper.id]["version"] == 2
+                   and documents(es, alias)[esper.id]["copies"] == 2, 120, "the index")
 
-        indexed = docs(es, alias)
+        indexed = documents(es, alias)
         assert set(indexed) == {s.id for s in stories}  # copies never became documents
         assert "respond to any new attack" in indexed[esper.id]["body_text"]
 
@@ -70,5 +54,5 @@ def test_stories_are_searchable_once_in_their_latest_version(settings, es, sampl
 
     assert [(key, letter["stage"]) for key, letter in letters] == [("too-long-uri", "index")]
     assert "uri" in letters[0][1]["reason"] and "\n" not in letters[0][1]["reason"]
-    after = docs(es, alias)
+    after = documents(es, alias)
     assert set(after) == set(indexed) and after[esper.id]["version"] == 2  # the replay changed nothing

@@ -8,6 +8,7 @@ import json
 import time
 
 import pytest
+from elasticsearch import ApiError, TransportError
 from kafka import KafkaProducer
 
 from pipeline import loadgen
@@ -19,27 +20,11 @@ from pipeline.stack import Elasticsearch as ElasticsearchService
 from pipeline.stack import Kafka as KafkaService
 from pipeline.topics import alert_topic
 from schemas.alerts import Subscription
-from tests.integration.conftest import read_topic
+from tests.integration.conftest import documents, read_topic, wait_until
 from tests.integration.workers import WorkerProcess, agent_crashes, caught_up, produce
 
-
-def indexed(es, alias) -> dict[str, dict]:
-    if not es.indices.exists_alias(name=alias):
-        return {}
-    es.indices.refresh(index=alias)
-    return {hit["_id"]: hit["_source"] for hit in es.search(index=alias, size=100)["hits"]["hits"]}
-
-
-def wait_until(check, timeout_s, what):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        try:
-            if check():
-                return
-        except Exception:  # noqa: BLE001 - Elasticsearch may be on its way back up
-            pass
-        time.sleep(1)
-    pytest.fail(f"timed out after {timeout_s} s waiting for {what}")
+#: What Elasticsearch answers while it is down or coming back up: "not yet", not a failure.
+OUTAGE = (TransportError, ApiError)
 
 
 def test_hostile_input_is_dead_lettered_and_good_stories_still_arrive(settings, es, sample_texts, tmp_path):
@@ -79,7 +64,7 @@ def test_hostile_input_is_dead_lettered_and_good_stories_still_arrive(settings, 
                 articles.send(item)
         produce(settings, [*good, *processed_safely])
         wanted = {story.id for story in good + processed_safely}
-        wait_until(lambda: set(indexed(es, alias)) == wanted, 180, "every good story in Elasticsearch")
+        wait_until(lambda: set(documents(es, alias)) == wanted, 180, "every good story in Elasticsearch", OUTAGE)
         letters = read_topic(settings, settings.topics.dlq, expect=len(hostile_raw) + 1, timeout_s=30)
         assert worker.alive()
     finally:
@@ -92,7 +77,7 @@ def test_hostile_input_is_dead_lettered_and_good_stories_still_arrive(settings, 
         assert letter["reason"] and "\n" not in letter["reason"] and len(letter["reason"]) < 500
     assert len(by_stage["dedup"]) == len(hostile_raw) and len(by_stage["ingest"]) == 1
     assert "bytes" in by_stage["ingest"][0]["reason"]
-    assert "<script>" in indexed(es, alias)["hostile-html"]["body_text"]  # stored as text, never interpreted
+    assert "<script>" in documents(es, alias)["hostile-html"]["body_text"]  # stored as text, never interpreted
 
 
 def test_elasticsearch_stopped_for_30_seconds_loses_nothing(settings, es, sample_texts, tmp_path):
@@ -105,14 +90,14 @@ def test_elasticsearch_stopped_for_30_seconds_loses_nothing(settings, es, sample
     worker = WorkerProcess(settings, tmp_path / "worker.log")
     try:
         produce(settings, first)
-        wait_until(lambda: set(indexed(es, alias)) == {s.id for s in first}, 180, "the first stories")
+        wait_until(lambda: set(documents(es, alias)) == {s.id for s in first}, 180, "the first stories", OUTAGE)
         service.down(print)
         produce(settings, [*second, loadgen.syndicate(esper, "metro-herald"), update])
         time.sleep(30)
         assert worker.alive(), "the worker must wait for Elasticsearch, not die"
         service.up(print)
-        wait_until(lambda: set(indexed(es, alias)) == {s.id for s in stories}
-                   and indexed(es, alias)[esper.id]["version"] == 2, 180, "every story after the outage")
+        wait_until(lambda: set(documents(es, alias)) == {s.id for s in stories}
+                   and documents(es, alias)[esper.id]["version"] == 2, 180, "every story after the outage", OUTAGE)
         time.sleep(3)  # alerts raised after the outage have time to land
     finally:
         worker.stop()
@@ -120,7 +105,7 @@ def test_elasticsearch_stopped_for_30_seconds_loses_nothing(settings, es, sample
             service.up(print)
     assert not agent_crashes(worker)
     assert read_topic(settings, settings.topics.index_dlq) == []
-    docs = indexed(es, alias)
+    docs = documents(es, alias)
     assert docs[esper.id]["copies"] == 1 and "respond to any new attack" in docs[esper.id]["body_text"]
     # The query subscription of config/alerts.yaml had to wait for Elasticsearch too: one alert, not two.
     alerts = [value for _, value in read_topic(settings, alert_topic(settings, "iran-escalation"))]
@@ -149,14 +134,14 @@ def test_kill_9_mid_stream_indexes_and_alerts_each_story_once(scenario, settings
     second = WorkerProcess(settings, tmp_path / "worker-2.log") if scenario == "rebalance" else None
     try:
         produce(settings, [item.article for item in labelled])
-        wait_until(lambda: len(indexed_ids(es, alias)) >= 60, 180, "a fifth of the stories indexed")
+        wait_until(lambda: len(documents(es, alias)) >= 60, 180, "a fifth of the stories indexed", OUTAGE)
     finally:
         first.kill()
     second = second or WorkerProcess(settings, tmp_path / "worker-2.log")
     try:
         late_copy = loadgen.resend(next(item.article for item in labelled if item.label == "unique"))
         produce(settings, [late_copy])
-        wait_until(lambda: versions(es, alias) == expected, 150, "every story in its latest version")
+        wait_until(lambda: versions(documents(es, alias)) == expected, 150, "every story in its latest version", OUTAGE)
         caught_up(settings, settings.topics.enriched, timeout_s=60)
         duplicates = read_topic(settings, settings.topics.duplicates)
     finally:
@@ -164,6 +149,10 @@ def test_kill_9_mid_stream_indexes_and_alerts_each_story_once(scenario, settings
     assert not agent_crashes(first) and not agent_crashes(second)
     assert late_copy.id in {value["id"] for _, value in duplicates}  # caught after the restart
     assert_each_version_alerted_once(settings, expected)
+
+
+def versions(docs: dict[str, dict]) -> dict[str, int]:
+    return {story: doc["version"] for story, doc in docs.items()}
 
 
 def latest_versions(labelled: list[loadgen.Labelled]) -> dict[str, int]:
@@ -184,19 +173,6 @@ def assert_each_version_alerted_once(settings, expected: dict[str, int]) -> None
                                                                for v in range(1, n + 1)}
 
 
-def indexed_ids(es, alias) -> set[str]:
-    if not es.indices.exists_alias(name=alias):
-        return set()
-    es.indices.refresh(index=alias)
-    return {hit["_id"] for hit in es.search(index=alias, size=1000, _source=False)["hits"]["hits"]}
-
-
-def versions(es, alias) -> dict[str, int]:
-    es.indices.refresh(index=alias)
-    hits = es.search(index=alias, size=1000, _source=["version"])["hits"]["hits"]
-    return {hit["_id"]: hit["_source"]["version"] for hit in hits}
-
-
 def test_broker_restart_mid_stream_loses_nothing(settings, es, sample_texts, tmp_path):
     """Kafka stopped and started again while a worker runs: the worker reconnects, and stories sent
     before and after the restart are all indexed in their latest version, alerted once."""
@@ -209,12 +185,12 @@ def test_broker_restart_mid_stream_loses_nothing(settings, es, sample_texts, tmp
     worker = WorkerProcess(settings, tmp_path / "worker.log")
     try:
         produce(settings, [item.article for item in labelled[:60]])
-        wait_until(lambda: len(indexed_ids(es, alias)) >= 20, 180, "the first stories indexed")
+        wait_until(lambda: len(documents(es, alias)) >= 20, 180, "the first stories indexed", OUTAGE)
         kafka.down(print)
         time.sleep(10)
         kafka.up(print)
         produce(settings, [item.article for item in labelled[60:]])
-        wait_until(lambda: versions(es, alias) == expected, 300, "every story in its latest version")
+        wait_until(lambda: versions(documents(es, alias)) == expected, 300, "every story in its latest version", OUTAGE)
         caught_up(settings, settings.topics.enriched, timeout_s=60)
         assert worker.alive()
     finally:
