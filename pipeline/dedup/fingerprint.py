@@ -40,7 +40,7 @@ _BOILERPLATE = re.compile(
 # One seed for every process, so MinHashes from any worker compare.
 _SCHEME = "affine32"
 _SHINGLE_BASE = 1_000_003
-_PERMUTATIONS = MinHash(num_perm=NUM_PERM, seed=1, scheme=_SCHEME).permutations
+_A, _B = (row.reshape(1, -1) for row in MinHash(num_perm=NUM_PERM, seed=1, scheme=_SCHEME).permutations)
 
 
 def normalise(text: str) -> str:
@@ -62,7 +62,7 @@ class Fingerprint:
     exact: str
     lead: str | None
     prefix: bytes
-    minhash: MinHash
+    minhash: bytes  # NUM_PERM uint32 values, little-endian
     word_count: int
 
 
@@ -104,9 +104,14 @@ def _word_hashes(tokens: list[str]) -> np.ndarray:
     return np.fromiter(map(_WORD_HASHES.__getitem__, tokens), dtype=np.uint64, count=len(tokens))
 
 
-def _minhash(word_hashes: np.ndarray) -> MinHash:
-    # Each word is hashed once and each shingle's 32-bit hash is a polynomial of its words'
-    # hashes, computed for all shingles at once: per-shingle Python calls were the hot spot.
+def _minhash(word_hashes: np.ndarray) -> bytes:
+    """datasketch's affine32 MinHash of the word 4-shingles, computed in numpy.
+
+    Same values as `MinHash(num_perm=NUM_PERM, seed=1, scheme="affine32").update_batch(shingles)`
+    (a unit test holds it to that), without its per-value Python list and call, which cost more
+    than the hashing itself. Each shingle's 32-bit hash is a polynomial of its words' hashes,
+    computed for all shingles at once.
+    """
     if len(word_hashes) == 0:
         word_hashes = np.zeros(1, dtype=np.uint64)
     size = min(SHINGLE_WORDS, len(word_hashes))
@@ -114,6 +119,15 @@ def _minhash(word_hashes: np.ndarray) -> MinHash:
     shingles = np.zeros(count, dtype=np.uint64)
     for offset in range(size):
         shingles = (shingles * np.uint64(_SHINGLE_BASE) + word_hashes[offset : offset + count]) & np.uint64(0xFFFFFFFF)
-    minhash = MinHash(num_perm=NUM_PERM, permutations=_PERMUTATIONS, scheme=_SCHEME, hashfunc=int)
-    minhash.update_batch(np.unique(shingles).tolist())
-    return minhash
+    # Repeated shingles need no np.unique: they cannot change a minimum.
+    values = _fmix32(shingles.astype(np.uint32)).reshape(-1, 1) * _A + _B
+    return values.min(axis=0).astype("<u4").tobytes()
+
+
+def _fmix32(h: np.ndarray) -> np.ndarray:
+    """MurmurHash3's finaliser, which datasketch applies before its affine permutations."""
+    h = h ^ (h >> np.uint32(16))
+    h = h * np.uint32(0x85EBCA6B)
+    h = h ^ (h >> np.uint32(13))
+    h = h * np.uint32(0xC2B2AE35)
+    return h ^ (h >> np.uint32(16))

@@ -176,7 +176,7 @@ class DedupIndex:
         print_ = fingerprint(article.headline, article.body_text)
         fresh = Story(
             id=article.id, source=article.source, versioncreated=article.versioncreated, exact=print_.exact,
-            lead=print_.lead, prefix=print_.prefix, minhash=print_.minhash.hashvalues.astype("<u4").tobytes(),
+            lead=print_.lead, prefix=print_.prefix, minhash=print_.minhash,
             word_count=print_.word_count, seen_at=now,
         )
         known = self.stories.get(article.id)

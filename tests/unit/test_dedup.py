@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+import numpy as np
 import pytest
 
 from pipeline import loadgen
@@ -113,3 +114,17 @@ def test_generated_stream_is_classified_as_labelled(stories):
             wrong.append((item.label, decision.match, decision.similarity))
     assert {item.label for item in labelled} == {"unique", "update", "exact", "near", "containment"}
     assert wrong == []
+
+
+def test_minhash_is_datasketchs(stories):
+    """The numpy MinHash gives datasketch's values, so stored fingerprints keep comparing."""
+    from datasketch import MinHash
+
+    from pipeline.dedup.fingerprint import _SHINGLE_BASE, NUM_PERM, _minhash, _word_hashes, words
+
+    hashes = [int(h) for h in _word_hashes(words(stories["esper-iran"].body_text))]
+    shingles = [sum(h * _SHINGLE_BASE ** (3 - i) for i, h in enumerate(hashes[start:start + 4])) & 0xFFFFFFFF
+                for start in range(len(hashes) - 3)]
+    reference = MinHash(num_perm=NUM_PERM, seed=1, scheme="affine32", hashfunc=int)
+    reference.update_batch(shingles)
+    assert _minhash(np.array(hashes, dtype=np.uint64)) == reference.hashvalues.astype("<u4").tobytes()
