@@ -23,6 +23,7 @@ from elasticsearch import ApiError, TransportError
 from faust.streams import _current_event
 from pydantic import ValidationError
 
+from pipeline.agents.batches import batches
 from pipeline.alerts import Matcher, build_alert, should_alert
 from pipeline.alerts.queries import QueryMatcher
 from pipeline.alerts.store import SubscriptionFeed
@@ -40,7 +41,7 @@ EXPIRE_EVERY_S = 60
 
 def in_event_context(event: faust.EventT) -> None:
     """Make `event` the current event of this task, as Faust does for each event it yields. A table
-    write goes to the changelog partition of the current event, and a batch from `take_events`
+    write goes to the changelog partition of the current event, and a batch (`batches`)
     sets none. Only the context variable is set: the stream's own `current_event`, which its
     batching reads, is left alone."""
     _current_event.set(weakref.ref(event))
@@ -118,7 +119,7 @@ def register(app: faust.App, settings: Settings) -> Counter[str]:
     @app.agent(enriched, concurrency=1)
     async def alert(stream: faust.Stream) -> None:
         last_expiry = time.monotonic()
-        async for events in stream.take_events(BATCH_SIZE, within=BATCH_WITHIN_S):
+        async for events in batches(stream, BATCH_SIZE, BATCH_WITHIN_S):
             if not feed.ready.is_set():
                 await asyncio.get_running_loop().run_in_executor(None, feed.ready.wait)
             matcher = feed.matcher

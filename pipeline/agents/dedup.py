@@ -50,52 +50,60 @@ def register(app: faust.App, settings: Settings) -> Counter[str]:
         nonlocal index, loaded
         index, loaded = DedupIndex(), False
 
+    async def observe(event: faust.EventT) -> None:
+        counters["seen"] += 1
+        try:
+            article = Article.model_validate_json(event.value)
+        except ValidationError as error:
+            problem = InvalidInput.from_validation(error)
+            counters["invalid"] += 1
+            rejected = Rejected(position(event), problem.reason, event.value, problem.field)
+            await publish(dlq, dead_letter(rejected, stage="dedup"))
+            return
+        decision = index.observe(article, now=time.time())
+        table[decision.story_id.encode()] = decision.state.to_json()
+        if decision.unique:
+            counters["updates" if decision.is_update else "unique"] += 1
+            published = UniqueArticle(
+                article=article.model_copy(update={"id": decision.story_id}),
+                version=decision.version,
+                copies=decision.state.copies,
+            )
+            await unique.send(key=decision.story_id.encode(), value=published.model_dump_json().encode())
+        else:
+            counters[f"duplicates.{decision.match.value}"] += 1
+            record = DuplicateRecord(
+                id=article.id, duplicate_of=decision.story_id, kind=decision.match,
+                similarity=decision.similarity, copies=decision.state.copies, source=article.source, headline=article.headline,
+                received_at=article.received_at,
+            )
+            await duplicates.send(key=decision.story_id.encode(), value=record.model_dump_json().encode())
+
+    def expire() -> None:
+        for story_id in index.expired(before=time.time() - window_s):
+            index.remove(story_id)
+            del table[story_id.encode()]
+            counters["expired"] += 1
+
     @app.agent(raw, concurrency=1)
     async def dedup(stream: faust.Stream) -> None:
         nonlocal loaded
         last_expiry = last_report = time.monotonic()
+        # Acked by hand once handled: Faust's own iteration acks in a `finally`, even an event whose
+        # handling was cut short (see pipeline.agents.batches).
+        stream = stream.noack()
         async for event in stream.events():
             if not loaded:
                 for value in table.values():
                     index.add(Story.from_json(value))
                 loaded = True
                 log.info("dedup: %d stories recovered from the table", len(index))
-            counters["seen"] += 1
-            try:
-                article = Article.model_validate_json(event.value)
-            except ValidationError as error:
-                problem = InvalidInput.from_validation(error)
-                counters["invalid"] += 1
-                rejected = Rejected(position(event), problem.reason, event.value, problem.field)
-                await publish(dlq, dead_letter(rejected, stage="dedup"))
-                continue
-
-            decision = index.observe(article, now=time.time())
-            table[decision.story_id.encode()] = decision.state.to_json()
-            if decision.unique:
-                counters["updates" if decision.is_update else "unique"] += 1
-                published = UniqueArticle(
-                    article=article.model_copy(update={"id": decision.story_id}),
-                    version=decision.version,
-                    copies=decision.state.copies,
-                )
-                await unique.send(key=decision.story_id.encode(), value=published.model_dump_json().encode())
-            else:
-                counters[f"duplicates.{decision.match.value}"] += 1
-                record = DuplicateRecord(
-                    id=article.id, duplicate_of=decision.story_id, kind=decision.match,
-                    similarity=decision.similarity, copies=decision.state.copies, source=article.source, headline=article.headline,
-                    received_at=article.received_at,
-                )
-                await duplicates.send(key=decision.story_id.encode(), value=record.model_dump_json().encode())
-
+            await observe(event)
+            await stream.ack(event)
             now = time.monotonic()
             if now - last_expiry > EXPIRE_EVERY_S:
                 last_expiry = now
-                for story_id in index.expired(before=time.time() - window_s):
-                    index.remove(story_id)
-                    del table[story_id.encode()]
-                    counters["expired"] += 1
+                expire()
             if now - last_report > REPORT_EVERY_S:
                 last_report = now
                 log.info("dedup: %s", dict(counters))

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import faust
 from pydantic import ValidationError
 
+from pipeline.agents.batches import batches
 from pipeline.agents.dead_letters import position, publish
 from pipeline.enrich import EntityEngine
 from pipeline.ingest import InvalidInput, Rejected
@@ -77,7 +78,7 @@ def register(app: faust.App, settings: Settings, engine: EntityEngine) -> Counte
     @app.agent(unique, concurrency=1)
     async def enrich(stream: faust.Stream) -> None:
         loop = asyncio.get_running_loop()
-        async for events in stream.take_events(BATCH_SIZE, within=BATCH_WITHIN_S):
+        async for events in batches(stream, BATCH_SIZE, BATCH_WITHIN_S):
             values = [event.value for event in events]
             where = [position(event) for event in events]
             result = await loop.run_in_executor(model_thread, enrich_batch, engine, values, where)

@@ -16,6 +16,7 @@ import faust
 from elasticsearch import ApiError, TransportError
 from pydantic import ValidationError
 
+from pipeline.agents.batches import batches
 from pipeline.agents.dead_letters import position, publish
 from pipeline.ingest import Rejected
 from pipeline.producer import dead_letter as make_dead_letter
@@ -71,7 +72,7 @@ def register(app: faust.App, settings: Settings) -> Counter[str]:
 
     @app.agent(enriched, concurrency=1)
     async def index_stories(stream: faust.Stream) -> None:
-        async for events in stream.take_events(BATCH_SIZE, within=BATCH_WITHIN_S):
+        async for events in batches(stream, BATCH_SIZE, BATCH_WITHIN_S):
             await ready.wait()
             actions = []
             for event in events:
@@ -89,12 +90,12 @@ def register(app: faust.App, settings: Settings) -> Counter[str]:
 
     @app.agent(duplicates, concurrency=1)
     async def count_copies(stream: faust.Stream) -> None:
-        async for values in stream.take(BATCH_SIZE, within=BATCH_WITHIN_S):
+        async for events in batches(stream, BATCH_SIZE, BATCH_WITHIN_S):
             await ready.wait()
             latest: dict[str, int] = {}
-            for value in values:
+            for event in events:
                 try:
-                    record = DuplicateRecord.model_validate_json(value)
+                    record = DuplicateRecord.model_validate_json(event.value)
                 except ValidationError:
                     counters["bad_duplicate_records"] += 1
                     continue
