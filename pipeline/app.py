@@ -14,7 +14,7 @@ def create_app(settings: Settings, engine: EntityEngine | None = None) -> faust.
     `engine` defaults to the entity engine with the gazetteer in `config/`, read now: a worker
     picks up gazetteer changes when it restarts.
     """
-    from pipeline.agents import alerts, dedup, enrich, index
+    from pipeline.agents import alerts, dedup, enrich, index, watchdog
 
     datadir = REPO_ROOT / ".stack" / "faust" / settings.faust.app_id
     datadir.parent.mkdir(parents=True, exist_ok=True)
@@ -42,4 +42,5 @@ def create_app(settings: Settings, engine: EntityEngine | None = None) -> faust.
     enrich.register(app, settings, engine or EntityEngine.from_config())
     index.register(app, settings)
     alerts.register(app, settings)
+    watchdog.register(app, settings)
     return app

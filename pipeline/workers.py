@@ -94,22 +94,27 @@ def read_until(
     return records
 
 
-def lag(settings: Settings, topic: str) -> int:
-    """Events on `topic` that the worker group (the Faust app id) has not committed yet: 0 once
-    every agent reading it has finished with everything on it."""
+def partition_lag(settings: Settings, topics: Sequence[str]) -> dict[tuple[str, int], tuple[int, int]]:
+    """(topic, partition) -> (committed offset of the worker group (the Faust app id), end offset)."""
     from kafka import KafkaAdminClient, TopicPartition
 
     admin = KafkaAdminClient(bootstrap_servers=settings.kafka.bootstrap_servers)
     consumer = KafkaConsumer(bootstrap_servers=settings.kafka.bootstrap_servers, enable_auto_commit=False)
     try:
-        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+        partitions = [TopicPartition(topic, p) for topic in topics for p in consumer.partitions_for_topic(topic) or ()]
         committed = admin.list_consumer_group_offsets(settings.faust.app_id, partitions=partitions)
         end = consumer.end_offsets(partitions)
-        return sum(end[tp] - (committed[tp].offset if tp in committed and committed[tp].offset >= 0 else 0)
-                   for tp in partitions)
+        return {(tp.topic, tp.partition): (max(committed[tp].offset, 0) if tp in committed else 0, end[tp])
+                for tp in partitions}
     finally:
         consumer.close()
         admin.close()
+
+
+def lag(settings: Settings, topic: str) -> int:
+    """Events on `topic` that the worker group has not committed yet: 0 once every agent reading
+    it has finished with everything on it."""
+    return sum(end - committed for committed, end in partition_lag(settings, [topic]).values())
 
 
 def wait_caught_up(settings: Settings, topic: str, *, workers: Sequence[WorkerProcess] = (),
