@@ -84,11 +84,14 @@ def recombine(stories: list[Article], rng: random.Random, serial: int) -> Articl
     )
 
 
-def stream(stories: list[Article], count: int, *, duplicate_rate: float = 0.3, seed: int = 7) -> Iterator[Labelled]:
-    """`count` articles: distinct stories, and copies of earlier ones at `duplicate_rate`."""
+def stream(stories: list[Article], count: int, *, duplicate_rate: float = 0.3, seed: int = 7,
+           start: int = 0) -> Iterator[Labelled]:
+    """`count` articles: distinct stories, and copies of earlier ones at `duplicate_rate`. A story's
+    id follows from its serial number, counted from `start`: two streams meant to be distinct
+    from each other need starts at least `count` apart, whatever their seeds."""
     rng = random.Random(seed)
     emitted: list[Article] = []
-    for serial in range(count):
+    for serial in range(start, start + count):
         if emitted and rng.random() < duplicate_rate:
             original = rng.choice(emitted[-500:])
             kind = rng.choice(("exact", "near", "containment", "update"))

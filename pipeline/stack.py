@@ -90,7 +90,7 @@ class Service:
 
     def status(self) -> ServiceStatus:
         pid = self.pid()
-        rss = _rss_mb(pid) if pid else None
+        rss = rss_mb(pid) if pid else None
         if pid and self.healthy():
             return ServiceStatus(self.name, True, pid, self.address, rss)
         if pid:
@@ -291,7 +291,8 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
-def _rss_mb(pid: int) -> float | None:
+def rss_mb(pid: int) -> float | None:
+    """The resident memory of a process, from /proc, in MB; None once it is gone."""
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             if line.startswith("VmRSS:"):

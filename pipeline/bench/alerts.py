@@ -12,7 +12,7 @@ import time
 import uuid
 from pathlib import Path
 
-from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
+from kafka import KafkaConsumer, KafkaProducer
 from rich.console import Console
 from rich.table import Table
 
@@ -21,7 +21,7 @@ from pipeline.agents.alerts import BATCH_SIZE
 from pipeline.alerts import Matcher
 from pipeline.alerts.queries import QueryMatcher, query_clause
 from pipeline.alerts.store import SubscriptionStore
-from pipeline.bench.common import load_samples
+from pipeline.bench.common import delete_topics, load_samples
 from pipeline.enrich import EntityEngine
 from pipeline.enrich.gazetteer import gazetteer_files, load_gazetteer
 from pipeline.settings import CONFIG_DIR, REPO_ROOT, Settings
@@ -94,7 +94,7 @@ def run(samples: Path, count: int, subscription_count: int, stories_for_latency:
         figures["latency"] = _latency(isolated, samples, subs, stories_for_latency, rate, console)
     finally:
         client.indices.delete(index=query_matcher.index, ignore_unavailable=True)
-        _delete_topics(isolated, prefix)
+        delete_topics(isolated, prefix)
     combined = 1 / (1 / figures["python_match_per_s"] + 1 / figures["query_match_per_s"])
 
     table = Table("figure", "value", "compared with")
@@ -186,14 +186,3 @@ def _collect(consumer, alerted, done, worker, timeout_s, must=True) -> None:
             raise RuntimeError(f"the worker died; see {worker.log}")
     if must and not done():
         raise RuntimeError(f"no alert within {timeout_s:.0f} s; see {worker.log}")
-
-
-def _delete_topics(settings: Settings, prefix: str) -> None:
-    """The run's own topics (a thousand alert topics among them): a benchmark leaves nothing behind."""
-    admin = KafkaAdminClient(bootstrap_servers=settings.kafka.bootstrap_servers)
-    try:
-        mine = [t for t in admin.list_topics() if t.startswith(prefix)]
-        for i in range(0, len(mine), 200):
-            admin.delete_topics(mine[i:i + 200], timeout_ms=60_000)
-    finally:
-        admin.close()

@@ -1,0 +1,448 @@
+"""The end-to-end benchmark: the whole pipeline on the real stack, with 1 and 2 worker processes,
+next to the machine's limits measured in the same run on the same data.
+
+For each worker count, on topics and an index of its own:
+- a flood: every generated article produced at once; throughput from the first produce to the
+  last story searchable, per-stage rates from the topics' record times, latencies under backlog;
+- a steady rate (5 stories/s by default): the latency from produce to searchable and to alert;
+- the memory of each worker, Kafka and Elasticsearch, sampled from /proc every half second.
+The limits: kafka-python produce+consume of the same bytes, `helpers.bulk` of the same
+documents, raw `nlp.pipe` on the same texts with as many processes as workers.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from elasticsearch import ApiError, Elasticsearch, TransportError
+from kafka import KafkaConsumer, KafkaProducer
+from rich.console import Console
+from rich.table import Table
+
+from pipeline import loadgen
+from pipeline.agents.enrich import BATCH_SIZE
+from pipeline.alerts.store import SubscriptionStore
+from pipeline.bench.common import delete_topics, load_samples
+from pipeline.bench.index import helpers_bulk
+from pipeline.enrich.engine import MODEL, UNUSED_COMPONENTS, model_text
+from pipeline.producer import ArticleProducer
+from pipeline.settings import REPO_ROOT, Settings
+from pipeline.sinks.documents import index_action
+from pipeline.sinks.elasticsearch import connect, ensure_index
+from pipeline.stack import Elasticsearch as ElasticsearchService
+from pipeline.stack import Kafka as KafkaService
+from pipeline.stack import rss_mb
+from pipeline.topics import TopicSpec, alert_topic, ensure_topics
+from pipeline.workers import WorkerProcess, wait_caught_up
+from schemas import Article, EnrichedArticle
+from schemas.alerts import Subscription
+
+THROUGHPUT_TARGET = 0.8  # of raw nlp.pipe with as many processes
+LATENCY_TARGET_S = 2.0  # p95 produce -> searchable at the steady rate
+EVERY_STORY = Subscription(name="every-story", phrases=["the"])
+NLP_SAMPLE = 1_000  # texts for the nlp.pipe limit: a rate needs no more
+
+
+@dataclass
+class Timings:
+    """When each story (its first version) was produced, became searchable, and was alerted."""
+
+    produced: dict[str, float] = field(default_factory=dict)
+    searchable: dict[str, float] = field(default_factory=dict)
+    alerted: dict[str, float] = field(default_factory=dict)
+
+    def latencies(self, of: dict[str, float]) -> list[tuple[float, float]]:
+        """(produced at, seconds to `of`) for every story that got there."""
+        return sorted((self.produced[i], of[i] - self.produced[i]) for i in self.produced if i in of)
+
+
+def run(samples: Path, count: int, workers: list[int], rate: float, steady: int, settings: Settings,
+        console: Console, results: Path) -> dict:
+    stories = load_samples(samples)
+    labelled = list(loadgen.stream(stories, count, duplicate_rate=0.3, seed=8))
+    firsts = [item.article for item in labelled if item.label == "unique"]
+    console.print(f"{count:,} generated articles: {len(firsts):,} distinct stories, "
+                  f"{sum(i.label == 'update' for i in labelled):,} updates, "
+                  f"{sum(i.label not in ('unique', 'update') for i in labelled):,} copies (seed 8)")
+    run_id = f"bench-e2e-{uuid.uuid4().hex[:6]}"
+    client = connect(settings)
+    figures: dict = {"articles": count, "stories": len(firsts), "steady_rate": rate, "runs": {}}
+
+    console.print("[bold]limits[/], on the same data, stack idle")
+    payloads = [item.article.model_dump_json().encode() for item in labelled]
+    figures["kafka_limit_per_s"] = _kafka_limit(settings, f"{run_id}-limit", payloads)
+    console.print(f"  kafka-python produce+consume: {figures['kafka_limit_per_s']:,.0f} articles/s")
+    texts = [model_text(article) for article in firsts[:NLP_SAMPLE]]
+    for n in workers:
+        figures[f"nlp_pipe_{n}_per_s"] = _nlp_limit(texts, n)
+        console.print(f"  raw nlp.pipe, {n} process(es), {len(texts):,} of the texts: {figures[f'nlp_pipe_{n}_per_s']:.1f} stories/s")
+
+    try:
+        for n in workers:
+            isolated = settings.isolated(f"{run_id}-w{n}")
+            console.print(f"[bold]{n} worker process{'es' if n > 1 else ''}[/]")
+            figures["runs"][n] = _pipeline(isolated, client, labelled, firsts, n, rate, steady, samples, console)
+            if "helpers_bulk_per_s" not in figures:
+                figures["helpers_bulk_per_s"] = _bulk_limit(client, isolated, f"{run_id}-bulk")
+                console.print(f"  limit: helpers.bulk of the same documents: {figures['helpers_bulk_per_s']:,.0f}/s")
+    finally:
+        delete_topics(settings, run_id)
+        _delete_indices(client, run_id)
+
+    _print(figures, workers, console)
+    results.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    series = {n: figures["runs"][n].pop("series") for n in workers}
+    (results / f"e2e-{stamp}.json").write_text(json.dumps({**figures, "series": series}, indent=1))
+    console.print(f"figures: {results / f'e2e-{stamp}.json'}")
+    try:
+        _chart(series, results / f"e2e-{stamp}.png")
+        console.print(f"chart: {results / f'e2e-{stamp}.png'}")
+    except ImportError:
+        console.print("no chart: matplotlib is missing (pip install -e '.[bench]')")
+    return figures
+
+
+def _pipeline(settings: Settings, client: Elasticsearch, labelled: list[loadgen.Labelled], firsts: list[Article],
+              workers: int, rate: float, steady: int, samples: Path, console: Console) -> dict:
+    ensure_topics(settings)
+    SubscriptionStore(settings).put(EVERY_STORY)
+    alias = settings.elasticsearch.index_alias
+    logs = REPO_ROOT / ".stack" / "bench"
+    procs = [WorkerProcess(settings, logs / f"{settings.faust.app_id}-{i}.log") for i in range(workers)]
+    memory = _MemorySampler({**{f"worker {i + 1}": p.pid for i, p in enumerate(procs)},
+                             "kafka": KafkaService().pid(), "elasticsearch": ElasticsearchService().pid()})
+    extra = [item.article for item in loadgen.stream(load_samples(samples), steady + 8 * workers, duplicate_rate=0,
+                                                     seed=9, start=len(labelled))]
+    warm, calm = extra[:8 * workers], extra[8 * workers:]
+    try:
+        with ArticleProducer(settings) as producer, _Watcher(settings, client, alias) as watcher:
+            # Warm-up, not timed: every worker has loaded its model and holds its partitions.
+            _feed(producer, warm, watcher.timings)
+            watcher.wait_for([a.id for a in warm], procs, console, "warm-up", timeout_s=300)
+            memory.start()
+            flood = watcher.reset()
+            started = time.time()
+            for item in labelled:
+                if item.label == "unique":
+                    flood.produced[item.article.id] = time.time()
+                producer.send(item.article)
+            producer.flush()
+            watcher.wait_for([a.id for a in firsts], procs, console, "flood", timeout_s=3_600)
+            wait_caught_up(settings, settings.topics.enriched, workers=procs, timeout_s=600)  # updates indexed too
+            last = max(flood.searchable.values())
+            stage_rates = _stage_rates(settings, started, flood)
+
+            calm_timings = watcher.reset()
+            console.print(f"  steady: {len(calm)} stories at {rate:g}/s")
+            calm_start = time.time()
+            for i, article in enumerate(calm):
+                time.sleep(max(0.0, calm_start + i / rate - time.time()))
+                _feed(producer, [article], calm_timings)
+            watcher.wait_for([a.id for a in calm], procs, console, "steady", timeout_s=300, alerts=True)
+        memory.stop()
+    finally:
+        for proc in procs:
+            proc.stop()
+
+    flood_latency = flood.latencies(flood.searchable)
+    return {
+        "workers": workers,
+        "end_to_end_per_s": len(firsts) / (last - started),
+        "articles_per_s": len(labelled) / (last - started),
+        "seconds": last - started,
+        "stages": stage_rates,
+        "flood_searchable": _percentiles([s for _, s in flood_latency]),
+        "flood_alert": _percentiles([s for _, s in flood.latencies(flood.alerted)]),
+        "steady_searchable": _percentiles([s for _, s in calm_timings.latencies(calm_timings.searchable)]),
+        "steady_alert": _percentiles([s for _, s in calm_timings.latencies(calm_timings.alerted)]),
+        "memory_peak_mb": memory.peaks(),
+        "worker_memory_growth": memory.growth("worker"),
+        "series": {
+            "flood_searchable_at": sorted(t - started for t in flood.searchable.values()),
+            "flood_latency": [(p - started, s) for p, s in flood_latency],
+            "steady_latency": [(p - started, s) for p, s in calm_timings.latencies(calm_timings.searchable)],
+            "memory": {name: [(t - started, mb) for t, mb in samples_] for name, samples_ in memory.samples.items()},
+        },
+    }
+
+
+def _feed(producer: ArticleProducer, articles: list[Article], timings: Timings) -> None:
+    for article in articles:
+        timings.produced[article.id] = time.time()
+        producer.send(article)
+    producer.flush()
+
+
+class _Watcher(threading.Thread):
+    """Notes, in the background, when stories become searchable (polling Elasticsearch for ids not
+    seen yet, every 0.2 s) and when their alerts from the every-story subscription land (the
+    alert's Kafka timestamp)."""
+
+    POLL_S = 0.2
+
+    def __init__(self, settings: Settings, client: Elasticsearch, alias: str) -> None:
+        super().__init__(daemon=True)
+        self.client, self.alias = client, alias
+        self.timings = Timings()
+        self._alerts = KafkaConsumer(alert_topic(settings, EVERY_STORY.name), enable_auto_commit=False,
+                                     bootstrap_servers=settings.kafka.bootstrap_servers,
+                                     auto_offset_reset="earliest", consumer_timeout_ms=int(self.POLL_S * 1000))
+        self._seen: set[str] = set()
+        self._done = threading.Event()
+        self.error: Exception | None = None
+
+    def __enter__(self) -> _Watcher:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._done.set()
+        self.join()
+        self._alerts.close()
+
+    def reset(self) -> Timings:
+        """Start timing a new phase."""
+        self.timings = Timings()
+        return self.timings
+
+    def run(self) -> None:
+        while not self._done.is_set():
+            try:
+                self._poll()
+                self.error = None
+            except (ApiError, TransportError) as error:  # the index is being created: try again
+                self.error = error
+                time.sleep(self.POLL_S)
+
+    def _poll(self) -> None:
+        timings = self.timings
+        for message in self._alerts:
+            alert = json.loads(message.value)
+            timings.alerted.setdefault(alert["story_id"], message.timestamp / 1000)
+        # Searchable means after Elasticsearch's own refresh (1 s), so this never refreshes.
+        now = time.time()
+        found = self.client.options(ignore_status=404).search(
+            index=self.alias, size=10_000, _source=False,
+            query={"bool": {"must_not": [{"ids": {"values": sorted(self._seen)}}]}} if self._seen else {"match_all": {}})
+        for hit in found.get("hits", {}).get("hits", []):
+            self._seen.add(hit["_id"])
+            timings.searchable.setdefault(hit["_id"], now)
+
+    def wait_for(self, ids: list[str], procs: list[WorkerProcess], console: Console, what: str, timeout_s: float,
+                 alerts: bool = False) -> None:
+        """Until every story of `ids` is searchable (and alerted, with `alerts`); progress every 10 s."""
+        deadline, last_report = time.monotonic() + timeout_s, time.monotonic()
+        wanted = set(ids)
+
+        def missing() -> set[str]:
+            gone = wanted - self.timings.searchable.keys()
+            return gone | (wanted - self.timings.alerted.keys()) if alerts else gone
+
+        while missing():
+            if time.monotonic() > deadline:
+                problem = f" (Elasticsearch: {self.error})" if self.error else ""
+                raise RuntimeError(f"{what}: {len(missing())} stories not there after {timeout_s:.0f} s{problem}; "
+                                   f"see {procs[0].log.parent}")
+            if not all(proc.alive() for proc in procs):
+                raise RuntimeError(f"{what}: a worker died; see {procs[0].log.parent}")
+            time.sleep(self.POLL_S)
+            if time.monotonic() - last_report > 10:
+                last_report = time.monotonic()
+                console.print(f"  {what}: {len(wanted) - len(missing()):,}/{len(wanted):,} stories")
+
+
+class _MemorySampler(threading.Thread):
+    """RSS of each process, from /proc, every half second."""
+
+    def __init__(self, pids: dict[str, int | None]) -> None:
+        super().__init__(daemon=True)
+        self.pids = {name: pid for name, pid in pids.items() if pid}
+        self.samples: dict[str, list[tuple[float, float]]] = {name: [] for name in self.pids}
+        self._stop_event = threading.Event()
+
+    def run(self) -> None:
+        while not self._stop_event.wait(0.5):
+            for name, pid in self.pids.items():
+                mb = rss_mb(pid)
+                if mb is not None:
+                    self.samples[name].append((time.time(), mb))
+
+    def stop(self) -> None:
+        self._stop_event.set()
+        self.join()
+
+    def peaks(self) -> dict[str, float]:
+        return {name: max((mb for _, mb in s), default=0.0) for name, s in self.samples.items()}
+
+    def growth(self, prefix: str) -> dict[str, float]:
+        """Per process: the mean RSS of the run's last quarter over that of its first quarter, minus one."""
+        out = {}
+        for name, samples in self.samples.items():
+            if name.startswith(prefix) and len(samples) >= 8:
+                quarter = len(samples) // 4
+                first = statistics.fmean(mb for _, mb in samples[:quarter])
+                out[name] = statistics.fmean(mb for _, mb in samples[-quarter:]) / first - 1
+        return out
+
+
+def _stage_rates(settings: Settings, started: float, flood: Timings) -> dict[str, float]:
+    """Each stage's output per second, from the first produce to its last output (record times)."""
+    topics = settings.topics
+    last: dict[str, tuple[int, float]] = {}
+    for name, topic in {"dedup": [topics.unique, topics.duplicates], "enrich": [topics.enriched]}.items():
+        times = _record_times(settings, topic)
+        last[name] = (len(times), max(times))
+    rates = {name: n / (end - started) for name, (n, end) in last.items()}
+    rates["index"] = len(flood.searchable) / (max(flood.searchable.values()) - started)
+    if flood.alerted:
+        rates["alerts"] = len(flood.alerted) / (max(flood.alerted.values()) - started)
+    return rates
+
+
+def _record_times(settings: Settings, topics: list[str]) -> list[float]:
+    consumer = KafkaConsumer(*topics, bootstrap_servers=settings.kafka.bootstrap_servers, enable_auto_commit=False,
+                             auto_offset_reset="earliest", consumer_timeout_ms=2_000)
+    try:
+        return [message.timestamp / 1000 for message in consumer]
+    finally:
+        consumer.close()
+
+
+def _kafka_limit(settings: Settings, topic: str, payloads: list[bytes]) -> float:
+    """kafka-python alone: the same bytes produced (acks=all) and consumed back."""
+    ensure_topics(settings, [TopicSpec(topic, partitions=1)])
+    producer = KafkaProducer(bootstrap_servers=settings.kafka.bootstrap_servers, acks="all", linger_ms=5,
+                             max_request_size=4 * 1024 * 1024)
+    consumer = KafkaConsumer(topic, bootstrap_servers=settings.kafka.bootstrap_servers, enable_auto_commit=False,
+                             auto_offset_reset="earliest", consumer_timeout_ms=2_000)
+    try:
+        started = time.perf_counter()
+        for payload in payloads:
+            producer.send(topic, payload)
+        producer.flush()
+        received = sum(1 for _ in consumer)
+        elapsed = time.perf_counter() - started - 2.0  # the consumer's idle timeout is not work
+        if received != len(payloads):
+            raise RuntimeError(f"kafka limit: consumed {received} of {len(payloads)}")
+        return len(payloads) / elapsed
+    finally:
+        producer.close()
+        consumer.close()
+
+
+def _nlp_limit(texts: list[str], processes: int) -> float:
+    import spacy
+
+    nlp = spacy.load(MODEL, exclude=UNUSED_COMPONENTS)
+    list(nlp.pipe(texts[:8]))
+    started = time.perf_counter()
+    list(nlp.pipe(texts, batch_size=BATCH_SIZE, n_process=processes))
+    return len(texts) / (time.perf_counter() - started)
+
+
+def _bulk_limit(client: Elasticsearch, settings: Settings, alias: str) -> float:
+    """`helpers.bulk` of the documents the run indexed (read back from `articles.enriched`)."""
+    consumer = KafkaConsumer(settings.topics.enriched, bootstrap_servers=settings.kafka.bootstrap_servers,
+                             enable_auto_commit=False, auto_offset_reset="earliest", consumer_timeout_ms=2_000)
+    try:
+        stories = [EnrichedArticle.model_validate_json(message.value) for message in consumer]
+    finally:
+        consumer.close()
+    ensure_index(client, alias)
+    actions = [index_action(alias, story) for story in stories]
+    started = time.perf_counter()
+    helpers_bulk(client, actions)
+    client.indices.refresh(index=alias)
+    return len(actions) / (time.perf_counter() - started)
+
+
+def _delete_indices(client: Elasticsearch, prefix: str) -> None:
+    """The run's indices and templates, by name (Elasticsearch refuses to delete by wildcard)."""
+    for index in client.indices.get(index=f"{prefix}-*", allow_no_indices=True, ignore_unavailable=True):
+        client.indices.delete(index=index)
+    templates = client.options(ignore_status=404).indices.get_index_template(name=f"{prefix}-*")
+    for template in templates.get("index_templates", []):
+        client.indices.delete_index_template(name=template["name"])
+
+
+def _percentiles(values: list[float]) -> dict[str, float]:
+    if len(values) < 2:
+        return {"count": len(values)}
+    cut = statistics.quantiles(values, n=100, method="inclusive")
+    return {"count": len(values), "p50": cut[49], "p95": cut[94], "p99": cut[98]}
+
+
+def _print(figures: dict, workers: list[int], console: Console) -> None:
+    table = Table("figure", *(f"{n} worker{'s' if n > 1 else ''}" for n in workers), "compared with")
+
+    def row(label: str, value: Callable[[int, dict], str], compared: str = "") -> None:
+        table.add_row(label, *(value(n, figures["runs"][n]) for n in workers), compared)
+
+    def ratio(n: int, rate: float, limit: float) -> str:
+        return f"{rate:,.1f}/s ({rate / limit:.2f} of limit)"
+
+    row("end to end: first produce -> last searchable", lambda n, r: ratio(n, r["end_to_end_per_s"], figures[f"nlp_pipe_{n}_per_s"]),
+        "raw nlp.pipe, as many processes: " + ", ".join(f"{figures[f'nlp_pipe_{n}_per_s']:.1f}/s" for n in workers)
+        + f"; target {THROUGHPUT_TARGET} of it")
+    row("  articles in (copies included)", lambda n, r: f"{r['articles_per_s']:,.1f}/s in {r['seconds']:,.0f} s")
+    row("stage: dedup (unique + duplicates out)", lambda n, r: ratio(n, r["stages"]["dedup"], figures["kafka_limit_per_s"]),
+        f"kafka-python produce+consume: {figures['kafka_limit_per_s']:,.0f}/s (dedup waits for the producer)")
+    row("stage: enrich", lambda n, r: ratio(n, r["stages"]["enrich"], figures[f"nlp_pipe_{n}_per_s"]), "raw nlp.pipe")
+    row("stage: index (searchable)", lambda n, r: ratio(n, r["stages"]["index"], figures["helpers_bulk_per_s"]),
+        f"helpers.bulk of the same documents: {figures['helpers_bulk_per_s']:,.0f}/s (index waits for enrich)")
+    row("stage: alerts (every-story subscription)", lambda n, r: f"{r['stages'].get('alerts', 0):,.1f}/s", "waits for enrich")
+    for key, label, target in (("flood_searchable", "flood: produce -> searchable", "backlog: queueing behind enrichment"),
+                               ("flood_alert", "flood: produce -> alert", ""),
+                               ("steady_searchable", f"{figures['steady_rate']:g}/s: produce -> searchable",
+                                f"target p95 under {LATENCY_TARGET_S:g} s"),
+                               ("steady_alert", f"{figures['steady_rate']:g}/s: produce -> alert", "")):
+        row(f"{label}, p50 / p95 / p99", lambda n, r, key=key: _fmt(r[key]), target)
+    names = sorted({name for n in workers for name in figures["runs"][n]["memory_peak_mb"]})
+    for name in names:
+        row(f"peak memory: {name}", lambda n, r, name=name: f"{r['memory_peak_mb'][name]:,.0f} MB" if name in r["memory_peak_mb"] else "-")
+    row("worker memory, last quarter vs first", lambda n, r: ", ".join(f"{g:+.1%}" for g in r["worker_memory_growth"].values()),
+        "flat: within a few per cent")
+    console.print(table)
+
+
+def _fmt(p: dict[str, float]) -> str:
+    return f"{p['p50']:.2f} / {p['p95']:.2f} / {p['p99']:.2f} s" if "p50" in p else "-"
+
+
+def _chart(series: dict[int, dict], path: Path) -> None:
+    """Throughput, latency and worker memory over time, one row per worker count."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(len(series), 3, figsize=(15, 4 * len(series)), squeeze=False)
+    for row, (n, s) in zip(axes, series.items()):
+        times = s["flood_searchable_at"]
+        if times:
+            buckets = [0] * (int(max(times)) + 1)
+            for t in times:
+                buckets[int(t)] += 1
+            row[0].plot(range(len(buckets)), buckets, linewidth=0.8)
+        row[0].set(title=f"{n} worker(s): stories searchable per second (flood)", xlabel="s since first produce")
+        for key, label in (("flood_latency", "flood"), ("steady_latency", "steady")):
+            if s[key]:
+                row[1].scatter(*zip(*s[key]), s=2, label=label)
+        row[1].set(title="produce -> searchable (s)", xlabel="produced at, s since first produce", yscale="log")
+        row[1].legend()
+        for name, samples in s["memory"].items():
+            if samples:
+                row[2].plot(*zip(*samples), label=name, linewidth=0.8)
+        row[2].set(title="RSS (MB)", xlabel="s since first produce")
+        row[2].legend(fontsize="small")
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
