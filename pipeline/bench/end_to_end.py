@@ -431,8 +431,9 @@ def _chart(series: dict[int, dict], path: Path) -> None:
             buckets = [0] * (int(max(times)) + 1)
             for t in times:
                 buckets[int(t)] += 1
-            row[0].plot(range(len(buckets)), buckets, linewidth=0.8)
-        row[0].set(title=f"{n} worker(s): stories searchable per second (flood)", xlabel="s since first produce")
+            smooth = [sum(buckets[max(0, i - 4):i + 1]) / min(5, i + 1) for i in range(len(buckets))]
+            row[0].plot(range(len(buckets)), smooth, linewidth=0.8)
+        row[0].set(title=f"{n} worker(s): stories searchable/s (flood, 5 s mean)", xlabel="s since first produce")
         for key, label in (("flood_latency", "flood"), ("steady_latency", "steady")):
             if s[key]:
                 row[1].scatter(*zip(*s[key]), s=2, label=label)
