@@ -67,6 +67,7 @@ def ensure_topics(settings: Settings, specs: list[TopicSpec] | None = None, wait
     would come late); returns the names created."""
     from kafka import KafkaAdminClient
     from kafka.admin import NewTopic
+    from kafka.errors import TopicAlreadyExistsError
 
     specs = specs if specs is not None else pipeline_topics(settings)
     admin = KafkaAdminClient(bootstrap_servers=settings.kafka.bootstrap_servers, client_id="wirestream-topics")
@@ -74,10 +75,13 @@ def ensure_topics(settings: Settings, specs: list[TopicSpec] | None = None, wait
         existing = set(admin.list_topics())
         missing = [spec for spec in specs if spec.name not in existing]
         if missing:
-            admin.create_topics(
-                [NewTopic(spec.name, spec.partitions, 1, topic_configs=spec.config) for spec in missing],
-                timeout_ms=30_000,
-            )
+            try:
+                admin.create_topics(
+                    [NewTopic(spec.name, spec.partitions, 1, topic_configs=spec.config) for spec in missing],
+                    timeout_ms=30_000,
+                )
+            except TopicAlreadyExistsError:
+                pass  # another worker starting at the same moment created them: the same topics
             _wait_for_leaders(admin, [spec.name for spec in missing], wait_s)
         return [spec.name for spec in missing]
     finally:

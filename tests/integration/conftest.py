@@ -70,12 +70,14 @@ def read_topic(settings: Settings, topic: str, *, expect: int | None = None, tim
     return records
 
 
-def documents(es: Elasticsearch, alias: str) -> dict[str, dict]:
-    """Every story indexed under `alias`, refreshed first: id -> document; none before the index exists."""
+def documents(es: Elasticsearch, alias: str, fields: list[str] | None = None) -> dict[str, dict]:
+    """Every story indexed under `alias` (up to 10,000), refreshed first: id -> document, or only its
+    `fields`; none before the index exists."""
     if not es.indices.exists_alias(name=alias):
         return {}
     es.indices.refresh(index=alias)
-    return {hit["_id"]: hit["_source"] for hit in es.search(index=alias, size=1000)["hits"]["hits"]}
+    hits = es.search(index=alias, size=10_000, source_includes=fields)["hits"]["hits"]
+    return {hit["_id"]: hit["_source"] for hit in hits}
 
 
 def wait_until(check, timeout_s: float, what: str, tolerating: tuple[type[Exception], ...] = ()) -> None:
