@@ -28,7 +28,7 @@ from schemas import DuplicateRecord, EnrichedArticle
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 2_000
-BATCH_WITHIN_S = 0.5
+BATCH_WITHIN_S = 0.1
 #: Copy counts for stories not indexed yet, kept until the story arrives (bounded).
 MAX_WAITING_COPIES = 100_000
 

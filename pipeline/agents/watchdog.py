@@ -17,7 +17,6 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Callable
 
 import faust
 
@@ -60,9 +59,9 @@ class StallDetector:
         return stalled
 
 
-def register(app: faust.App, settings: Settings, restart: Callable[[], None] | None = None) -> None:
-    """Add the watchdog timer to `app`. `restart` defaults to re-executing this worker in place
-    (same process id, so a supervisor or a test still sees the same worker)."""
+def register(app: faust.App, settings: Settings) -> None:
+    """Add the watchdog timer to `app`. The restart re-executes this worker in place: the same
+    process id, so a supervisor or a test still sees the same worker."""
     topics = settings.topics
     watched = {topics.raw, topics.unique, topics.enriched, topics.duplicates}
     detector = StallDetector()
@@ -87,7 +86,7 @@ def register(app: faust.App, settings: Settings, restart: Callable[[], None] | N
             log.error("watchdog: %d event(s) on %s waiting for %.0f s, none in flight and nothing committed; "
                       "restarting this worker to read them again",
                       waiting, ", ".join(f"{t}[{p}]" for t, p in stalled), detector.stall_s)
-            (restart or _reexec)()
+            _reexec()
 
 
 def _reexec() -> None:
