@@ -86,6 +86,7 @@ def register(app: faust.App, settings: Settings) -> None:
             log.error("watchdog: %d event(s) on %s waiting for %.0f s, none in flight and nothing committed; "
                       "restarting this worker to read them again",
                       waiting, ", ".join(f"{t}[{p}]" for t, p in stalled), detector.stall_s)
+            await app.consumer.commit()  # what was handled is not handled twice; flushes the producer first
             _reexec()
 
 
