@@ -164,7 +164,7 @@ def bench(
     throughput from first produce to last searchable, per-stage rates, latency to searchable and
     to alert (p50/p95/p99) in a flood and at a steady rate, peak memory of the workers, Kafka and
     Elasticsearch — next to the limits measured in the same run (kafka-python, helpers.bulk, raw
-    nlp.pipe on the same data). About 10 minutes for 5,000 articles. The subcommands time one
+    nlp.pipe on the same data). About 15 minutes for 5,000 articles. The subcommands time one
     stage each."""
     if ctx.invoked_subcommand is not None:
         return

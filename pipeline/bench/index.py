@@ -15,7 +15,7 @@ from pipeline.bench.common import load_samples
 from pipeline.enrich import EntityEngine
 from pipeline.settings import Settings
 from pipeline.sinks.documents import index_action
-from pipeline.sinks.elasticsearch import MAX_BATCH_BYTES, Action, MAX_BATCH_DOCS, BulkWriter, connect, ensure_index
+from pipeline.sinks.elasticsearch import MAX_BATCH_BYTES, MAX_BATCH_DOCS, Action, BulkWriter, connect, ensure_index
 from schemas import UniqueArticle
 
 TARGET_RATIO = 0.9
