@@ -21,15 +21,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import spacy
 from elasticsearch import ApiError, Elasticsearch, TransportError
 from kafka import KafkaConsumer, KafkaProducer
 from rich.console import Console
 from rich.table import Table
 
 from pipeline import loadgen
-from pipeline.agents.enrich import BATCH_SIZE
 from pipeline.alerts.store import SubscriptionStore
 from pipeline.bench.common import delete_topics, load_samples
+from pipeline.bench.enrich import nlp_pipe_rate
 from pipeline.bench.index import helpers_bulk
 from pipeline.enrich.engine import MODEL, UNUSED_COMPONENTS, model_text
 from pipeline.producer import ArticleProducer
@@ -80,8 +81,10 @@ def run(samples: Path, count: int, workers: list[int], rate: float, steady: int,
     figures["kafka_limit_per_s"] = _kafka_limit(settings, f"{run_id}-limit", payloads)
     console.print(f"  kafka-python produce+consume: {figures['kafka_limit_per_s']:,.0f} articles/s")
     texts = [model_text(article) for article in firsts[:NLP_SAMPLE]]
+    nlp = spacy.load(MODEL, exclude=UNUSED_COMPONENTS)
+    list(nlp.pipe(texts[:8]))  # warm up
     for n in workers:
-        figures[f"nlp_pipe_{n}_per_s"] = _nlp_limit(texts, n)
+        figures[f"nlp_pipe_{n}_per_s"] = nlp_pipe_rate(nlp, texts, n)
         console.print(f"  raw nlp.pipe, {n} process(es), {len(texts):,} of the texts: {figures[f'nlp_pipe_{n}_per_s']:.1f} stories/s")
 
     try:
@@ -306,7 +309,7 @@ def _stage_rates(settings: Settings, started: float, flood: Timings) -> dict[str
     topics = settings.topics
     last: dict[str, tuple[int, float]] = {}
     for name, topic in {"dedup": [topics.unique, topics.duplicates], "enrich": [topics.enriched]}.items():
-        times = _record_times(settings, topic)
+        times = [record.timestamp / 1000 for record in _read_all(settings, topic)]
         last[name] = (len(times), max(times))
     rates = {name: n / (end - started) for name, (n, end) in last.items()}
     rates["index"] = len(flood.searchable) / (max(flood.searchable.values()) - started)
@@ -315,11 +318,12 @@ def _stage_rates(settings: Settings, started: float, flood: Timings) -> dict[str
     return rates
 
 
-def _record_times(settings: Settings, topics: list[str]) -> list[float]:
+def _read_all(settings: Settings, topics: list[str]) -> list:
+    """Every record on `topics`, from the beginning (ends after 2 s without a new one)."""
     consumer = KafkaConsumer(*topics, bootstrap_servers=settings.kafka.bootstrap_servers, enable_auto_commit=False,
                              auto_offset_reset="earliest", consumer_timeout_ms=2_000)
     try:
-        return [message.timestamp / 1000 for message in consumer]
+        return list(consumer)
     finally:
         consumer.close()
 
@@ -346,24 +350,9 @@ def _kafka_limit(settings: Settings, topic: str, payloads: list[bytes]) -> float
         consumer.close()
 
 
-def _nlp_limit(texts: list[str], processes: int) -> float:
-    import spacy
-
-    nlp = spacy.load(MODEL, exclude=UNUSED_COMPONENTS)
-    list(nlp.pipe(texts[:8]))
-    started = time.perf_counter()
-    list(nlp.pipe(texts, batch_size=BATCH_SIZE, n_process=processes))
-    return len(texts) / (time.perf_counter() - started)
-
-
 def _bulk_limit(client: Elasticsearch, settings: Settings, alias: str) -> float:
     """`helpers.bulk` of the documents the run indexed (read back from `articles.enriched`)."""
-    consumer = KafkaConsumer(settings.topics.enriched, bootstrap_servers=settings.kafka.bootstrap_servers,
-                             enable_auto_commit=False, auto_offset_reset="earliest", consumer_timeout_ms=2_000)
-    try:
-        stories = [EnrichedArticle.model_validate_json(message.value) for message in consumer]
-    finally:
-        consumer.close()
+    stories = [EnrichedArticle.model_validate_json(r.value) for r in _read_all(settings, [settings.topics.enriched])]
     ensure_index(client, alias)
     actions = [index_action(alias, story) for story in stories]
     started = time.perf_counter()

@@ -52,7 +52,7 @@ def run(samples: Path, count: int, workers: list[int], settings: Settings, conso
     table.add_row("agent batch: decode, tag, canonicalise, places, encode", f"{figures['agent_batch_per_s']:.1f}",
                   f"overhead {figures['agent_overhead']:.1%} (target under {OVERHEAD_TARGET:.0%})")
     for n in workers:
-        limit = count / _timed(lambda: list(nlp.pipe(texts, batch_size=BATCH_SIZE, n_process=n)))
+        limit = nlp_pipe_rate(nlp, texts, n)
         rate = _on_kafka(settings, payloads, n, console)
         figures[f"raw_nlp_pipe_{n}_processes_per_s"] = limit
         figures[f"agent_on_kafka_{n}_workers_per_s"] = rate
@@ -65,6 +65,11 @@ def run(samples: Path, count: int, workers: list[int], settings: Settings, conso
         table.add_row(f"speed-up {first} -> {last} workers", f"x{speedup:.2f}", "ideal: x{:.0f}".format(last / first))
     console.print(table)
     return figures
+
+
+def nlp_pipe_rate(nlp, texts: list[str], processes: int) -> float:
+    """The limit: texts per second through raw `nlp.pipe` with `processes` processes, the agent's batch size."""
+    return len(texts) / _timed(lambda: list(nlp.pipe(texts, batch_size=BATCH_SIZE, n_process=processes)))
 
 
 def _agent_path(engine: EntityEngine, payloads: list[bytes]) -> None:
