@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import faust
 
-from pipeline.enrich import EntityEngine
 from pipeline.settings import REPO_ROOT, Settings
 
 
-def create_app(settings: Settings, engine: EntityEngine | None = None) -> faust.App:
+def create_app(settings: Settings) -> faust.App:
     """The app with every stage's agents; `wirestream worker` runs it.
 
-    `engine` defaults to the entity engine with the gazetteer in `config/`, read now: a worker
-    picks up gazetteer changes when it restarts.
+    The entity engine (in a process of its own) reads the gazetteer in `config/` when the worker
+    starts: a worker picks up gazetteer changes when it restarts.
     """
     from pipeline.agents import alerts, dedup, enrich, index, watchdog
+    from pipeline.agents.transport import Transport
+    from pipeline.enrich.model_process import ModelProcess
 
     datadir = REPO_ROOT / ".stack" / "faust" / settings.faust.app_id
     datadir.parent.mkdir(parents=True, exist_ok=True)
@@ -38,9 +39,12 @@ def create_app(settings: Settings, engine: EntityEngine | None = None) -> faust.
         key_serializer="raw",
         value_serializer="raw",
     )
+    # Before anything asks for the consumer: see pipeline/agents/transport.py for the fix it carries.
+    app.transport = Transport(app.conf.broker_consumer, app, loop=app.loop)
     dedup.register(app, settings)
-    enrich.register(app, settings, engine or EntityEngine.from_config())
+    model = ModelProcess()
+    enrich.register(app, settings, model)
     index.register(app, settings)
     alerts.register(app, settings)
-    watchdog.register(app, settings)
+    watchdog.register(app, settings, before_restart=model.close)
     return app

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Annotated, Optional
@@ -289,8 +290,15 @@ def worker(
     from pipeline.alerts.commands import sync_file
     from pipeline.alerts.subscriptions import SubscriptionError
     from pipeline.app import create_app
+    from pipeline.enrich import GazetteerError, load_gazetteer
+    from pipeline.enrich.gazetteer import gazetteer_files
+    from pipeline.settings import CONFIG_DIR
     from pipeline.topics import ensure_topics
 
+    try:  # the model process reads it too, where an error would only show as dead letters
+        load_gazetteer(gazetteer_files(CONFIG_DIR))
+    except GazetteerError as error:
+        raise fail(str(error)) from None
     settings = Settings()
     delay = 1.0
     while True:  # Kafka may still be starting (or restarting): say so in one line and keep trying
@@ -307,6 +315,10 @@ def worker(
             err.print(f"alerts: saved {', '.join(changed)} from config/alerts.yaml")
     except (SubscriptionError, KafkaError, TimeoutError) as error:  # the stored subscriptions still apply
         err.print(f"[yellow]warning:[/] config/alerts.yaml not applied: {error}", highlight=False)
+    if loglevel.lower() != "debug":
+        # One INFO line per connection and per request: they would bury the pipeline's own lines.
+        for client in ("kafka", "elastic_transport"):
+            logging.getLogger(client).setLevel(logging.WARNING)
     Worker(create_app(settings), loglevel=loglevel).execute_from_commandline()
 
 

@@ -291,15 +291,16 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
-def rss_mb(pid: int) -> float | None:
-    """The resident memory of a process, from /proc, in MB; None once it is gone."""
+def rss_mb(pid: int, children: bool = False) -> float | None:
+    """The resident memory of a process, from /proc, in MB; None once it is gone. With `children`,
+    its child processes' too (a worker's model process)."""
     try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
+        mb = next(int(line.split()[1]) / 1024 for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+                  if line.startswith("VmRSS:"))
+        kids = Path(f"/proc/{pid}/task/{pid}/children").read_text().split() if children else []
+    except (OSError, StopIteration):
         return None
-    return None
+    return mb + sum(rss_mb(int(kid), children=True) or 0.0 for kid in kids)
 
 
 def _tail(path: Path, lines: int = 20) -> str:

@@ -94,21 +94,40 @@ def read_until(
     return records
 
 
-def partition_lag(settings: Settings, topics: Sequence[str]) -> dict[tuple[str, int], tuple[int, int]]:
-    """(topic, partition) -> (committed offset of the worker group (the Faust app id), end offset)."""
-    from kafka import KafkaAdminClient, TopicPartition
+class GroupOffsets:
+    """The worker group's (the Faust app id's) committed and end offsets, over one admin client
+    and one consumer kept open between calls."""
 
-    admin = KafkaAdminClient(bootstrap_servers=settings.kafka.bootstrap_servers)
-    consumer = KafkaConsumer(bootstrap_servers=settings.kafka.bootstrap_servers, enable_auto_commit=False)
-    try:
-        partitions = [TopicPartition(topic, p) for topic in topics for p in consumer.partitions_for_topic(topic) or ()]
-        committed = admin.list_consumer_group_offsets(settings.faust.app_id, partitions=partitions)
-        end = consumer.end_offsets(partitions)
+    def __init__(self, settings: Settings) -> None:
+        from kafka import KafkaAdminClient
+
+        self.group = settings.faust.app_id
+        self._admin = KafkaAdminClient(bootstrap_servers=settings.kafka.bootstrap_servers)
+        self._consumer = KafkaConsumer(bootstrap_servers=settings.kafka.bootstrap_servers, enable_auto_commit=False)
+
+    def positions(self, topics: Sequence[str]) -> dict[tuple[str, int], tuple[int, int]]:
+        """(topic, partition) -> (committed offset, end offset); committed is 0 where nothing was."""
+        from kafka import TopicPartition
+
+        partitions = [TopicPartition(topic, p) for topic in topics
+                      for p in self._consumer.partitions_for_topic(topic) or ()]
+        committed = self._admin.list_consumer_group_offsets(self.group, partitions=partitions)
+        end = self._consumer.end_offsets(partitions)
         return {(tp.topic, tp.partition): (max(committed[tp].offset, 0) if tp in committed else 0, end[tp])
                 for tp in partitions}
+
+    def close(self) -> None:
+        self._consumer.close()
+        self._admin.close()
+
+
+def partition_lag(settings: Settings, topics: Sequence[str]) -> dict[tuple[str, int], tuple[int, int]]:
+    """(topic, partition) -> (committed offset of the worker group, end offset), asked once."""
+    offsets = GroupOffsets(settings)
+    try:
+        return offsets.positions(topics)
     finally:
-        consumer.close()
-        admin.close()
+        offsets.close()
 
 
 def lag(settings: Settings, topic: str) -> int:

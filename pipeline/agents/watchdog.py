@@ -1,13 +1,15 @@
-"""The stall watchdog: a worker that owns a partition with events waiting, yet neither processes
-nor commits them, restarts itself.
+"""The stall watchdog, a safety net: a worker that owns events it does not handle, while nothing
+it owns was committed for a while, restarts itself.
 
-Faust 0.11 can lose its place in a partition across a rebalance: events fetched before the
-rebalance mark the partition as read further than the offset it seeks back to afterwards, and
-the events in between are dropped silently, never acked, so the committed offset never moves
-again (faust-streaming issues #221 and #523 describe the same). Nothing is lost — the offsets
-were not committed — but nothing moves either. Restarting the worker is what makes it read
-from the committed offset again, as a crashed worker would. This watchdog tells that state from
-honest waiting (Elasticsearch down, a slow batch): there the events are in flight, unacked.
+The one cause of such stalls found here — Faust losing its place in a partition nothing was
+committed on yet, at a rebalance — is fixed in `pipeline/agents/transport.py`. Faust's users
+report others (faust-streaming #175, #523: agents that stop consuming with no error). A restart
+reads every owned partition from its committed offset again, as a crashed worker would, so
+nothing is lost and the sinks make the second reading harmless.
+
+Stalled is told from honest waiting by progress, not by what Faust says is in flight (a dropped
+event can stay "in flight" for ever): a worker busy with a backlog commits somewhere every few
+seconds, and one waiting for Elasticsearch (down, or still starting) is paused, not stalled.
 """
 
 from __future__ import annotations
@@ -17,76 +19,82 @@ import logging
 import os
 import sys
 import time
+from collections.abc import Callable
 
 import faust
 
 from pipeline.settings import Settings
-from pipeline.workers import partition_lag
+from pipeline.sinks.elasticsearch import connect
+from pipeline.workers import GroupOffsets
 
 log = logging.getLogger(__name__)
 
-CHECK_EVERY_S = 10.0
-#: How long a partition may stay behind, uncommitted and with nothing in flight, before the restart.
-STALL_S = 30.0
+CHECK_EVERY_S = 5.0
+#: How long a worker may own events it does not handle, committing nothing anywhere, before the restart.
+STALL_S = 20.0
+
+Partition = tuple[str, int]
 
 
 class StallDetector:
-    """Pure bookkeeping: which partitions have stayed behind, unchanged and idle, for `stall_s`."""
+    """Pure bookkeeping of committed offsets: which partitions are behind while no owned partition's
+    commit has moved for `stall_s`."""
 
     def __init__(self, stall_s: float = STALL_S) -> None:
         self.stall_s = stall_s
-        self._since: dict[tuple[str, int], tuple[int, float]] = {}  # partition -> (committed, since when)
+        self._moved: dict[Partition, tuple[int, float]] = {}  # partition -> (committed, when it last moved)
 
-    def observe(self, positions: dict[tuple[str, int], tuple[int, int]], busy: bool, now: float) -> list[tuple[str, int]]:
-        """`positions`: the owned partitions' (committed, end) offsets; `busy`: events are in flight.
-        Returns the partitions stalled for `stall_s` or longer."""
-        if busy:
-            self._since.clear()
+    def observe(self, positions: dict[Partition, tuple[int, int]], paused: bool, now: float) -> list[Partition]:
+        """`positions`: the owned partitions' (committed, end) offsets; `paused`: the worker waits for
+        something outside it (a rebalance, table recovery, Elasticsearch), which starts the clock
+        again. Returns the partitions behind when nothing moved for `stall_s`; empty otherwise."""
+        if paused:
+            self._moved.clear()
             return []
-        stalled = []
-        for partition, (committed, end) in positions.items():
-            if committed >= end:
-                self._since.pop(partition, None)
-                continue
-            seen, since = self._since.get(partition, (committed, now))
-            if seen != committed:
-                seen, since = committed, now
-            self._since[partition] = (seen, since)
-            if now - since >= self.stall_s:
-                stalled.append(partition)
-        for partition in set(self._since) - positions.keys():
-            del self._since[partition]
-        return stalled
+        moved = {}
+        for partition, (committed, _) in positions.items():
+            last = self._moved.get(partition)
+            moved[partition] = last if last and last[0] == committed else (committed, now)
+        self._moved = moved  # partitions no longer owned are forgotten; owned again, they start afresh
+        if any(now - when < self.stall_s for _, when in moved.values()):
+            return []
+        return [partition for partition, (committed, end) in positions.items() if committed < end]
 
 
-def register(app: faust.App, settings: Settings) -> None:
+def register(app: faust.App, settings: Settings, before_restart: Callable[[], None]) -> None:
     """Add the watchdog timer to `app`. The restart re-executes this worker in place: the same
-    process id, so a supervisor or a test still sees the same worker."""
+    process id, so a supervisor or a test still sees the same worker; `before_restart` stops
+    what the new image would not know it has (child processes)."""
     topics = settings.topics
     watched = {topics.raw, topics.unique, topics.enriched, topics.duplicates}
     detector = StallDetector()
+    elasticsearch = connect(settings)
+    offsets: GroupOffsets | None = None  # opened at the first look: Kafka may not be up when the worker starts
 
     @app.timer(CHECK_EVERY_S)
     async def watch() -> None:
         owned = [tp for tp in app.consumer.assignment() if tp.topic in watched]
         if not owned:
             return
-        # Rebalancing or recovering tables is waiting too, however long it takes.
-        busy = app.rebalancing or app.in_recovery or any(not message.acked for message in app.consumer.unacked)
+        nonlocal offsets
+        loop = asyncio.get_running_loop()
         try:
-            positions = await asyncio.get_running_loop().run_in_executor(
-                None, partition_lag, settings, sorted({tp.topic for tp in owned}))
+            offsets = offsets or await loop.run_in_executor(None, GroupOffsets, settings)
+            positions = await loop.run_in_executor(None, offsets.positions, sorted({tp.topic for tp in owned}))
         except Exception as error:  # noqa: BLE001 - the broker may be restarting; look again later
             log.info("watchdog: cannot read the group's offsets (%s)", type(error).__name__)
             return
+        # The sinks wait for Elasticsearch, and a restart would not bring it back.
+        paused = app.rebalancing or app.in_recovery or not await loop.run_in_executor(None, elasticsearch.ping)
         mine = {(tp.topic, tp.partition) for tp in owned}
-        stalled = detector.observe({p: v for p, v in positions.items() if p in mine}, busy, time.monotonic())
+        stalled = detector.observe({p: v for p, v in positions.items() if p in mine}, paused, time.monotonic())
         if stalled:
             waiting = sum(positions[p][1] - positions[p][0] for p in stalled)
-            log.error("watchdog: %d event(s) on %s waiting for %.0f s, none in flight and nothing committed; "
+            log.error("watchdog: %d event(s) on %s waiting while nothing was committed for %.0f s; "
                       "restarting this worker to read them again",
                       waiting, ", ".join(f"{t}[{p}]" for t, p in stalled), detector.stall_s)
             await app.consumer.commit()  # what was handled is not handled twice; flushes the producer first
+            before_restart()
             _reexec()
 
 

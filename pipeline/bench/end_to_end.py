@@ -271,7 +271,7 @@ class _Watcher(threading.Thread):
 
 
 class _MemorySampler(threading.Thread):
-    """RSS of each process, from /proc, every half second."""
+    """RSS of each process (with its children: a worker's model process), from /proc, every half second."""
 
     def __init__(self, pids: dict[str, int | None]) -> None:
         super().__init__(daemon=True)
@@ -282,7 +282,7 @@ class _MemorySampler(threading.Thread):
     def run(self) -> None:
         while not self._stop_event.wait(0.5):
             for name, pid in self.pids.items():
-                mb = rss_mb(pid)
+                mb = rss_mb(pid, children=True)
                 if mb is not None:
                     self.samples[name].append((time.time(), mb))
 

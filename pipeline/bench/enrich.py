@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from pipeline import loadgen
-from pipeline.agents.enrich import BATCH_SIZE, enrich_batch
+from pipeline.enrich.batch import BATCH_SIZE, enrich_batch
 from pipeline.bench.common import load_samples
 from pipeline.enrich import EntityEngine
 from pipeline.enrich.engine import MODEL, UNUSED_COMPONENTS, model_text

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.agents.enrich import enrich_batch
 from pipeline.enrich import EntityEngine, GazetteerError, load_gazetteer
+from pipeline.enrich.batch import enrich_batch
 from pipeline.enrich.evaluation import Score, engine_labels, load_gold
 from pipeline.enrich.gazetteer import gazetteer_files
 from pipeline.enrich.names import author_names, clean_mention, split_title, surname_owner

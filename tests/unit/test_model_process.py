@@ -1,0 +1,57 @@
+"""The model process: the engine in a child that is replaced when it dies, and that never
+outlives its worker."""
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from pipeline.enrich.model_process import ModelProcess
+from pipeline.ingest.wiretext import parse_wire_text
+from schemas import EntityType, UniqueArticle
+
+
+@pytest.fixture(scope="module")
+def story(sample_texts) -> bytes:
+    article = parse_wire_text(sample_texts["voa-2020-01-05-wildfires-scorch-australia"], source="voa")
+    return UniqueArticle(article=article, version=1).model_dump_json().encode()
+
+
+def test_a_killed_model_process_is_replaced_and_the_batch_tagged(story):
+    async def scenario():
+        model = ModelProcess()
+        try:
+            await model.warm_up()
+            (child,) = model.pids
+            os.kill(child, signal.SIGKILL)
+            result = await model.enrich([story, b'{"article": 1}'], ["t@0:1", "t@0:2"])
+            return child, result, model.pids
+        finally:
+            model.close()
+
+    killed, result, now = asyncio.run(scenario())
+    assert "Australia" in result.enriched[0].names(EntityType.PLACE)
+    assert [letter.input for letter in result.refused] == ["t@0:2"]
+    assert killed not in now and now  # a new child took its place
+
+
+def test_the_model_process_exits_when_its_worker_is_killed():
+    worker = subprocess.Popen(
+        [sys.executable, "-c",
+         "import asyncio, time\n"
+         "from pipeline.enrich.model_process import ModelProcess\n"
+         "model = ModelProcess(); asyncio.run(model.warm_up()); print(*model.pids, flush=True); time.sleep(60)"],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        child = int(worker.stdout.readline())
+    finally:
+        worker.kill()
+        worker.wait()
+    deadline = time.monotonic() + 10
+    while os.path.exists(f"/proc/{child}") and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not os.path.exists(f"/proc/{child}"), "the model process outlived its worker"
