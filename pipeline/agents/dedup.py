@@ -60,10 +60,14 @@ def register(app: faust.App, settings: Settings) -> Counter[str]:
             rejected = Rejected(position(event), problem.reason, event.value, problem.field)
             await publish(dlq, dead_letter(rejected, stage="dedup"))
             return
-        decision = index.observe(article, now=time.time())
-        table[decision.story_id.encode()] = decision.state.to_json()
+        decision = index.observe(article, now=time.time(), source_offset=event.message.offset)
+        if decision.replay:
+            counters["replayed"] += 1
+        else:
+            table[decision.story_id.encode()] = decision.state.to_json()
+            counters["updates" if decision.is_update else "unique" if decision.unique else
+                     f"duplicates.{decision.match.value}"] += 1
         if decision.unique:
-            counters["updates" if decision.is_update else "unique"] += 1
             published = UniqueArticle(
                 article=article.model_copy(update={"id": decision.story_id}),
                 version=decision.version,
@@ -71,7 +75,6 @@ def register(app: faust.App, settings: Settings) -> Counter[str]:
             )
             await unique.send(key=decision.story_id.encode(), value=published.model_dump_json().encode())
         else:
-            counters[f"duplicates.{decision.match.value}"] += 1
             record = DuplicateRecord(
                 id=article.id, duplicate_of=decision.story_id, kind=decision.match,
                 similarity=decision.similarity, copies=decision.state.copies, source=article.source, headline=article.headline,

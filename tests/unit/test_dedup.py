@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from pipeline import loadgen
-from pipeline.dedup import DedupIndex
+from pipeline.dedup import DedupIndex, Story
 from pipeline.dedup.fingerprint import normalise
 from pipeline.ingest.ids import story_id
 from pipeline.ingest.wiretext import parse_wire_text
@@ -74,6 +74,42 @@ def test_reissue_under_new_headline_by_same_outlet_is_an_update(index, stories):
         "body_text": esper.body_text + "\n\nThe Pentagon gave no further details."})
     decision = index.observe(reissued, now=1)
     assert decision.unique and decision.story_id == esper.id and decision.version == 2
+
+
+def test_the_event_that_made_a_version_read_again_is_a_replay_not_a_copy_of_itself(stories):
+    # After a crash the raw events since the last commit are read again; the story may be in the
+    # table while its output was never sent.
+    esper = stories["esper-iran"]
+    index = DedupIndex()
+    assert index.observe(esper, now=0, source_offset=7).unique
+    replay = index.observe(esper, now=1, source_offset=7)
+    assert replay.unique and replay.replay and replay.version == 1 and replay.state.copies == 0
+    resent = index.observe(loadgen.resend(esper), now=2, source_offset=9)  # the wire sent it twice
+    assert not resent.unique and resent.match is MatchKind.EXACT and resent.state.copies == 1
+    assert index.observe(esper, now=3, source_offset=9).state.copies == 2  # copies replayed are counted again
+    newer = loadgen.update(esper, "Esper spoke again on Friday about the strikes.")
+    assert index.observe(newer, now=4, source_offset=12).version == 2
+    again = index.observe(newer, now=5, source_offset=12)
+    assert again.replay and again.version == 2
+
+
+def test_a_replayed_reissue_under_another_id_is_a_replay(index, stories):
+    esper = stories["esper-iran"]
+    headline = "Esper Says US Ready for Preemptive Action"
+    reissued = esper.model_copy(update={
+        "id": story_id("voa", headline=headline, published=esper.firstcreated), "headline": headline,
+        "versioncreated": esper.versioncreated + timedelta(hours=1)})
+    assert index.observe(reissued, now=1, source_offset=40).version == 2
+    replay = index.observe(reissued, now=2, source_offset=40)
+    assert replay.replay and replay.story_id == esper.id and replay.version == 2
+
+
+def test_the_source_offset_survives_the_table(stories):
+    index = DedupIndex()
+    state = index.observe(stories["esper-iran"], now=0, source_offset=7).state
+    rebuilt = DedupIndex()
+    rebuilt.add(Story.from_json(state.to_json()))
+    assert rebuilt.observe(stories["esper-iran"], now=1, source_offset=7).replay
 
 
 def test_different_story_on_the_same_topic_is_unique(index, stories):
