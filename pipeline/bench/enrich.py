@@ -13,9 +13,9 @@ from rich.console import Console
 from rich.table import Table
 
 from pipeline import loadgen
-from pipeline.enrich.batch import BATCH_SIZE, enrich_batch
 from pipeline.bench.common import load_samples
 from pipeline.enrich import EntityEngine
+from pipeline.enrich.batch import BATCH_SIZE, enrich_batch
 from pipeline.enrich.engine import MODEL, UNUSED_COMPONENTS, model_text
 from pipeline.settings import REPO_ROOT, Settings
 from pipeline.topics import ensure_topics

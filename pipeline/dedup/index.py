@@ -34,8 +34,8 @@ class StoryState(BaseModel):
     version: int = 1
     copies: int = 0
     seen_at: float
-    #: Where the event that made this version sits in `articles.raw` (one partition), when known.
-    source_offset: int | None = None
+    #: The `articles.raw` offsets (one partition) of the events that made versions 1, 2, ... (-1: not known).
+    made_by: list[int] = []
 
 
 @dataclass(slots=True)
@@ -53,14 +53,14 @@ class Story:
     version: int = 1
     copies: int = 0
     seen_at: float = 0.0
-    source_offset: int | None = None
+    made_by: tuple[int, ...] = ()
 
     @classmethod
     def from_json(cls, data: bytes | str) -> Story:
         state = StoryState.model_validate_json(data)
         return cls(state.id, state.source, state.versioncreated, state.exact, state.lead,
                    base64.b64decode(state.prefix), base64.b64decode(state.minhash), state.word_count,
-                   state.version, state.copies, state.seen_at, state.source_offset)
+                   state.version, state.copies, state.seen_at, tuple(state.made_by))
 
     def to_json(self) -> bytes:
         """The table value. Built without validation: every field comes from a validated article."""
@@ -68,7 +68,7 @@ class Story:
             id=self.id, source=self.source, versioncreated=self.versioncreated, exact=self.exact, lead=self.lead,
             prefix=base64.b64encode(self.prefix).decode("ascii"), minhash=base64.b64encode(self.minhash).decode("ascii"),
             word_count=self.word_count, version=self.version, copies=self.copies, seen_at=self.seen_at,
-            source_offset=self.source_offset,
+            made_by=list(self.made_by),
         ).model_dump_json().encode()
 
     def values(self) -> np.ndarray:
@@ -85,7 +85,7 @@ class Decision:
     state: Story
     match: MatchKind | None = None
     similarity: float = 1.0
-    #: The event that made this version, read again: publish it again, count nothing.
+    #: The event that made `version`, read again: publish it again, count nothing.
     replay: bool = False
 
     @property
@@ -181,27 +181,27 @@ class DedupIndex:
         """Classify an article and record it; the decision's `state` is what to persist.
 
         `source_offset`, the article's offset in `articles.raw`, tells a replay from a copy: after
-        a crash or a rebalance the events since the last commit are read again, and the one that
-        made a story's version may have been recorded here while its output was never sent. That
-        event is a replay (published again, nothing counted), not a copy of itself.
+        a crash or a rebalance the events since the last commit are read again, and one that made
+        a version of a story may have been recorded here while its output was never sent. Such an
+        event is a replay of that version (published again, nothing counted), not a copy of itself.
         """
         print_ = fingerprint(article.headline, article.body_text)
         fresh = Story(
             id=article.id, source=article.source, versioncreated=article.versioncreated, exact=print_.exact,
             lead=print_.lead, prefix=print_.prefix, minhash=print_.minhash,
-            word_count=print_.word_count, seen_at=now, source_offset=source_offset,
+            word_count=print_.word_count, seen_at=now, made_by=(-1 if source_offset is None else source_offset,),
         )
         known = self.stories.get(article.id)
         if known is not None:
-            return self._replay(known) if _made_by(known, source_offset) else self._same_id(known, fresh)
+            return _replay(known, source_offset) or self._same_id(known, fresh)
 
         match = self._match(fresh)
         if match is None:
             self.add(fresh)
             return Decision(article.id, True, 1, fresh)
         known, kind, similarity = match
-        if _made_by(known, source_offset):
-            return self._replay(known)
+        if replay := _replay(known, source_offset):
+            return replay
         if known.source == fresh.source and fresh.versioncreated > known.versioncreated and kind is not MatchKind.CONTAINMENT:
             # The same outlet re-issued its story under a new headline: a new version of it.
             return self._new_version(known, fresh)
@@ -216,11 +216,9 @@ class DedupIndex:
 
     def _new_version(self, known: Story, fresh: Story) -> Decision:
         fresh.id, fresh.version, fresh.copies = known.id, known.version + 1, known.copies
+        fresh.made_by = known.made_by + fresh.made_by
         self.add(fresh)
         return Decision(known.id, True, fresh.version, fresh, MatchKind.NEAR, _jaccard(known, fresh))
-
-    def _replay(self, known: Story) -> Decision:
-        return Decision(known.id, True, known.version, known, replay=True)
 
     def _copy(self, known: Story, kind: MatchKind, similarity: float, now: float) -> Decision:
         known.copies += 1
@@ -244,8 +242,11 @@ class DedupIndex:
         return None
 
 
-def _made_by(story: Story, source_offset: int | None) -> bool:
-    return source_offset is not None and story.source_offset == source_offset
+def _replay(story: Story, source_offset: int | None) -> Decision | None:
+    """The replay of the version of `story` that the event at `source_offset` made, if it made one."""
+    if source_offset is None or source_offset not in story.made_by:
+        return None
+    return Decision(story.id, True, story.made_by.index(source_offset) + 1, story, replay=True)
 
 
 def _jaccard(a: Story, b: Story) -> float:

@@ -91,6 +91,9 @@ def test_the_event_that_made_a_version_read_again_is_a_replay_not_a_copy_of_itse
     assert index.observe(newer, now=4, source_offset=12).version == 2
     again = index.observe(newer, now=5, source_offset=12)
     assert again.replay and again.version == 2
+    # The first version read again after the second was recorded: still its own version, not stale.
+    first = index.observe(esper, now=6, source_offset=7)
+    assert first.unique and first.replay and first.version == 1 and index.stories[esper.id].version == 2
 
 
 def test_a_replayed_reissue_under_another_id_is_a_replay(index, stories):
