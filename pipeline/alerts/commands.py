@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import OrderedDict
 from typing import Annotated, Optional
 
 import typer
@@ -21,6 +22,9 @@ from pipeline.settings import CONFIG_DIR, Settings
 from pipeline.sinks.elasticsearch import connect
 from pipeline.views import fail, print_alert
 from schemas.alerts import Alert, Subscription
+
+#: How many alert ids `alerts tail` remembers to show a resent alert once.
+SHOWN_IDS = 100_000
 
 alerts_app = typer.Typer(
     help="Alert subscriptions: each story that matches one is published to the topic alerts.<name>.",
@@ -157,8 +161,15 @@ def tail(
     if not as_json:
         err.print(f"following {topic}{' from the beginning' if from_beginning else ''}; Ctrl-C to stop")
     seen = 0
+    shown: OrderedDict[bytes, None] = OrderedDict()  # alert ids, the latest SHOWN_IDS of them
     try:
         for message in consumer:
+            # At least once: after a worker crash an alert can be sent again, with the same id.
+            if message.key in shown:
+                continue
+            shown[message.key] = None
+            if len(shown) > SHOWN_IDS:
+                shown.popitem(last=False)
             if as_json:
                 print(message.value.decode(), flush=True)
             else:

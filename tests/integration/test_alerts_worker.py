@@ -104,3 +104,21 @@ def test_each_subscription_is_alerted_once_per_story(settings, es, sample_texts,
     # `wirestream alerts tail` shows the same alerts, as JSON lines.
     assert tailed.returncode == 0, tailed.stderr
     assert [json.loads(line)["id"] for line in tailed.stdout.splitlines()] == [a["id"] for a in got["esper"][:2]]
+
+
+def test_tail_shows_an_alert_sent_twice_once(settings):
+    # After a worker crash the same alert (same id) can be sent again: at least once.
+    SubscriptionStore(settings).put(Subscription(name="twice", phrases=["anything"]))
+    topic = alert_topic(settings, "twice")
+    records = [(b"twice:a:v1", b'{"id": "twice:a:v1"}'), (b"twice:a:v1", b'{"id": "twice:a:v1"}'),
+               (b"twice:b:v1", b'{"id": "twice:b:v1"}')]
+    producer = KafkaProducer(bootstrap_servers=settings.kafka.bootstrap_servers)
+    for key, value in records:
+        producer.send(topic, key=key, value=value)
+    producer.close()
+    tailed = subprocess.run(
+        [sys.executable, "-m", "pipeline.cli", "alerts", "tail", "twice", "--from-beginning", "--json", "--count", "2"],
+        env={**os.environ, **settings_env(settings)}, capture_output=True, text=True, timeout=60,
+    )
+    assert tailed.returncode == 0, tailed.stderr
+    assert [json.loads(line)["id"] for line in tailed.stdout.splitlines()] == ["twice:a:v1", "twice:b:v1"]
