@@ -116,24 +116,14 @@ class GroupOffsets:
         return {(tp.topic, tp.partition): (max(committed[tp].offset, 0) if tp in committed else 0, end[tp])
                 for tp in partitions}
 
+    def lag(self, topic: str) -> int:
+        """Events on `topic` that the group has not committed yet: 0 once every agent reading it
+        has finished with everything on it."""
+        return sum(end - committed for committed, end in self.positions([topic]).values())
+
     def close(self) -> None:
         self._consumer.close()
         self._admin.close()
-
-
-def partition_lag(settings: Settings, topics: Sequence[str]) -> dict[tuple[str, int], tuple[int, int]]:
-    """(topic, partition) -> (committed offset of the worker group, end offset), asked once."""
-    offsets = GroupOffsets(settings)
-    try:
-        return offsets.positions(topics)
-    finally:
-        offsets.close()
-
-
-def lag(settings: Settings, topic: str) -> int:
-    """Events on `topic` that the worker group has not committed yet: 0 once every agent reading
-    it has finished with everything on it."""
-    return sum(end - committed for committed, end in partition_lag(settings, [topic]).values())
 
 
 def wait_caught_up(settings: Settings, topic: str, *, workers: Sequence[WorkerProcess] = (),
@@ -141,10 +131,14 @@ def wait_caught_up(settings: Settings, topic: str, *, workers: Sequence[WorkerPr
     """Until the worker group has committed everything on `topic`. Raises `Stalled` on timeout or
     when one of `workers` has died."""
     deadline = time.monotonic() + timeout_s
-    while lag(settings, topic):
-        if time.monotonic() > deadline:
-            raise Stalled(f"the workers did not catch up with {topic} in {timeout_s:.0f} s")
-        dead = [worker for worker in workers if not worker.alive()]
-        if dead:
-            raise Stalled(f"a worker died; see its log {dead[0].log}")
-        time.sleep(0.5)
+    offsets = GroupOffsets(settings)
+    try:
+        while offsets.lag(topic):
+            if time.monotonic() > deadline:
+                raise Stalled(f"the workers did not catch up with {topic} in {timeout_s:.0f} s")
+            dead = [worker for worker in workers if not worker.alive()]
+            if dead:
+                raise Stalled(f"a worker died; see its log {dead[0].log}")
+            time.sleep(0.5)
+    finally:
+        offsets.close()

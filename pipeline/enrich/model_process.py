@@ -39,7 +39,7 @@ class ModelProcess:
 
     async def warm_up(self) -> None:
         """Start the child and load the model now, not on the first story."""
-        await asyncio.get_running_loop().run_in_executor(self._pool, _tag, [], [])
+        await self._run([], [])
 
     async def enrich(self, values: list[bytes], where: list[str]) -> EnrichResult:
         """`enrich_batch` on the engine in the child process."""
