@@ -5,13 +5,14 @@ small batches. Entity and phrase alerts go out at once; query subscriptions then
 Elasticsearch round trip per batch, so they never hold the cheap alerts back. The table
 `alerts-sent` (story id -> the last version alerted to each subscription, changelogged and
 partitioned like the stories) is what keeps a replay, a redelivery after a crash or a rebalance
-from alerting twice. Duplicates never reach `articles.enriched`, so a copy never alerts.
+from alerting twice: an alert is recorded there before it is sent, and one recorded but not known
+to be sent (a worker killed in between) is looked for on its topic (`pipeline.alerts.ledger`).
+Duplicates never reach `articles.enriched`, so a copy never alerts.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 import weakref
@@ -24,13 +25,16 @@ from faust.streams import _current_event
 from pydantic import ValidationError
 
 from pipeline.agents.batches import batches
-from pipeline.alerts import Matcher, build_alert, should_alert
+from pipeline.alerts import Matcher, build_alert
+from pipeline.alerts.delivered import ReadBackError, already_sent
+from pipeline.alerts.ledger import Action, Ledger
 from pipeline.alerts.queries import QueryMatcher
 from pipeline.alerts.store import SubscriptionFeed
 from pipeline.settings import Settings
 from pipeline.sinks.elasticsearch import connect
 from pipeline.topics import ALERTS_TABLE, alert_topic
 from schemas import EnrichedArticle
+from schemas.alerts import Alert
 
 log = logging.getLogger(__name__)
 
@@ -51,58 +55,94 @@ def register(app: faust.App, settings: Settings) -> Counter[str]:
     """Add the alerts agent to `app`; returns its live counters."""
     topics = settings.topics
     enriched = app.topic(topics.enriched, partitions=topics.enriched_partitions)
-    # Keys and values are bytes: story id -> {"at": epoch s, "p": partition, "sent": {subscription: version}}.
+    # Keys and values are bytes: story id -> `Ledger.dump()`.
     table = app.Table(ALERTS_TABLE, default=None, key_type=bytes, value_type=bytes,
                       partitions=topics.enriched_partitions)
     window_s = settings.dedup.window_days * 86_400
     counters: Counter[str] = Counter()
     feed = SubscriptionFeed(settings)
     queries = QueryMatcher(connect(settings), settings.elasticsearch.index_alias)
-    es_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="alerts-es")
+    io_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="alerts-io")
     alert_topics: dict[str, faust.TopicT] = {}
 
     @app.task
     async def follow_subscriptions() -> None:
         feed.start()
 
-    async def match_queries(stories: list[EnrichedArticle], named: dict[str, str]) -> list[set[str]]:
-        # Elasticsearch down: wait for it, as the sink does, rather than drop an alert.
+    async def retrying(what: str, errors: tuple[type[Exception], ...], call, *args):
+        """`call(*args)` in a thread, again and again while it fails with `errors`: an outage
+        (Elasticsearch, Kafka) holds alerts back rather than dropping one."""
         delay = 0.5
         while True:
             try:
-                return await asyncio.get_running_loop().run_in_executor(es_thread, queries.match, stories, named)
-            except (TransportError, ApiError) as error:
-                log.warning("alerts: cannot match query subscriptions (%s); retrying in %.0f s", type(error).__name__, delay)
+                return await asyncio.get_running_loop().run_in_executor(io_thread, call, *args)
+            except errors as error:
+                log.warning("alerts: cannot %s (%s: %.200s); retrying in %.0f s", what, type(error).__name__, error, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 30)
 
-    async def send(alert) -> None:
-        name = alert.subscription
+    def topic_of(name: str) -> faust.TopicT:
         if name not in alert_topics:
             alert_topics[name] = app.topic(alert_topic(settings, name), partitions=1)
-        await alert_topics[name].send(key=alert.id.encode(), value=alert.model_dump_json().encode())
+        return alert_topics[name]
+
+    def write(key: bytes, event: faust.EventT, ledger: Ledger) -> asyncio.Future:
+        """Store `ledger` and return its changelog record's future (`table[key] = ...` drops it)."""
+        value = ledger.dump()
+        table.data[key] = value
+        return table.send_changelog(event.message.partition, key, value)
+
+    async def on_topics(unsure: list[tuple[bytes, Alert, int]]) -> set[str]:
+        """The ids of the `unsure` alerts that are on their topics."""
+        found: set[str] = set()
+        for name in {alert.subscription for _, alert, _ in unsure}:
+            ids = {alert.id for _, alert, _ in unsure if alert.subscription == name}
+            since_ms = min(since for _, alert, since in unsure if alert.subscription == name)
+            found |= await retrying(f"read back {name}'s alerts", (ReadBackError,), already_sent,
+                                    settings, alert_topic(settings, name), ids, since_ms)
+        return found
 
     async def raise_alerts(matcher: Matcher, events: list[faust.EventT], stories: list[EnrichedArticle],
                            hits: list[set[str]] | None = None) -> None:
-        """Alerts for the entity and phrase subscriptions, or with `hits` for the query ones."""
+        """Alerts for the entity and phrase subscriptions, or with `hits` for the query ones.
+
+        Each alert is recorded in the table (acknowledged) before it is sent, and confirmed there
+        once it is acknowledged itself (`pipeline.alerts.ledger`)."""
+        now_ms = int(time.time() * 1000)
+        ledgers: dict[bytes, tuple[faust.EventT, Ledger]] = {}
+        fresh: list[tuple[bytes, Alert]] = []
+        unsure: list[tuple[bytes, Alert, int]] = []
         for event, story, query_hits in zip(events, stories, hits or [set() for _ in stories]):
-            in_event_context(event)
             key = story.article.id.encode()
-            sent = json.loads(table[key])["sent"] if table.get(key) else {}
-            raised = 0
+            ledger = ledgers[key][1] if key in ledgers else Ledger.load(table.get(key), event.message.partition)
+            ledgers[key] = (event, ledger)
             for match in matcher.match(story, query_hits):
                 name = match.subscription.name
                 if hits is not None and name not in matcher.queries:
                     continue  # alerted in the first pass
-                if not should_alert(match.subscription, story.version, sent.get(name)):
+                action = ledger.action(match.subscription, story.version)
+                if action is Action.SEND:
+                    mark = ledger.record(name, story.version, now_ms)
+                    fresh.append((key, build_alert(match, story, is_update=mark.is_update)))
+                elif action is Action.VERIFY:
+                    mark = ledger.unconfirmed[name]
+                    unsure.append((key, build_alert(match, story, is_update=mark.is_update), mark.since_ms))
+                else:
                     counters["already_alerted"] += 1
-                    continue
-                await send(build_alert(match, story, is_update=name in sent))
-                sent[name] = story.version
-                raised += 1
-            if raised:
-                table[key] = json.dumps({"at": time.time(), "p": event.message.partition, "sent": sent}).encode()
-            counters["alerts"] += raised
+        if not fresh and not unsure:
+            return
+        await asyncio.gather(*(write(key, *ledgers[key]) for key in {key for key, _ in fresh}))
+        found = await on_topics(unsure) if unsure else set()
+        counters["found_sent"] += len(found)
+        to_send = fresh + [(key, alert) for key, alert, _ in unsure if alert.id not in found]
+        await asyncio.gather(*[await topic_of(alert.subscription).send(key=alert.id.encode(),
+                                                                       value=alert.model_dump_json().encode())
+                               for _, alert in to_send])
+        counters["alerts"] += len(to_send)
+        for key in {key for key, _ in fresh} | {key for key, _, _ in unsure}:
+            event, ledger = ledgers[key]
+            if ledger.confirm(set(ledger.unconfirmed)):
+                write(key, event, ledger)  # if lost, a replay looks on the topic again
 
     def expire(events: list[faust.EventT], cutoff: float) -> None:
         """Forget stories older than the window, partition by partition: a deletion goes to the
@@ -111,8 +151,8 @@ def register(app: faust.App, settings: Settings) -> Counter[str]:
         for event in {event.message.partition: event for event in events}.values():
             in_event_context(event)
             for key, value in list(table.items()):
-                entry = json.loads(value)
-                if entry["p"] == event.message.partition and entry["at"] < cutoff:
+                entry = Ledger.load(value, event.message.partition)
+                if entry.partition == event.message.partition and entry.at < cutoff:
                     del table[key]
                     counters["expired"] += 1
 
@@ -133,7 +173,8 @@ def register(app: faust.App, settings: Settings) -> Counter[str]:
             # Entities and phrases first, at once; query subscriptions wait for Elasticsearch.
             await raise_alerts(matcher, readable, stories)
             if matcher.queries:
-                await raise_alerts(matcher, readable, stories, await match_queries(stories, matcher.queries))
+                hits = await retrying("match query subscriptions", (TransportError, ApiError), queries.match, stories, matcher.queries)
+                await raise_alerts(matcher, readable, stories, hits)
             counters["stories"] += len(stories)
             if time.monotonic() - last_expiry > EXPIRE_EVERY_S:
                 last_expiry = time.monotonic()

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import TypeVar
 
 import faust
+
+T = TypeVar("T")
 
 
 async def batches(stream: faust.StreamT, size: int, within_s: float) -> AsyncIterator[list[faust.EventT]]:
@@ -21,3 +25,35 @@ async def batches(stream: faust.StreamT, size: int, within_s: float) -> AsyncIte
         yield events
         for event in events:
             await stream.ack(event)
+
+
+async def pipelined(stream: faust.StreamT, size: int, within_s: float,
+                    start: Callable[[list[faust.EventT]], Awaitable[T]],
+                    finish: Callable[[list[faust.EventT], T], Awaitable[None]]) -> None:
+    """`batches`, with the next batch started while the one before it is finished.
+
+    `start(events)` begins each batch's work (the enrichment's model, in its own process) at once;
+    `finish(events, result)` runs in the order the batches came, and a batch is acked after its
+    finish, as in `batches`. The slow resource never waits for the event loop between two batches.
+    """
+    started: asyncio.Queue[tuple[list[faust.EventT], asyncio.Future[T]]] = asyncio.Queue(maxsize=1)
+
+    async def finish_in_order() -> None:
+        while True:
+            events, work = await started.get()
+            await finish(events, await work)
+            for event in events:
+                await stream.ack(event)
+
+    finisher = asyncio.ensure_future(finish_in_order())
+    try:
+        async for events in stream.noack_take(size, within_s):
+            put = asyncio.ensure_future(started.put((events, asyncio.ensure_future(start(events)))))
+            await asyncio.wait({put, finisher}, return_when=asyncio.FIRST_COMPLETED)
+            if finisher.done():
+                put.cancel()
+                finisher.result()  # raises what stopped it
+    finally:
+        finisher.cancel()
+        while not started.empty():
+            started.get_nowait()[1].cancel()

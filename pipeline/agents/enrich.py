@@ -10,12 +10,13 @@ serving the other agents while a batch is tagged, and neither waits for the othe
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Awaitable
 
 import faust
 
-from pipeline.agents.batches import batches
+from pipeline.agents.batches import pipelined
 from pipeline.agents.dead_letters import position, publish
-from pipeline.enrich.batch import BATCH_SIZE
+from pipeline.enrich.batch import BATCH_SIZE, EnrichResult
 from pipeline.enrich.model_process import ModelProcess
 from pipeline.settings import Settings
 
@@ -35,15 +36,20 @@ def register(app: faust.App, settings: Settings, model: ModelProcess) -> Counter
     async def load_model() -> None:
         await model.warm_up()
 
+    def tag(events: list[faust.EventT]) -> Awaitable[EnrichResult]:
+        return model.enrich([event.value for event in events], [position(event) for event in events])
+
+    async def send(events: list[faust.EventT], result: EnrichResult) -> None:
+        for story in result.enriched:
+            await enriched.send(key=story.article.id.encode(), value=story.model_dump_json().encode())
+        for letter in result.refused:
+            await publish(dlq, letter)
+        counters["enriched"] += len(result.enriched)
+        counters["refused"] += len(result.refused)
+
     @app.agent(unique, concurrency=1)
     async def enrich(stream: faust.Stream) -> None:
-        async for events in batches(stream, BATCH_SIZE, BATCH_WITHIN_S):
-            result = await model.enrich([event.value for event in events], [position(event) for event in events])
-            for story in result.enriched:
-                await enriched.send(key=story.article.id.encode(), value=story.model_dump_json().encode())
-            for letter in result.refused:
-                await publish(dlq, letter)
-            counters["enriched"] += len(result.enriched)
-            counters["refused"] += len(result.refused)
+        # The next batch is tagged while this one is sent: the model process never waits for the loop.
+        await pipelined(stream, BATCH_SIZE, BATCH_WITHIN_S, start=tag, finish=send)
 
     return counters

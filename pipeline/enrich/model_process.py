@@ -44,18 +44,20 @@ class ModelProcess:
     async def enrich(self, values: list[bytes], where: list[str]) -> EnrichResult:
         """`enrich_batch` on the engine in the child process."""
         for attempt in (1, 2):
+            pool = self._pool
             try:
                 return await self._run(values, where)
             except BrokenProcessPool:
                 log.error("enrich: the model process died (attempt %d for a batch of %d); starting a new one",
                           attempt, len(values))
-                self._restart()
+                self._restart(pool)
         result = EnrichResult([], [])
         for value, position in zip(values, where):
+            pool = self._pool
             try:
                 one = await self._run([value], [position])
             except BrokenProcessPool:
-                self._restart()
+                self._restart(pool)
                 reason = "entity tagging failed: the model process died on this story"
                 one = EnrichResult([], [dead_letter(Rejected(position, reason, value), stage="enrich")])
             result.enriched.extend(one.enriched)
@@ -80,9 +82,11 @@ class ModelProcess:
     async def _run(self, values: list[bytes], where: list[str]) -> EnrichResult:
         return await asyncio.get_running_loop().run_in_executor(self._pool, _tag, values, where)
 
-    def _restart(self) -> None:
-        self.close()
-        self._pool = _start()
+    def _restart(self, broken: ProcessPoolExecutor) -> None:
+        # Two batches in flight both see the child die: the second must not stop the new one.
+        if self._pool is broken:
+            self.close()
+            self._pool = _start()
 
 
 def _start() -> ProcessPoolExecutor:

@@ -11,13 +11,16 @@ import sys
 import time
 
 from kafka import KafkaProducer
+from kafka.partitioner import DefaultPartitioner
 
 from pipeline import loadgen
+from pipeline.alerts import alert_id
+from pipeline.alerts.ledger import Ledger, Unconfirmed
 from pipeline.alerts.store import SubscriptionStore
 from pipeline.ingest.wiretext import parse_wire_text
 from pipeline.search import SearchRequest, search
 from pipeline.settings import settings_env
-from pipeline.topics import alert_topic
+from pipeline.topics import ALERTS_TABLE, alert_topic, changelog_topic
 from schemas.alerts import Subscription
 from tests.integration.conftest import read_topic
 from tests.integration.workers import WorkerProcess, agent_crashes, caught_up, drain, produce
@@ -122,3 +125,36 @@ def test_tail_shows_an_alert_sent_twice_once(settings):
     )
     assert tailed.returncode == 0, tailed.stderr
     assert [json.loads(line)["id"] for line in tailed.stdout.splitlines()] == ["twice:a:v1", "twice:b:v1"]
+
+
+def test_an_alert_recorded_but_unconfirmed_is_looked_for_on_its_topic(settings, sample_texts, tmp_path):
+    """What a worker killed between recording an alert and hearing it was sent leaves behind: the
+    next owner sends the alert only if it is not on its topic already."""
+    every = Subscription(name="every", phrases=["the"])
+    SubscriptionStore(settings).put(every)
+    on_topic, missing, new = [parse_wire_text(text, source="voa") for text in list(sample_texts.values())[:3]]
+    topic = alert_topic(settings, every.name)
+    now_ms = int(time.time() * 1000)
+    producer = KafkaProducer(bootstrap_servers=settings.kafka.bootstrap_servers)
+    partitions = list(range(settings.topics.enriched_partitions))
+    for story in (on_topic, missing):
+        key = story.id.encode()
+        ledger = Ledger(DefaultPartitioner()(key, partitions, partitions), now_ms / 1000, {every.name: 1},
+                        {every.name: Unconfirmed(now_ms, is_update=False)})
+        producer.send(changelog_topic(settings, ALERTS_TABLE), key=key, value=ledger.dump(), partition=ledger.partition)
+    sent_before = alert_id(every.name, on_topic.id, 1)
+    producer.send(topic, key=sent_before.encode(), value=json.dumps({"id": sent_before, "sent_before": True}).encode())
+    producer.flush()
+    producer.close()
+
+    worker = WorkerProcess(settings, tmp_path / "worker.log")
+    try:
+        produce(settings, [on_topic, missing, new])
+        drain(settings, [topic], lambda records: len(records) >= 3, workers=[worker])
+        caught_up(settings, settings.topics.enriched, workers=[worker])
+    finally:
+        worker.stop()
+    assert not agent_crashes(worker)
+    got = alerts(settings, every.name)
+    assert sorted(alert["id"] for alert in got) == sorted(alert_id(every.name, s.id, 1) for s in (on_topic, missing, new))
+    assert next(alert for alert in got if alert["id"] == sent_before).get("sent_before")

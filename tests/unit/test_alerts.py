@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pipeline.alerts import Matcher, build_alert, should_alert
+from pipeline.alerts.ledger import Action, Ledger
 from pipeline.alerts.subscriptions import SubscriptionError, canonical, load_subscriptions, parse_subscription
 from pipeline.enrich.gazetteer import gazetteer_files, load_gazetteer
 from pipeline.ingest.wiretext import parse_wire_text
@@ -168,3 +169,29 @@ def test_phrase_words_match_across_punctuation(esper):
     # The story has 'U.S. forces' and 'militias may be planning'.
     matcher = Matcher([sub(name="a", phrases=["us forces"]), sub(name="b", phrases=["militias, may be"])])
     assert names(matcher, esper) == {"b"}  # "U.S." is the words "u" and "s", not "us"
+
+
+def test_an_alert_is_recorded_unconfirmed_then_confirmed():
+    follows = Subscription(name="follows", phrases=["x"], updates=True)
+    ledger = Ledger(partition=3)
+    assert ledger.action(follows, 1) is Action.SEND
+    assert ledger.record("follows", 1, now_ms=1_000).is_update is False
+    # Read again before it was confirmed (its worker died): look on the topic, do not send blindly.
+    again = Ledger.load(ledger.dump(), partition=0)
+    assert again.action(follows, 1) is Action.VERIFY
+    assert again.unconfirmed["follows"].since_ms == 1_000 and again.partition == 3
+    assert again.confirm({"follows"}) and not again.confirm({"follows"})
+    assert again.action(follows, 1) is Action.SKIP
+    assert again.action(follows, 2) is Action.SEND
+    assert again.record("follows", 2, now_ms=2_000).is_update is True
+    # An older version read again while the newer one is unconfirmed was itself confirmed before.
+    assert again.action(follows, 1) is Action.SKIP
+
+
+def test_a_subscription_without_updates_is_alerted_once():
+    once = Subscription(name="once", phrases=["x"])
+    ledger = Ledger(partition=0)
+    ledger.record("once", 1, now_ms=5)
+    ledger.confirm({"once"})
+    assert [ledger.action(once, v) for v in (1, 2, 3)] == [Action.SKIP] * 3
+    assert Ledger.load(None, partition=7) == Ledger(partition=7)
