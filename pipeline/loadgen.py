@@ -10,7 +10,7 @@ paragraphs, so their words stay real.
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -27,6 +27,15 @@ class Labelled:
     article: Article
     label: str  # "unique", "update", or a copy kind: "exact", "near", "containment"
     original_id: str
+
+
+def latest_versions(labelled: Iterable[Labelled]) -> dict[str, int]:
+    """Story id -> the version the pipeline should end it at: 1, plus one per update."""
+    expected: dict[str, int] = {}
+    for item in labelled:
+        if item.label in ("unique", "update"):
+            expected[item.original_id] = expected.get(item.original_id, 0) + 1
+    return expected
 
 
 def resend(article: Article) -> Article:

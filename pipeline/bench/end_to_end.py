@@ -7,7 +7,8 @@ For each worker count, on topics and an index of its own:
 - a steady rate (5 stories/s by default): the latency from produce to searchable and to alert;
 - the memory of each worker, Kafka and Elasticsearch, sampled from /proc every half second.
 The limits: kafka-python produce+consume of the same bytes, `helpers.bulk` of the same
-documents, raw `nlp.pipe` on the same texts with as many processes as workers.
+documents, raw `nlp.pipe` on the same texts with as many processes as workers (before and after
+the pipeline runs, as the machine's speed drifts).
 """
 
 from __future__ import annotations
@@ -53,11 +54,13 @@ NLP_SAMPLE = 1_000  # texts for the nlp.pipe limit: a rate needs no more
 
 @dataclass
 class Timings:
-    """When each story (its first version) was produced, became searchable, and was alerted."""
+    """When each story (its first version) was produced, became searchable, and was alerted; when
+    each later version was first seen searchable."""
 
     produced: dict[str, float] = field(default_factory=dict)
     searchable: dict[str, float] = field(default_factory=dict)
     alerted: dict[str, float] = field(default_factory=dict)
+    updated: dict[tuple[str, int], float] = field(default_factory=dict)
 
     def latencies(self, of: dict[str, float]) -> list[tuple[float, float]]:
         """(produced at, seconds to `of`) for every story that got there."""
@@ -83,15 +86,23 @@ def run(samples: Path, count: int, workers: list[int], rate: float, steady: int,
     texts = [model_text(article) for article in firsts[:NLP_SAMPLE]]
     nlp = spacy.load(MODEL, exclude=UNUSED_COMPONENTS)
     list(nlp.pipe(texts[:8]))  # warm up
+
+    def measure_nlp_pipe(n: int, when: str) -> None:
+        # Before and after the pipeline runs: this machine's speed drifts, the ratio uses the mean.
+        rates = figures.setdefault(f"nlp_pipe_{n}_measured", [])
+        rates.append(nlp_pipe_rate(nlp, texts, n))
+        figures[f"nlp_pipe_{n}_per_s"] = statistics.fmean(rates)
+        console.print(f"  raw nlp.pipe, {n} process(es), {len(texts):,} of the texts, {when}: {rates[-1]:.1f} stories/s")
+
     for n in workers:
-        figures[f"nlp_pipe_{n}_per_s"] = nlp_pipe_rate(nlp, texts, n)
-        console.print(f"  raw nlp.pipe, {n} process(es), {len(texts):,} of the texts: {figures[f'nlp_pipe_{n}_per_s']:.1f} stories/s")
+        measure_nlp_pipe(n, "before")
 
     try:
         for n in workers:
             isolated = settings.isolated(f"{run_id}-w{n}")
             console.print(f"[bold]{n} worker process{'es' if n > 1 else ''}[/]")
             figures["runs"][n] = _pipeline(isolated, client, labelled, firsts, n, rate, steady, samples, console)
+            measure_nlp_pipe(n, "after")
             if "helpers_bulk_per_s" not in figures:
                 figures["helpers_bulk_per_s"] = _bulk_limit(client, isolated, f"{run_id}-bulk")
                 console.print(f"  limit: helpers.bulk of the same documents: {figures['helpers_bulk_per_s']:,.0f}/s")
@@ -132,7 +143,7 @@ def _pipeline(settings: Settings, client: Elasticsearch, labelled: list[loadgen.
             watcher.wait_for([a.id for a in warm], procs, console, "warm-up", timeout_s=300)
             memory.start()
             flood = watcher.reset()
-            watcher.interval_s = 1.0
+            watcher.interval_s, watcher.track_updates = 1.0, True
             started = time.time()
             for item in labelled:
                 if item.label == "unique":
@@ -141,8 +152,16 @@ def _pipeline(settings: Settings, client: Elasticsearch, labelled: list[loadgen.
             producer.flush()
             watcher.wait_for([a.id for a in firsts], procs, console, "flood", timeout_s=3_600)
             wait_caught_up(settings, settings.topics.enriched, workers=procs, timeout_s=600)  # updates indexed too
-            last = max(flood.searchable.values())
+            updated = {(story, v) for story, v in loadgen.latest_versions(labelled).items() if v > 1}
+            deadline = time.monotonic() + 60
+            while not updated <= flood.updated.keys():  # seen by the watcher, after Elasticsearch's refresh
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"flood: {len(updated - flood.updated.keys())} updates not searchable after 60 s")
+                time.sleep(watcher.POLL_S)
+            # The end: the last first version or update searchable (every update is a text tagged too).
+            last = max(*flood.searchable.values(), *flood.updated.values())
             stage_rates = _stage_rates(settings, started, flood)
+            watcher.track_updates = False
 
             calm_timings = watcher.reset()
             watcher.interval_s = watcher.POLL_S
@@ -160,7 +179,8 @@ def _pipeline(settings: Settings, client: Elasticsearch, labelled: list[loadgen.
     flood_latency = flood.latencies(flood.searchable)
     return {
         "workers": workers,
-        "end_to_end_per_s": len(firsts) / (last - started),
+        "end_to_end_per_s": (len(firsts) + sum(item.label == "update" for item in labelled)) / (last - started),
+        "stories_per_s": len(firsts) / (last - started),
         "articles_per_s": len(labelled) / (last - started),
         "seconds": last - started,
         "stages": stage_rates,
@@ -195,6 +215,8 @@ class _Watcher(threading.Thread):
     #: Between polls: 0.2 s for latencies at a steady rate; the flood, whose latencies are tens of
     #: seconds, is polled every second so the measuring costs Elasticsearch little.
     interval_s = POLL_S
+    #: Also note when updated versions become searchable (the flood has updates).
+    track_updates = False
 
     def __init__(self, settings: Settings, client: Elasticsearch, alias: str) -> None:
         super().__init__(daemon=True)
@@ -246,6 +268,11 @@ class _Watcher(threading.Thread):
         for hit in found.get("hits", {}).get("hits", []):
             self._seen.add(hit["_id"])
             timings.searchable.setdefault(hit["_id"], now)
+        if self.track_updates:
+            updated = self.client.options(ignore_status=404).search(
+                index=self.alias, size=10_000, _source=["version"], query={"range": {"version": {"gt": 1}}})
+            for hit in updated.get("hits", {}).get("hits", []):
+                timings.updated.setdefault((hit["_id"], hit["_source"]["version"]), now)
 
     def wait_for(self, ids: list[str], procs: list[WorkerProcess], console: Console, what: str, timeout_s: float,
                  alerts: bool = False) -> None:
@@ -386,9 +413,12 @@ def _print(figures: dict, workers: list[int], console: Console) -> None:
     def ratio(n: int, rate: float, limit: float) -> str:
         return f"{rate:,.1f}/s ({rate / limit:.2f} of limit)"
 
-    row("end to end: first produce -> last searchable", lambda n, r: ratio(n, r["end_to_end_per_s"], figures[f"nlp_pipe_{n}_per_s"]),
-        "raw nlp.pipe, as many processes: " + ", ".join(f"{figures[f'nlp_pipe_{n}_per_s']:.1f}/s" for n in workers)
+    row("end to end: story versions, first produce -> last searchable", lambda n, r: ratio(n, r["end_to_end_per_s"], figures[f"nlp_pipe_{n}_per_s"]),
+        "raw nlp.pipe, as many processes (mean of before and after): "
+        + ", ".join(f"{figures[f'nlp_pipe_{n}_per_s']:.1f}/s ({' and '.join(f'{r:.1f}' for r in figures[f'nlp_pipe_{n}_measured'])})"
+                    for n in workers)
         + f"; target {THROUGHPUT_TARGET} of it")
+    row("  distinct stories (first versions)", lambda n, r: f"{r['stories_per_s']:,.1f}/s")
     row("  articles in (copies included)", lambda n, r: f"{r['articles_per_s']:,.1f}/s in {r['seconds']:,.0f} s")
     row("stage: dedup (unique + duplicates out)", lambda n, r: ratio(n, r["stages"]["dedup"], figures["kafka_limit_per_s"]),
         f"kafka-python produce+consume: {figures['kafka_limit_per_s']:,.0f}/s (dedup waits for the producer)")

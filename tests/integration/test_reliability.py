@@ -128,7 +128,7 @@ def test_kill_9_mid_stream_loses_nothing(scenario, settings, es, sample_texts, t
     alias = settings.elasticsearch.index_alias
     stories = [parse_wire_text(text, source="voa") for text in sample_texts.values()]
     labelled = list(loadgen.stream(stories, KILL_TEST_ARTICLES, duplicate_rate=0.3, seed=21))
-    expected = latest_versions(labelled)
+    expected = loadgen.latest_versions(labelled)
     SubscriptionStore(settings).put(Subscription(name="all", phrases=["the"], updates=True))
     first = WorkerProcess(settings, tmp_path / "worker-1.log")
     second = WorkerProcess(settings, tmp_path / "worker-2.log") if scenario == "rebalance" else None
@@ -155,15 +155,6 @@ def versions(docs: dict[str, dict]) -> dict[str, int]:
     return {story: doc["version"] for story, doc in docs.items()}
 
 
-def latest_versions(labelled: list[loadgen.Labelled]) -> dict[str, int]:
-    """Story id -> the version it should end at: 1, plus one per update."""
-    expected: dict[str, int] = {}
-    for item in labelled:
-        if item.label in ("unique", "update"):
-            expected[item.original_id] = expected.get(item.original_id, 0) + 1
-    return expected
-
-
 def assert_each_version_alerted(settings, expected: dict[str, int]) -> None:
     """The subscription "all" (every story, updates too) heard of each version, and of nothing else,
     once, a worker killed mid-stream or not."""
@@ -180,7 +171,7 @@ def test_broker_restart_mid_stream_loses_nothing(settings, es, sample_texts, tmp
     alias = settings.elasticsearch.index_alias
     stories = [parse_wire_text(text, source="voa") for text in sample_texts.values()]
     labelled = list(loadgen.stream(stories, 120, duplicate_rate=0.3, seed=5))
-    expected = latest_versions(labelled)
+    expected = loadgen.latest_versions(labelled)
     SubscriptionStore(settings).put(Subscription(name="all", phrases=["the"], updates=True))
     kafka = KafkaService()
     worker = WorkerProcess(settings, tmp_path / "worker.log")
