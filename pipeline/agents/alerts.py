@@ -112,6 +112,7 @@ def register(app: faust.App, settings: Settings) -> Counter[str]:
         ledgers: dict[bytes, tuple[faust.EventT, Ledger]] = {}
         fresh: list[tuple[bytes, Alert]] = []
         unsure: list[tuple[bytes, Alert, int]] = []
+        planned: set[tuple[bytes, str]] = set()
         for event, story, query_hits in zip(events, stories, hits or [set() for _ in stories]):
             key = story.article.id.encode()
             ledger = ledgers[key][1] if key in ledgers else Ledger.load(table.get(key), event.message.partition)
@@ -121,6 +122,9 @@ def register(app: faust.App, settings: Settings) -> Counter[str]:
                 if hits is not None and name not in matcher.queries:
                     continue  # alerted in the first pass
                 action = ledger.action(match.subscription, story.version)
+                if (key, name) in planned:  # the same event twice in a batch (at least once): handled once
+                    action = Action.SKIP
+                planned.add((key, name))
                 if action is Action.SEND:
                     mark = ledger.record(name, story.version, now_ms)
                     fresh.append((key, build_alert(match, story, is_update=mark.is_update)))
@@ -133,15 +137,20 @@ def register(app: faust.App, settings: Settings) -> Counter[str]:
             return
         await asyncio.gather(*(write(key, *ledgers[key]) for key in {key for key, _ in fresh}))
         found = await on_topics(unsure) if unsure else set()
-        counters["found_sent"] += len(found)
+        if unsure:
+            log.warning("alerts: %d alert(s) recorded but not confirmed (their worker stopped): %d already on "
+                        "their topics, %d sent now", len(unsure), len(found), len(unsure) - len(found))
         to_send = fresh + [(key, alert) for key, alert, _ in unsure if alert.id not in found]
         await asyncio.gather(*[await topic_of(alert.subscription).send(key=alert.id.encode(),
                                                                        value=alert.model_dump_json().encode())
                                for _, alert in to_send])
         counters["alerts"] += len(to_send)
-        for key in {key for key, _ in fresh} | {key for key, _, _ in unsure}:
+        handled: dict[bytes, set[str]] = {}
+        for key, alert in [*fresh, *((key, alert) for key, alert, _ in unsure)]:
+            handled.setdefault(key, set()).add(alert.subscription)
+        for key, names in handled.items():
             event, ledger = ledgers[key]
-            if ledger.confirm(set(ledger.unconfirmed)):
+            if ledger.confirm(names):  # only these: another pass may still have to look for its own
                 write(key, event, ledger)  # if lost, a replay looks on the topic again
 
     def expire(events: list[faust.EventT], cutoff: float) -> None:

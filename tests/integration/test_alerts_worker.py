@@ -129,28 +129,30 @@ def test_tail_shows_an_alert_sent_twice_once(settings):
 
 def test_an_alert_recorded_but_unconfirmed_is_looked_for_on_its_topic(settings, sample_texts, tmp_path):
     """What a worker killed between recording an alert and hearing it was sent leaves behind: the
-    next owner sends the alert only if it is not on its topic already."""
-    every = Subscription(name="every", phrases=["the"])
-    SubscriptionStore(settings).put(every)
+    next owner sends the alert only if it is not on its topic already (a query subscription's in
+    its own pass, after the phrase ones)."""
     on_topic, missing, new = [parse_wire_text(text, source="voa") for text in list(sample_texts.values())[:3]]
-    topic = alert_topic(settings, every.name)
+    word = next(w for w in re.findall(r"[A-Za-z]{6,}", missing.headline))
+    every, query = Subscription(name="every", phrases=["the"]), Subscription(name="query", query=word)
+    SubscriptionStore(settings).put(every, query)
     now_ms = int(time.time() * 1000)
     producer = KafkaProducer(bootstrap_servers=settings.kafka.bootstrap_servers)
     partitions = list(range(settings.topics.enriched_partitions))
-    for story in (on_topic, missing):
+    for story, names in ((on_topic, [every.name]), (missing, [every.name, query.name])):
         key = story.id.encode()
-        ledger = Ledger(DefaultPartitioner()(key, partitions, partitions), now_ms / 1000, {every.name: 1},
-                        {every.name: Unconfirmed(now_ms, is_update=False)})
+        ledger = Ledger(DefaultPartitioner()(key, partitions, partitions), now_ms / 1000, dict.fromkeys(names, 1),
+                        {name: Unconfirmed(now_ms, is_update=False) for name in names})
         producer.send(changelog_topic(settings, ALERTS_TABLE), key=key, value=ledger.dump(), partition=ledger.partition)
     sent_before = alert_id(every.name, on_topic.id, 1)
-    producer.send(topic, key=sent_before.encode(), value=json.dumps({"id": sent_before, "sent_before": True}).encode())
+    producer.send(alert_topic(settings, every.name), key=sent_before.encode(),
+                  value=json.dumps({"id": sent_before, "sent_before": True}).encode())
     producer.flush()
     producer.close()
 
     worker = WorkerProcess(settings, tmp_path / "worker.log")
     try:
         produce(settings, [on_topic, missing, new])
-        drain(settings, [topic], lambda records: len(records) >= 3, workers=[worker])
+        drain(settings, [alert_topic(settings, every.name)], lambda records: len(records) >= 3, workers=[worker])
         caught_up(settings, settings.topics.enriched, workers=[worker])
     finally:
         worker.stop()
@@ -158,3 +160,5 @@ def test_an_alert_recorded_but_unconfirmed_is_looked_for_on_its_topic(settings, 
     got = alerts(settings, every.name)
     assert sorted(alert["id"] for alert in got) == sorted(alert_id(every.name, s.id, 1) for s in (on_topic, missing, new))
     assert next(alert for alert in got if alert["id"] == sent_before).get("sent_before")
+    assert [alert["story_id"] for alert in alerts(settings, query.name)].count(missing.id) == 1
+    assert "1 already on their topics" in worker.log.read_text()
