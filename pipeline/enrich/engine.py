@@ -102,7 +102,7 @@ class EntityEngine:
         # Spans come cleaned ("the House" -> "House"), so aliases are looked up cleaned too.
         self._known = {clean_mention(form): entity for form, entity in gazetteer.by_form().items()}
         self._by_name = gazetteer.by_name()
-        self._titles = gazetteer.titles
+        self._titles = frozenset(gazetteer.titles)
         self._organisation_words = {
             word for entity in gazetteer.entities if entity.type is EntityType.ORGANISATION for word in entity.forms
         }
@@ -181,7 +181,7 @@ class EntityEngine:
         for name, group in grouped.items():
             group.extend(_headline_mentions(headline, group))
         most = max((len(group) for group in grouped.values()), default=1)
-        length = len(headline) + 2 + len(doc.text)
+        length = len(headline) + 2 + len(model_text(article))  # not doc.text: spaCy rebuilds it token by token
         entities = [self._entity(name, group, len(headline), length, most) for name, group in grouped.items()]
         entities = self._locate(entities, {name: group[0].known for name, group in grouped.items()})
         return sorted(entities, key=lambda entity: (-entity.salience, entity.first_offset))
@@ -236,6 +236,8 @@ def _headline_mentions(headline: str, group: list[_Mention]) -> list[_Mention]:
     forms = {first.name, *(clean_mention(m.form) for m in group), *(first.known.forms if first.known else ())}
     if first.type is EntityType.PERSON and " " in first.name:
         forms.add(first.name.split(" ")[-1])
+    if not any(form in headline for form in forms):  # most are not there: no pattern to build
+        return []
     pattern = r"(?<!\w)(?:" + "|".join(re.escape(form) for form in sorted(forms, key=len, reverse=True)) + r")(?!\w)"
     return [
         _Mention(first.name, first.type, match.start(), match.group(), first.known, None)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 
 _POSSESSIVE = re.compile(r"(?:'s|’s|'|’)$")
 _LEADING_ARTICLE = re.compile(r"^(?:the|The)\s+")
@@ -24,16 +25,21 @@ def clean_mention(text: str) -> str:
 def split_title(text: str, titles: Iterable[str]) -> tuple[str | None, str]:
     """("Defense Secretary", "Mark Esper") from "Defense Secretary Mark Esper"; the longest title wins,
     and titles repeat ("Supreme Leader Ayatollah Ali Khamenei")."""
-    ordered = sorted(set(titles), key=len, reverse=True)
+    pattern = _title_pattern(frozenset(titles))
     found: list[str] = []
-    while True:
-        for title in ordered:
-            if text.startswith(title + " ") and len(text) > len(title) + 1:
-                found.append(title)
-                text = text[len(title) + 1 :].lstrip()
-                break
-        else:
-            return (" ".join(found) or None), text
+    while (match := pattern.match(text)) and len(text) > match.end():
+        found.append(match.group(1))
+        text = text[match.end():].lstrip()
+    return (" ".join(found) or None), text
+
+
+@lru_cache(maxsize=8)
+def _title_pattern(titles: frozenset[str]) -> re.Pattern[str]:
+    # Longest first: the first alternative that matches is taken. Built once per set of titles
+    # (the engine's is a frozenset, whose hash Python keeps), as this runs for every mention.
+    if not titles:
+        return re.compile(r"(?!)")  # matches nothing
+    return re.compile("(" + "|".join(map(re.escape, sorted(titles, key=len, reverse=True))) + ") ")
 
 
 def surname_owner(name: str, full_names: Iterable[str]) -> str | None:
