@@ -112,7 +112,7 @@ def register(app: faust.App, settings: Settings) -> Counter[str]:
         ledgers: dict[bytes, tuple[faust.EventT, Ledger]] = {}
         fresh: list[tuple[bytes, Alert]] = []
         unsure: list[tuple[bytes, Alert, int]] = []
-        planned: set[tuple[bytes, str]] = set()
+        planned: set[tuple[bytes, str, int]] = set()  # a story's next version in the same batch is not a copy
         for event, story, query_hits in zip(events, stories, hits or [set() for _ in stories]):
             key = story.article.id.encode()
             ledger = ledgers[key][1] if key in ledgers else Ledger.load(table.get(key), event.message.partition)
@@ -122,9 +122,9 @@ def register(app: faust.App, settings: Settings) -> Counter[str]:
                 if hits is not None and name not in matcher.queries:
                     continue  # alerted in the first pass
                 action = ledger.action(match.subscription, story.version)
-                if (key, name) in planned:  # the same event twice in a batch (at least once): handled once
+                if (key, name, story.version) in planned:  # the same event twice in a batch (at least once)
                     action = Action.SKIP
-                planned.add((key, name))
+                planned.add((key, name, story.version))
                 if action is Action.SEND:
                     mark = ledger.record(name, story.version, now_ms)
                     fresh.append((key, build_alert(match, story, is_update=mark.is_update)))
