@@ -36,6 +36,9 @@ class StoryState(BaseModel):
     seen_at: float
     #: The `articles.raw` offsets (one partition) of the events that made versions 1, 2, ... (-1: not known).
     made_by: list[int] = []
+    #: The highest `articles.raw` offset counted as a copy of it (-1: none): a copy read again is
+    #: not counted again (the partition is read in order, so every copy before it was counted).
+    copies_upto: int = -1
 
 
 @dataclass(slots=True)
@@ -54,13 +57,14 @@ class Story:
     copies: int = 0
     seen_at: float = 0.0
     made_by: tuple[int, ...] = ()
+    copies_upto: int = -1
 
     @classmethod
     def from_json(cls, data: bytes | str) -> Story:
         state = StoryState.model_validate_json(data)
         return cls(state.id, state.source, state.versioncreated, state.exact, state.lead,
                    base64.b64decode(state.prefix), base64.b64decode(state.minhash), state.word_count,
-                   state.version, state.copies, state.seen_at, tuple(state.made_by))
+                   state.version, state.copies, state.seen_at, tuple(state.made_by), state.copies_upto)
 
     def to_json(self) -> bytes:
         """The table value. Built without validation: every field comes from a validated article."""
@@ -68,7 +72,7 @@ class Story:
             id=self.id, source=self.source, versioncreated=self.versioncreated, exact=self.exact, lead=self.lead,
             prefix=base64.b64encode(self.prefix).decode("ascii"), minhash=base64.b64encode(self.minhash).decode("ascii"),
             word_count=self.word_count, version=self.version, copies=self.copies, seen_at=self.seen_at,
-            made_by=list(self.made_by),
+            made_by=list(self.made_by), copies_upto=self.copies_upto,
         ).model_dump_json().encode()
 
     def values(self) -> np.ndarray:
@@ -183,8 +187,8 @@ class DedupIndex:
         `source_offset`, the article's offset in `articles.raw`, tells a replay from a copy: after
         a crash or a rebalance the events since the last commit are read again, and one that made
         a version of a story may have been recorded here while its output was never sent. Such an
-        event is a replay of that version (published again, nothing counted), not a copy of itself.
-        """
+        event is a replay of that version (published again, nothing counted), not a copy of itself;
+        a copy read again is recorded again but not counted again (`copies_upto`)."""
         print_ = fingerprint(article.headline, article.body_text)
         fresh = Story(
             id=article.id, source=article.source, versioncreated=article.versioncreated, exact=print_.exact,
@@ -193,7 +197,7 @@ class DedupIndex:
         )
         known = self.stories.get(article.id)
         if known is not None:
-            return _replay(known, source_offset) or self._same_id(known, fresh)
+            return _replay(known, source_offset) or self._same_id(known, fresh, source_offset)
 
         match = self._match(fresh)
         if match is None:
@@ -205,13 +209,13 @@ class DedupIndex:
         if known.source == fresh.source and fresh.versioncreated > known.versioncreated and kind is not MatchKind.CONTAINMENT:
             # The same outlet re-issued its story under a new headline: a new version of it.
             return self._new_version(known, fresh)
-        return self._copy(known, kind, similarity, now)
+        return self._copy(known, kind, similarity, now, source_offset)
 
-    def _same_id(self, known: Story, fresh: Story) -> Decision:
+    def _same_id(self, known: Story, fresh: Story, source_offset: int | None) -> Decision:
         if fresh.versioncreated < known.versioncreated:
-            return self._copy(known, MatchKind.STALE, _jaccard(known, fresh), fresh.seen_at)
+            return self._copy(known, MatchKind.STALE, _jaccard(known, fresh), fresh.seen_at, source_offset)
         if fresh.exact == known.exact:
-            return self._copy(known, MatchKind.EXACT, 1.0, fresh.seen_at)
+            return self._copy(known, MatchKind.EXACT, 1.0, fresh.seen_at, source_offset)
         return self._new_version(known, fresh)
 
     def _new_version(self, known: Story, fresh: Story) -> Decision:
@@ -220,9 +224,13 @@ class DedupIndex:
         self.add(fresh)
         return Decision(known.id, True, fresh.version, fresh, MatchKind.NEAR, _jaccard(known, fresh))
 
-    def _copy(self, known: Story, kind: MatchKind, similarity: float, now: float) -> Decision:
+    def _copy(self, known: Story, kind: MatchKind, similarity: float, now: float, source_offset: int | None) -> Decision:
+        if source_offset is not None and source_offset <= known.copies_upto:
+            return Decision(known.id, False, known.version, known, kind, round(similarity, 4), replay=True)
         known.copies += 1
         known.seen_at = now
+        if source_offset is not None:
+            known.copies_upto = source_offset
         return Decision(known.id, False, known.version, known, kind, round(similarity, 4))
 
     def _match(self, fresh: Story) -> tuple[Story, MatchKind, float] | None:

@@ -86,7 +86,9 @@ def test_the_event_that_made_a_version_read_again_is_a_replay_not_a_copy_of_itse
     assert replay.unique and replay.replay and replay.version == 1 and replay.state.copies == 0
     resent = index.observe(loadgen.resend(esper), now=2, source_offset=9)  # the wire sent it twice
     assert not resent.unique and resent.match is MatchKind.EXACT and resent.state.copies == 1
-    assert index.observe(esper, now=3, source_offset=9).state.copies == 2  # copies replayed are counted again
+    copy_again = index.observe(loadgen.resend(esper), now=3, source_offset=9)  # the copy read again
+    assert copy_again.replay and not copy_again.unique and copy_again.state.copies == 1
+    assert index.observe(loadgen.resend(esper), now=3, source_offset=10).state.copies == 2  # a new copy
     newer = loadgen.update(esper, "Esper spoke again on Friday about the strikes.")
     assert index.observe(newer, now=4, source_offset=12).version == 2
     again = index.observe(newer, now=5, source_offset=12)
@@ -113,6 +115,10 @@ def test_the_source_offset_survives_the_table(stories):
     rebuilt = DedupIndex()
     rebuilt.add(Story.from_json(state.to_json()))
     assert rebuilt.observe(stories["esper-iran"], now=1, source_offset=7).replay
+    assert rebuilt.observe(stories["esper-iran"], now=2, source_offset=8).state.copies == 1
+    again = DedupIndex()
+    again.add(Story.from_json(rebuilt.stories[stories["esper-iran"].id].to_json()))
+    assert again.observe(stories["esper-iran"], now=3, source_offset=8).replay
 
 
 def test_different_story_on_the_same_topic_is_unique(index, stories):
