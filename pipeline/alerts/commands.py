@@ -164,7 +164,7 @@ def tail(
     shown: OrderedDict[bytes, None] = OrderedDict()  # alert ids, the latest SHOWN_IDS of them
     try:
         for message in consumer:
-            # At least once: after a worker crash an alert can be sent again, with the same id.
+            # A worker that stalled and woke after its partitions moved can send an alert again, same id.
             if message.key in shown:
                 continue
             shown[message.key] = None
