@@ -284,12 +284,11 @@ def worker(
     to scale out; Kafka shares the partitions among them."""
     import time
 
-    from faust.worker import Worker
     from kafka.errors import KafkaError
 
     from pipeline.alerts.commands import sync_file
     from pipeline.alerts.subscriptions import SubscriptionError
-    from pipeline.app import create_app
+    from pipeline.app import create_worker
     from pipeline.enrich import GazetteerError, load_gazetteer
     from pipeline.enrich.gazetteer import gazetteer_files
     from pipeline.settings import CONFIG_DIR
@@ -319,7 +318,7 @@ def worker(
         # One INFO line per connection and per request: they would bury the pipeline's own lines.
         for client in ("kafka", "elastic_transport"):
             logging.getLogger(client).setLevel(logging.WARNING)
-    Worker(create_app(settings), loglevel=loglevel).execute_from_commandline()
+    create_worker(settings, loglevel).execute_from_commandline()
 
 
 @app.command("search")

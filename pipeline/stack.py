@@ -297,10 +297,26 @@ def rss_mb(pid: int, children: bool = False) -> float | None:
     try:
         mb = next(int(line.split()[1]) / 1024 for line in Path(f"/proc/{pid}/status").read_text().splitlines()
                   if line.startswith("VmRSS:"))
-        kids = Path(f"/proc/{pid}/task/{pid}/children").read_text().split() if children else []
     except (OSError, StopIteration):
         return None
-    return mb + sum(rss_mb(int(kid), children=True) or 0.0 for kid in kids)
+    return mb + sum(rss_mb(kid, children=True) or 0.0 for kid in (child_pids(pid) if children else []))
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """The CPU time (user + system, all threads) a process has used, from /proc; None once it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def child_pids(pid: int) -> list[int]:
+    """A process's child processes (a worker's model process)."""
+    try:
+        return [int(kid) for kid in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
 
 
 def _tail(path: Path, lines: int = 20) -> str:

@@ -3,7 +3,7 @@
 Elasticsearch's percolator does this (queries stored, documents matched against them), but its
 module is not among Elasticsearch's Maven artifacts, so the local stack cannot load it. This does the
 same with the stock server: the batch is written to a small scratch index with the articles'
-mapping and refreshed, every query runs against just those documents as a named clause (one
+mapping (without the nested entities, which no query_string reaches) and refreshed, every query runs against just those documents as a named clause (one
 search per `QUERIES_PER_SEARCH` subscriptions, so the cost grows with the subscriptions slowly),
 the matches are searched again for a highlighted passage, and the documents are deleted. Text is
 analysed exactly as `wirestream search` analyses it, so what can be searched can be watched.
@@ -78,7 +78,7 @@ class QueryMatcher:
         # The previous batch's documents go in the same request: two round trips per batch.
         body: list[dict] = [{"delete": {"_index": self.index, "_id": doc_id}} for doc_id in self._previous]
         for doc_id, story in zip(ids, stories):
-            body += [{"index": {"_index": self.index, "_id": doc_id}}, document(story)]
+            body += [{"index": {"_index": self.index, "_id": doc_id}}, document(story, nested=False)]
         self._previous = ids
         written = self.client.bulk(operations=body, refresh=True)
         failed = [item["index"] for item in written["items"] if "index" in item and item["index"].get("error")]

@@ -119,7 +119,7 @@ def _one_search_each(matcher: QueryMatcher, stories: list[EnrichedArticle], quer
     started = time.perf_counter()
     for story in stories:
         doc_id = uuid.uuid4().hex
-        matcher.client.index(index=matcher.index, id=doc_id, document=document(story), refresh=True)
+        matcher.client.index(index=matcher.index, id=doc_id, document=document(story, nested=False), refresh=True)
         for query in queries.values():
             matcher.client.search(index=matcher.index, size=1, _source=False,
                                   query={"bool": {"must": [query_clause(query)], "filter": [{"ids": {"values": [doc_id]}}]}})

@@ -14,6 +14,7 @@ the pipeline runs, as the machine's speed drifts).
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import threading
 import time
@@ -40,9 +41,9 @@ from pipeline.sinks.documents import index_action
 from pipeline.sinks.elasticsearch import connect, ensure_index
 from pipeline.stack import Elasticsearch as ElasticsearchService
 from pipeline.stack import Kafka as KafkaService
-from pipeline.stack import rss_mb
+from pipeline.stack import child_pids, cpu_seconds, rss_mb
 from pipeline.topics import TopicSpec, alert_topic, ensure_topics
-from pipeline.workers import WorkerProcess, wait_caught_up
+from pipeline.workers import GroupOffsets, WorkerProcess, wait_caught_up
 from schemas import Article, EnrichedArticle
 from schemas.alerts import Subscription
 
@@ -144,7 +145,7 @@ def _pipeline(settings: Settings, client: Elasticsearch, labelled: list[loadgen.
             memory.start()
             flood = watcher.reset()
             watcher.interval_s, watcher.track_updates = 1.0, True
-            started = time.time()
+            started, cpu_before = time.time(), _cpu_by_part(procs)
             for item in labelled:
                 if item.label == "unique":
                     flood.produced[item.article.id] = time.time()
@@ -160,6 +161,8 @@ def _pipeline(settings: Settings, client: Elasticsearch, labelled: list[loadgen.
                 time.sleep(watcher.POLL_S)
             # The end: the last first version or update searchable (every update is a text tagged too).
             last = max(*flood.searchable.values(), *flood.updated.values())
+            cpu_used = {part: spent - cpu_before[part] for part, spent in _cpu_by_part(procs).items()}
+            cpu_wall = time.time() - started
             stage_rates = _stage_rates(settings, started, flood)
             watcher.track_updates = False
 
@@ -177,9 +180,10 @@ def _pipeline(settings: Settings, client: Elasticsearch, labelled: list[loadgen.
             proc.stop()
 
     flood_latency = flood.latencies(flood.searchable)
+    versions = len(firsts) + sum(item.label == "update" for item in labelled)
     return {
         "workers": workers,
-        "end_to_end_per_s": (len(firsts) + sum(item.label == "update" for item in labelled)) / (last - started),
+        "end_to_end_per_s": versions / (last - started),
         "stories_per_s": len(firsts) / (last - started),
         "articles_per_s": len(labelled) / (last - started),
         "seconds": last - started,
@@ -188,6 +192,8 @@ def _pipeline(settings: Settings, client: Elasticsearch, labelled: list[loadgen.
         "flood_alert": _percentiles([s for _, s in flood.latencies(flood.alerted)]),
         "steady_searchable": _percentiles([s for _, s in calm_timings.latencies(calm_timings.searchable)]),
         "steady_alert": _percentiles([s for _, s in calm_timings.latencies(calm_timings.alerted)]),
+        "cpu_ms_per_version": {part: 1000 * spent / versions for part, spent in cpu_used.items()},
+        "cpu_cores": {part: spent / cpu_wall for part, spent in cpu_used.items()},
         "memory_peak_mb": memory.peaks(),
         "worker_memory_growth": memory.growth("worker"),
         "series": {
@@ -220,7 +226,7 @@ class _Watcher(threading.Thread):
 
     def __init__(self, settings: Settings, client: Elasticsearch, alias: str) -> None:
         super().__init__(daemon=True)
-        self.client, self.alias = client, alias
+        self.settings, self.client, self.alias = settings, client, alias
         self.timings = Timings()
         self._alerts = KafkaConsumer(alert_topic(settings, EVERY_STORY.name), enable_auto_commit=False,
                                      bootstrap_servers=settings.kafka.bootstrap_servers,
@@ -287,14 +293,31 @@ class _Watcher(threading.Thread):
         while missing():
             if time.monotonic() > deadline:
                 problem = f" (Elasticsearch: {self.error})" if self.error else ""
-                raise RuntimeError(f"{what}: {len(missing())} stories not there after {timeout_s:.0f} s{problem}; "
-                                   f"see {procs[0].log.parent}")
+                unsearchable = wanted - self.timings.searchable.keys()
+                unalerted = (wanted - self.timings.alerted.keys()) if alerts else set()
+                raise RuntimeError(f"{what}: {len(missing())} stories not there after {timeout_s:.0f} s{problem}: "
+                                   f"not searchable {sorted(unsearchable)[:5]}, not alerted {sorted(unalerted)[:5]}; "
+                                   f"{_locate(self.settings, sorted(missing())[:5])}; see {procs[0].log.parent}")
             if not all(proc.alive() for proc in procs):
                 raise RuntimeError(f"{what}: a worker died; see {procs[0].log.parent}")
             time.sleep(self.POLL_S)
             if time.monotonic() - last_report > 10:
                 last_report = time.monotonic()
                 console.print(f"  {what}: {len(wanted) - len(missing()):,}/{len(wanted):,} stories")
+
+
+def _cpu_by_part(procs: list[WorkerProcess]) -> dict[str, float]:
+    """CPU seconds used so far by each part of the pipeline: where a flood's cores went."""
+    used = {"model processes": 0.0, "workers (event loops)": 0.0}
+    for proc in procs:
+        used["workers (event loops)"] += cpu_seconds(proc.pid) or 0.0
+        used["model processes"] += sum(cpu_seconds(kid) or 0.0 for kid in child_pids(proc.pid))
+    for name, service in (("kafka", KafkaService()), ("elasticsearch", ElasticsearchService())):
+        pid = service.pid()
+        used[name] = (cpu_seconds(pid) or 0.0) if pid else 0.0
+    mine = os.times()
+    used["this benchmark (producer, watcher)"] = mine.user + mine.system
+    return used
 
 
 class _MemorySampler(threading.Thread):
@@ -336,13 +359,38 @@ def _stage_rates(settings: Settings, started: float, flood: Timings) -> dict[str
     topics = settings.topics
     last: dict[str, tuple[int, float]] = {}
     for name, topic in {"dedup": [topics.unique, topics.duplicates], "enrich": [topics.enriched]}.items():
-        times = [record.timestamp / 1000 for record in _read_all(settings, topic)]
-        last[name] = (len(times), max(times))
+        records = [r for r in _read_all(settings, topic) if r.timestamp / 1000 >= started]  # not the warm-up
+        last[name] = (len(records), max(r.timestamp / 1000 for r in records))
+        if name == "enrich":
+            # A version tagged twice is work redone (a batch read again after a rebalance).
+            versions = {(r.key, json.loads(r.value)["version"]) for r in records}
+            repeated = len(records) - len(versions)
     rates = {name: n / (end - started) for name, (n, end) in last.items()}
+    rates["enrich_repeated"] = repeated
     rates["index"] = len(flood.searchable) / (max(flood.searchable.values()) - started)
     if flood.alerted:
         rates["alerts"] = len(flood.alerted) / (max(flood.alerted.values()) - started)
     return rates
+
+
+def _locate(settings: Settings, ids: list[str]) -> str:
+    """Where the stories `ids` got to: the topics holding a record of each, and the workers' lag on
+    each topic (records not yet committed)."""
+    t = settings.topics
+    topics = [t.raw, t.unique, t.duplicates, t.enriched, t.dlq, t.index_dlq, alert_topic(settings, EVERY_STORY.name)]
+    found = {story: [] for story in ids}
+    offsets = GroupOffsets(settings)
+    try:
+        lags = {topic: offsets.lag(topic) for topic in topics[:4]}
+    finally:
+        offsets.close()
+    for topic in topics:
+        for record in _read_all(settings, [topic]):
+            for story in ids:
+                if story.encode() in (record.key or b"") or story.encode() in record.value:
+                    found[story].append(f"{topic}@{record.partition}:{record.offset}")
+    return (", ".join(f"{story} on {' '.join(where) or 'no topic'}" for story, where in found.items())
+            + f"; lag {lags}")
 
 
 def _read_all(settings: Settings, topics: list[str]) -> list:
@@ -379,7 +427,10 @@ def _kafka_limit(settings: Settings, topic: str, payloads: list[bytes]) -> float
 
 def _bulk_limit(client: Elasticsearch, settings: Settings, alias: str) -> float:
     """`helpers.bulk` of the documents the run indexed (read back from `articles.enriched`)."""
-    stories = [EnrichedArticle.model_validate_json(r.value) for r in _read_all(settings, [settings.topics.enriched])]
+    records = [EnrichedArticle.model_validate_json(r.value) for r in _read_all(settings, [settings.topics.enriched])]
+    # A worker's start can deliver its first events twice, so a version may be on the topic twice;
+    # the sink counts the second write's version conflict as done, helpers.bulk would fail on it.
+    stories = list({(story.article.id, story.version): story for story in records}.values())
     ensure_index(client, alias)
     actions = [index_action(alias, story) for story in stories]
     started = time.perf_counter()
@@ -423,6 +474,7 @@ def _print(figures: dict, workers: list[int], console: Console) -> None:
     row("stage: dedup (unique + duplicates out)", lambda n, r: ratio(n, r["stages"]["dedup"], figures["kafka_limit_per_s"]),
         f"kafka-python produce+consume: {figures['kafka_limit_per_s']:,.0f}/s (dedup waits for the producer)")
     row("stage: enrich", lambda n, r: ratio(n, r["stages"]["enrich"], figures[f"nlp_pipe_{n}_per_s"]), "raw nlp.pipe")
+    row("  versions tagged twice (work redone)", lambda n, r: f"{r['stages']['enrich_repeated']:,}", "0 when no batch was read again")
     row("stage: index (searchable)", lambda n, r: ratio(n, r["stages"]["index"], figures["helpers_bulk_per_s"]),
         f"helpers.bulk of the same documents: {figures['helpers_bulk_per_s']:,.0f}/s (index waits for enrich)")
     row("stage: alerts (every-story subscription)", lambda n, r: f"{r['stages'].get('alerts', 0):,.1f}/s", "waits for enrich")
@@ -432,6 +484,13 @@ def _print(figures: dict, workers: list[int], console: Console) -> None:
                                 f"target p95 under {LATENCY_TARGET_S:g} s"),
                                ("steady_alert", f"{figures['steady_rate']:g}/s: produce -> alert", "")):
         row(f"{label}, p50 / p95 / p99", lambda n, r, key=key: _fmt(r[key]), target)
+    for part in figures["runs"][workers[0]]["cpu_ms_per_version"]:
+        row(f"flood CPU per story version: {part}",
+            lambda n, r, part=part: f"{r['cpu_ms_per_version'][part]:,.0f} ms ({r['cpu_cores'][part]:.2f} cores)",
+            "raw nlp.pipe, processes x seconds a story: "
+            + ", ".join(f"{1000 * n / figures[f'nlp_pipe_{n}_per_s']:,.0f} ms ({n})" for n in workers)
+            if part == "model processes" else "")
+    row("flood CPU: all cores busy", lambda n, r: f"{sum(r['cpu_cores'].values()):.2f} of {os.cpu_count()}")
     names = sorted({name for n in workers for name in figures["runs"][n]["memory_peak_mb"]})
     for name in names:
         row(f"peak memory: {name}", lambda n, r, name=name: f"{r['memory_peak_mb'][name]:,.0f} MB" if name in r["memory_peak_mb"] else "-")

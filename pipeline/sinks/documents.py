@@ -26,8 +26,12 @@ def external_version(story: EnrichedArticle) -> int:
     return int(story.article.versioncreated.timestamp() * 1000)
 
 
-def document(story: EnrichedArticle, copies: int | None = None) -> dict[str, Any]:
-    """The indexed document: the article's fields flattened, entity facets, and places as points."""
+def document(story: EnrichedArticle, copies: int | None = None, *, nested: bool = True) -> dict[str, Any]:
+    """The indexed document: the article's fields flattened, entity facets, and places as points.
+
+    With `nested=False`, without the nested `entities` (each one a Lucene document of its own):
+    for matching query subscriptions, as a query_string never reaches nested fields.
+    """
     doc = story.article.model_dump(mode="json", exclude={"schema_version"})
     doc.update(
         version=story.version,
@@ -35,10 +39,11 @@ def document(story: EnrichedArticle, copies: int | None = None) -> dict[str, Any
         authors=story.authors,
         enriched_at=story.enriched_at.isoformat(),
         indexed_at=datetime.now(timezone.utc).isoformat(),
-        entities=[entity.model_dump(mode="json", exclude_none=True) for entity in story.entities],
         country_codes=sorted({e.country_code for e in story.entities if e.country_code}),
         locations=[{"lat": e.location.lat, "lon": e.location.lon} for e in story.entities if e.location],
     )
+    if nested:
+        doc["entities"] = [entity.model_dump(mode="json", exclude_none=True) for entity in story.entities]
     for kind, field in _ENTITY_FIELDS.items():
         doc[field] = story.names(kind)
     return doc
