@@ -121,6 +121,12 @@ class GroupOffsets:
         has finished with everything on it."""
         return sum(end - committed for committed, end in self.positions([topic]).values())
 
+    def members(self) -> int | None:
+        """How many workers the group has once it is stable (every partition assigned); None while
+        it is rebalancing."""
+        (group,) = self._admin.describe_consumer_groups([self.group])
+        return len(group.members) if group.state == "Stable" else None
+
     def close(self) -> None:
         self._consumer.close()
         self._admin.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from elasticsearch import Elasticsearch
 from kafka import KafkaAdminClient
 
 from pipeline.ingest.wiretext import parse_wire_text
@@ -29,3 +30,12 @@ def delete_topics(settings: Settings, prefix: str) -> None:
             admin.delete_topics(mine[i:i + 200], timeout_ms=60_000)
     finally:
         admin.close()
+
+
+def delete_indices(client: Elasticsearch, prefix: str) -> None:
+    """The run's indices and templates, by name (Elasticsearch refuses to delete by wildcard)."""
+    for index in client.indices.get(index=f"{prefix}-*", allow_no_indices=True, ignore_unavailable=True):
+        client.indices.delete(index=index)
+    templates = client.options(ignore_status=404).indices.get_index_template(name=f"{prefix}-*")
+    for template in templates.get("index_templates", []):
+        client.indices.delete_index_template(name=template["name"])

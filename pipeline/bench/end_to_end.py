@@ -31,7 +31,7 @@ from rich.table import Table
 
 from pipeline import loadgen
 from pipeline.alerts.store import SubscriptionStore
-from pipeline.bench.common import delete_topics, load_samples
+from pipeline.bench.common import delete_indices, delete_topics, load_samples
 from pipeline.bench.enrich import nlp_pipe_rate
 from pipeline.bench.index import helpers_bulk
 from pipeline.enrich.engine import MODEL, UNUSED_COMPONENTS, model_text
@@ -109,7 +109,7 @@ def run(samples: Path, count: int, workers: list[int], rate: float, steady: int,
                 console.print(f"  limit: helpers.bulk of the same documents: {figures['helpers_bulk_per_s']:,.0f}/s")
     finally:
         delete_topics(settings, run_id)
-        _delete_indices(client, run_id)
+        delete_indices(client, run_id)
 
     _print(figures, workers, console)
     results.mkdir(parents=True, exist_ok=True)
@@ -142,6 +142,7 @@ def _pipeline(settings: Settings, client: Elasticsearch, labelled: list[loadgen.
             # Warm-up, not timed: every worker has loaded its model and holds its partitions.
             _feed(producer, warm, watcher.timings)
             watcher.wait_for([a.id for a in warm], procs, console, "warm-up", timeout_s=300)
+            _wait_group_stable(settings, workers, timeout_s=120)
             memory.start()
             flood = watcher.reset()
             watcher.interval_s, watcher.track_updates = 1.0, True
@@ -306,6 +307,20 @@ class _Watcher(threading.Thread):
                 console.print(f"  {what}: {len(wanted) - len(missing()):,}/{len(wanted):,} stories")
 
 
+def _wait_group_stable(settings: Settings, workers: int, timeout_s: float) -> None:
+    """Until every worker holds its partitions: a worker joining during the flood would move
+    partitions, and the batches in flight would be read and tagged again."""
+    offsets = GroupOffsets(settings)
+    deadline = time.monotonic() + timeout_s
+    try:
+        while offsets.members() != workers:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the {workers} workers did not form a stable group in {timeout_s:.0f} s")
+            time.sleep(0.5)
+    finally:
+        offsets.close()
+
+
 def _cpu_by_part(procs: list[WorkerProcess]) -> dict[str, float]:
     """CPU seconds used so far by each part of the pipeline: where a flood's cores went."""
     used = {"model processes": 0.0, "workers (event loops)": 0.0}
@@ -359,7 +374,8 @@ def _stage_rates(settings: Settings, started: float, flood: Timings) -> dict[str
     topics = settings.topics
     last: dict[str, tuple[int, float]] = {}
     for name, topic in {"dedup": [topics.unique, topics.duplicates], "enrich": [topics.enriched]}.items():
-        records = [r for r in _read_all(settings, topic) if r.timestamp / 1000 >= started]  # not the warm-up
+        # The flood's stories only: the warm-up's are read again when the second worker joins.
+        records = [r for r in _read_all(settings, topic) if r.key and r.key.decode() in flood.produced]
         last[name] = (len(records), max(r.timestamp / 1000 for r in records))
         if name == "enrich":
             # A version tagged twice is work redone (a batch read again after a rebalance).
@@ -437,15 +453,6 @@ def _bulk_limit(client: Elasticsearch, settings: Settings, alias: str) -> float:
     helpers_bulk(client, actions)
     client.indices.refresh(index=alias)
     return len(actions) / (time.perf_counter() - started)
-
-
-def _delete_indices(client: Elasticsearch, prefix: str) -> None:
-    """The run's indices and templates, by name (Elasticsearch refuses to delete by wildcard)."""
-    for index in client.indices.get(index=f"{prefix}-*", allow_no_indices=True, ignore_unavailable=True):
-        client.indices.delete(index=index)
-    templates = client.options(ignore_status=404).indices.get_index_template(name=f"{prefix}-*")
-    for template in templates.get("index_templates", []):
-        client.indices.delete_index_template(name=template["name"])
 
 
 def _percentiles(values: list[float]) -> dict[str, float]:

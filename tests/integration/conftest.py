@@ -15,6 +15,7 @@ import pytest
 from elasticsearch import Elasticsearch
 from kafka import KafkaConsumer
 
+from pipeline.bench.common import delete_indices, delete_topics
 from pipeline.settings import Settings
 from pipeline.stack import Elasticsearch as ElasticsearchService
 from pipeline.stack import Kafka as KafkaService
@@ -36,11 +37,17 @@ def es_ready() -> None:
 
 
 @pytest.fixture
-def settings(kafka_ready: None) -> Settings:
-    """Settings whose topics and Faust app id are unique to this test, created on the broker."""
-    settings = Settings().isolated(f"test-{uuid.uuid4().hex[:8]}")
+def settings(kafka_ready: None) -> Iterator[Settings]:
+    """Settings whose topics and Faust app id are unique to this test, created on the broker; the
+    test's topics and indices are deleted after it (its workers have stopped by then)."""
+    prefix = f"test-{uuid.uuid4().hex[:8]}"
+    settings = Settings().isolated(prefix)
     ensure_topics(settings)
-    return settings
+    yield settings
+    delete_topics(settings, prefix)
+    if ElasticsearchService().healthy():
+        with Elasticsearch("http://127.0.0.1:9200", request_timeout=30) as client:
+            delete_indices(client, prefix)
 
 
 @pytest.fixture
