@@ -59,8 +59,8 @@ def create_worker(settings: Settings, loglevel: str = "warning") -> Worker:
     """A Faust worker for the app, logging at `loglevel`.
 
     Without Faust's terminal spinner: to spin on every log line, Faust sets the root logger to
-    DEBUG, so every debug line of aiokafka, Faust and urllib3 is built and then dropped — about a
-    tenth of a busy worker's CPU.
+    DEBUG, so every debug line of aiokafka, Faust and urllib3 is built and then dropped (py-spy
+    found 8 % of a busy worker's samples there).
     """
     worker = Worker(create_app(settings), loglevel=loglevel)
     worker.spinner = None

@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 CHECK_EVERY_S = 5.0
 #: How long a worker may own events it does not handle, committing nothing anywhere, before the restart.
 STALL_S = 20.0
+#: While paused longer than this, say so once per this long (a rebalance that never ends looks like this).
+PAUSE_NOTE_S = 60.0
 
 Partition = tuple[str, int]
 
@@ -61,6 +63,23 @@ class StallDetector:
         return [partition for partition, (committed, end) in positions.items() if committed < end]
 
 
+def task_chains() -> str:
+    """One line per task of the running loop: the chain of coroutines it is waiting in, outermost
+    first, so a stall's log says where the worker stopped (a task's own stack shows one frame)."""
+    lines = []
+    for task in asyncio.all_tasks():
+        chain, awaited = [], task.get_coro()
+        while awaited is not None:
+            frame = getattr(awaited, "cr_frame", None) or getattr(awaited, "gi_frame", None) or getattr(awaited, "ag_frame", None)
+            if frame is None:
+                chain.append(type(awaited).__name__)
+                break
+            chain.append(f"{frame.f_code.co_name} ({'/'.join(frame.f_code.co_filename.split('/')[-2:])}:{frame.f_lineno})")
+            awaited = getattr(awaited, "cr_await", None) or getattr(awaited, "gi_yieldfrom", None) or getattr(awaited, "ag_await", None)
+        lines.append("  " + " > ".join(chain))
+    return "\n".join(sorted(lines))
+
+
 def register(app: faust.App, settings: Settings, before_restart: Callable[[], None]) -> None:
     """Add the watchdog timer to `app`. The restart re-executes this worker in place: the same
     process id, so a supervisor or a test still sees the same worker; `before_restart` stops
@@ -70,13 +89,15 @@ def register(app: faust.App, settings: Settings, before_restart: Callable[[], No
     detector = StallDetector()
     elasticsearch = connect(settings)
     offsets: GroupOffsets | None = None  # opened at the first look: Kafka may not be up when the worker starts
+    paused_since: float | None = None  # the watch is paused (see below) since
+    last_note = 0.0
 
     @app.timer(CHECK_EVERY_S)
     async def watch() -> None:
         owned = [tp for tp in app.consumer.assignment() if tp.topic in watched]
         if not owned:
             return
-        nonlocal offsets
+        nonlocal offsets, paused_since, last_note
         loop = asyncio.get_running_loop()
         try:
             offsets = offsets or await loop.run_in_executor(None, GroupOffsets, settings)
@@ -88,11 +109,18 @@ def register(app: faust.App, settings: Settings, before_restart: Callable[[], No
         paused = app.rebalancing or app.in_recovery or not await loop.run_in_executor(None, elasticsearch.ping)
         mine = {(tp.topic, tp.partition) for tp in owned}
         stalled = detector.observe({p: v for p, v in positions.items() if p in mine}, paused, time.monotonic())
+        now = time.monotonic()
+        paused_since = (paused_since or now) if paused else None
+        if paused_since and now - paused_since > PAUSE_NOTE_S and now - last_note > PAUSE_NOTE_S:
+            last_note = now
+            log.warning("watchdog: paused for %.0f s (rebalancing: %s, recovering tables: %s, else Elasticsearch "
+                        "not answering): stalls are not looked for meanwhile", now - paused_since,
+                        app.rebalancing, app.in_recovery)
         if stalled:
             waiting = sum(positions[p][1] - positions[p][0] for p in stalled)
             log.error("watchdog: %d event(s) on %s waiting while nothing was committed for %.0f s; "
-                      "restarting this worker to read them again",
-                      waiting, ", ".join(f"{t}[{p}]" for t, p in stalled), detector.stall_s)
+                      "restarting this worker to read them again. Where its tasks wait:\n%s",
+                      waiting, ", ".join(f"{t}[{p}]" for t, p in stalled), detector.stall_s, task_chains())
             await app.consumer.commit()  # what was handled is not handled twice; flushes the producer first
             before_restart()
             _reexec()

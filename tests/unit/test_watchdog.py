@@ -1,8 +1,10 @@
 """The stall detector: partitions behind while no owned partition's commit moved for the whole
 window are stalled; a commit that moves anywhere, or waiting for something outside the worker,
-is not a stall."""
+is not a stall. At a stall the log names where each task waits."""
 
-from pipeline.agents.watchdog import StallDetector
+import asyncio
+
+from pipeline.agents.watchdog import StallDetector, task_chains
 
 RAW, UNIQUE = ("articles.raw", 0), ("articles.unique", 1)
 
@@ -46,3 +48,24 @@ def test_no_longer_owned_is_forgotten():
     detector.observe({UNIQUE: (0, 3)}, paused=False, now=10)
     assert detector.observe({RAW: (0, 20), UNIQUE: (0, 3)}, paused=False, now=25) == []  # owned again: a fresh clock
     assert detector.observe({RAW: (0, 20), UNIQUE: (0, 3)}, paused=False, now=45) == [RAW, UNIQUE]
+
+
+def test_task_chains_name_where_each_task_waits() -> None:
+    async def inner(event: asyncio.Event) -> None:
+        await event.wait()
+
+    async def outer(event: asyncio.Event) -> None:
+        await inner(event)
+
+    async def main() -> str:
+        event = asyncio.Event()
+        task = asyncio.ensure_future(outer(event))
+        await asyncio.sleep(0)
+        chains = task_chains()
+        event.set()
+        await task
+        return chains
+
+    line = next(line for line in asyncio.run(main()).splitlines() if "outer" in line)
+    assert line.strip().startswith("outer (unit/test_watchdog.py:")
+    assert "> inner (unit/test_watchdog.py:" in line and "> wait (asyncio/locks.py:" in line
