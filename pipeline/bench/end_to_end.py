@@ -234,6 +234,7 @@ class _Watcher(threading.Thread):
                                      auto_offset_reset="earliest")
         self._seen: set[str] = set()
         self._done = threading.Event()
+        self._polling = threading.Lock()
         self.error: Exception | None = None
 
     def __enter__(self) -> _Watcher:
@@ -246,14 +247,17 @@ class _Watcher(threading.Thread):
         self._alerts.close()
 
     def reset(self) -> Timings:
-        """Start timing a new phase."""
-        self.timings = Timings()
+        """Start timing a new phase, once the poll under way is over: a poll holding the last
+        phase's timings would otherwise record the new phase's first story there, and mark it seen."""
+        with self._polling:
+            self.timings = Timings()
         return self.timings
 
     def run(self) -> None:
         while not self._done.is_set():
             try:
-                self._poll()
+                with self._polling:
+                    self._poll()
                 self.error = None
                 self._done.wait(self.interval_s - self.POLL_S)
             except (ApiError, TransportError) as error:  # the index is being created: try again
