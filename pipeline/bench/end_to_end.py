@@ -5,7 +5,8 @@ For each worker count, on topics and an index of its own:
 - a flood: every generated article produced at once; throughput from the first produce to the
   last story searchable, per-stage rates from the topics' record times, latencies under backlog;
 - a steady rate (5 stories/s by default): the latency from produce to searchable and to alert;
-- the memory of each worker, Kafka and Elasticsearch, sampled from /proc every half second.
+- the memory of each worker, Kafka and Elasticsearch, sampled from /proc every half second;
+- the CPU each part used during the flood, per story version (from /proc): where the cores went.
 The limits: kafka-python produce+consume of the same bytes, `helpers.bulk` of the same
 documents, raw `nlp.pipe` on the same texts with as many processes as workers (before and after
 the pipeline runs, as the machine's speed drifts).
