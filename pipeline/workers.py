@@ -148,3 +148,17 @@ def wait_caught_up(settings: Settings, topic: str, *, workers: Sequence[WorkerPr
             time.sleep(0.5)
     finally:
         offsets.close()
+
+
+def wait_group_stable(settings: Settings, members: int, timeout_s: float = 60) -> None:
+    """Until the worker group is stable with `members` workers, each holding its partitions (a
+    worker joining later would move partitions, and the batches in flight would be read again)."""
+    deadline = time.monotonic() + timeout_s
+    offsets = GroupOffsets(settings)
+    try:
+        while offsets.members() != members:
+            if time.monotonic() > deadline:
+                raise Stalled(f"the {members} workers did not form a stable group in {timeout_s:.0f} s")
+            time.sleep(0.5)
+    finally:
+        offsets.close()

@@ -108,8 +108,8 @@ def register(app: faust.App, settings: Settings, before_restart: Callable[[], No
         # The sinks wait for Elasticsearch, and a restart would not bring it back.
         paused = app.rebalancing or app.in_recovery or not await loop.run_in_executor(None, elasticsearch.ping)
         mine = {(tp.topic, tp.partition) for tp in owned}
-        stalled = detector.observe({p: v for p, v in positions.items() if p in mine}, paused, time.monotonic())
         now = time.monotonic()
+        stalled = detector.observe({p: v for p, v in positions.items() if p in mine}, paused, now)
         paused_since = (paused_since or now) if paused else None
         if paused_since and now - paused_since > PAUSE_NOTE_S and now - last_note > PAUSE_NOTE_S:
             last_note = now

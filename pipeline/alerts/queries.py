@@ -3,10 +3,11 @@
 Elasticsearch's percolator does this (queries stored, documents matched against them), but its
 module is not among Elasticsearch's Maven artifacts, so the local stack cannot load it. This does the
 same with the stock server: the batch is written to a small scratch index with the articles'
-mapping (without the nested entities, which no query_string reaches) and refreshed, every query runs against just those documents as a named clause (one
-search per `QUERIES_PER_SEARCH` subscriptions, so the cost grows with the subscriptions slowly),
-the matches are searched again for a highlighted passage, and the documents are deleted. Text is
-analysed exactly as `wirestream search` analyses it, so what can be searched can be watched.
+mapping (without the nested entities, which no query_string reaches) and refreshed, every query
+runs against just those documents as a named clause (one search per `QUERIES_PER_SEARCH`
+subscriptions, so the cost grows with the subscriptions slowly), the matches are searched again
+for a highlighted passage, and the documents are deleted. Text is analysed exactly as
+`wirestream search` analyses it, so what can be searched can be watched.
 """
 
 from __future__ import annotations

@@ -44,7 +44,7 @@ from pipeline.stack import Elasticsearch as ElasticsearchService
 from pipeline.stack import Kafka as KafkaService
 from pipeline.stack import child_pids, cpu_seconds, rss_mb
 from pipeline.topics import TopicSpec, alert_topic, ensure_topics
-from pipeline.workers import GroupOffsets, WorkerProcess, wait_caught_up
+from pipeline.workers import GroupOffsets, WorkerProcess, wait_caught_up, wait_group_stable
 from schemas import Article, EnrichedArticle
 from schemas.alerts import Subscription
 
@@ -143,7 +143,7 @@ def _pipeline(settings: Settings, client: Elasticsearch, labelled: list[loadgen.
             # Warm-up, not timed: every worker has loaded its model and holds its partitions.
             _feed(producer, warm, watcher.timings)
             watcher.wait_for([a.id for a in warm], procs, console, "warm-up", timeout_s=300)
-            _wait_group_stable(settings, workers, timeout_s=120)
+            wait_group_stable(settings, workers, timeout_s=120)
             memory.start()
             flood = watcher.reset()
             watcher.interval_s, watcher.track_updates = 1.0, True
@@ -312,20 +312,6 @@ class _Watcher(threading.Thread):
                 console.print(f"  {what}: {len(wanted) - len(missing()):,}/{len(wanted):,} stories")
 
 
-def _wait_group_stable(settings: Settings, workers: int, timeout_s: float) -> None:
-    """Until every worker holds its partitions: a worker joining during the flood would move
-    partitions, and the batches in flight would be read and tagged again."""
-    offsets = GroupOffsets(settings)
-    deadline = time.monotonic() + timeout_s
-    try:
-        while offsets.members() != workers:
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"the {workers} workers did not form a stable group in {timeout_s:.0f} s")
-            time.sleep(0.5)
-    finally:
-        offsets.close()
-
-
 def _cpu_by_part(procs: list[WorkerProcess]) -> dict[str, float]:
     """CPU seconds used so far by each part of the pipeline: where a flood's cores went."""
     used = {"model processes": 0.0, "workers (event loops)": 0.0}
@@ -377,17 +363,14 @@ class _MemorySampler(threading.Thread):
 def _stage_rates(settings: Settings, started: float, flood: Timings) -> dict[str, float]:
     """Each stage's output per second, from the first produce to its last output (record times)."""
     topics = settings.topics
-    last: dict[str, tuple[int, float]] = {}
-    for name, topic in {"dedup": [topics.unique, topics.duplicates], "enrich": [topics.enriched]}.items():
-        # The flood's stories only: the warm-up's are read again when the second worker joins.
-        records = [r for r in _read_all(settings, topic) if r.key and r.key.decode() in flood.produced]
-        last[name] = (len(records), max(r.timestamp / 1000 for r in records))
-        if name == "enrich":
-            # A version tagged twice is work redone (a batch read again after a rebalance).
-            versions = {(r.key, json.loads(r.value)["version"]) for r in records}
-            repeated = len(records) - len(versions)
-    rates = {name: n / (end - started) for name, (n, end) in last.items()}
-    rates["enrich_repeated"] = repeated
+    outputs = {"dedup": [topics.unique, topics.duplicates], "enrich": [topics.enriched]}
+    # The flood's stories only: the warm-up's are read again when the second worker joins.
+    records = {name: [r for r in _read_all(settings, names) if r.key and r.key.decode() in flood.produced]
+               for name, names in outputs.items()}
+    rates = {name: len(out) / (max(r.timestamp for r in out) / 1000 - started) for name, out in records.items()}
+    # A version tagged twice is work redone (a batch read again after a rebalance).
+    tagged = records["enrich"]
+    rates["enrich_repeated"] = len(tagged) - len({(r.key, json.loads(r.value)["version"]) for r in tagged})
     rates["index"] = len(flood.searchable) / (max(flood.searchable.values()) - started)
     if flood.alerted:
         rates["alerts"] = len(flood.alerted) / (max(flood.alerted.values()) - started)
@@ -405,11 +388,10 @@ def _locate(settings: Settings, ids: list[str]) -> str:
         lags = {topic: offsets.lag(topic) for topic in topics[:4]}
     finally:
         offsets.close()
-    for topic in topics:
-        for record in _read_all(settings, [topic]):
-            for story in ids:
-                if story.encode() in (record.key or b"") or story.encode() in record.value:
-                    found[story].append(f"{topic}@{record.partition}:{record.offset}")
+    for record in _read_all(settings, topics):
+        for story in ids:
+            if story.encode() in (record.key or b"") or story.encode() in record.value:
+                found[story].append(f"{record.topic}@{record.partition}:{record.offset}")
     return (", ".join(f"{story} on {' '.join(where) or 'no topic'}" for story, where in found.items())
             + f"; lag {lags}")
 
