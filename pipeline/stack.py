@@ -175,11 +175,13 @@ class Kafka(Service):
         template = (STACK_DIR / "kafka" / "server.properties").read_text()
         properties.write_text(template + f"log.dirs={data}\n")
         if not (data / "meta.properties").exists():
-            cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
-            subprocess.run(
-                [_java(), "-cp", classpath, "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(properties)],
-                check=True, capture_output=True, cwd=self.home,
+            result = subprocess.run(
+                [_java(), "-cp", classpath, "kafka.tools.StorageTool", "format",
+                 f"--cluster-id={cluster_id()}", f"--config={properties}"],
+                capture_output=True, text=True, cwd=self.home,
             )
+            if result.returncode != 0:
+                raise StackError(f"kafka: formatting {data} failed:\n{(result.stdout + result.stderr)[-3000:]}")
         return [str(properties)]
 
     def jvm_options(self) -> list[str]:
@@ -248,6 +250,15 @@ def down(log: Callable[[str], None] = print) -> None:
 
 def status() -> list[ServiceStatus]:
     return [service.status() for service in SERVICES]
+
+
+def cluster_id() -> str:
+    """A random KRaft cluster id, made as Kafka's own `Uuid.randomUuid` makes one: never starting
+    with "-", which the storage tool's argument parser would read as an option (one id in 64)."""
+    while True:
+        candidate = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+        if not candidate.startswith("-"):
+            return candidate
 
 
 def _java() -> str:
