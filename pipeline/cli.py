@@ -20,6 +20,7 @@ app = typer.Typer(
     help="Wirestream: news wire stories through Kafka, Faust and Elasticsearch.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode="markdown",
 )
 stack_app = typer.Typer(help="Run the local Kafka and Elasticsearch (no Docker needed).", no_args_is_help=True)
 schemas_app = typer.Typer(help="The event schemas.", no_args_is_help=True)

@@ -27,7 +27,7 @@ from schemas.alerts import Alert, Subscription
 SHOWN_IDS = 100_000
 
 alerts_app = typer.Typer(
-    help="Alert subscriptions: each story that matches one is published to the topic alerts.<name>.",
+    help="Alert subscriptions: each story that matches one is published to the topic `alerts.<name>`.",
     no_args_is_help=True,
 )
 console = Console()
@@ -62,7 +62,7 @@ def sync_file(settings: Settings) -> list[str]:
 
 @alerts_app.command("add")
 def add(
-    name: Annotated[str, typer.Argument(help="Letters, digits, '.', '_' or '-'; alerts go to alerts.<name>.")],
+    name: Annotated[str, typer.Argument(help="Letters, digits, '.', '_' or '-'; alerts go to `alerts.<name>`.")],
     person: Annotated[Names, typer.Option("--person", help="Canonical person name; repeat for several.")] = None,
     org: Annotated[Names, typer.Option("--org", help="Canonical organisation name.")] = None,
     place: Annotated[Names, typer.Option("--place", help="Canonical place name.")] = None,
@@ -146,7 +146,7 @@ def tail(
     count: Annotated[Optional[int], typer.Option(min=1, help="Stop after this many alerts.")] = None,
 ) -> None:
     """Follow a subscription's alerts as they arrive (Ctrl-C to stop). Any Kafka consumer can read
-    the topic alerts.<name> too: each record is one alert as JSON, keyed by its id."""
+    the topic `alerts.<name>` too: each record is one alert as JSON, keyed by its id."""
     from kafka import KafkaConsumer
 
     settings = Settings()
