@@ -112,7 +112,6 @@ def register(app: faust.App, settings: Settings) -> Counter[str]:
         ledgers: dict[bytes, tuple[faust.EventT, Ledger]] = {}
         fresh: list[tuple[bytes, Alert]] = []
         unsure: list[tuple[bytes, Alert, int]] = []
-        planned: set[tuple[bytes, str, int]] = set()  # a story's next version in the same batch is not a copy
         for event, story, query_hits in zip(events, stories, hits or [set() for _ in stories]):
             key = story.article.id.encode()
             ledger = ledgers[key][1] if key in ledgers else Ledger.load(table.get(key), event.message.partition)
@@ -122,9 +121,6 @@ def register(app: faust.App, settings: Settings) -> Counter[str]:
                 if hits is not None and name not in matcher.queries:
                     continue  # alerted in the first pass
                 action = ledger.action(match.subscription, story.version)
-                if (key, name, story.version) in planned:  # the same event twice in a batch (at least once)
-                    action = Action.SKIP
-                planned.add((key, name, story.version))
                 if action is Action.SEND:
                     mark = ledger.record(name, story.version, now_ms)
                     fresh.append((key, build_alert(match, story, is_update=mark.is_update)))
@@ -172,13 +168,19 @@ def register(app: faust.App, settings: Settings) -> Counter[str]:
             if not feed.ready.is_set():
                 await asyncio.get_running_loop().run_in_executor(None, feed.ready.wait)
             matcher = feed.matcher
-            readable, stories = [], []
+            readable, stories, versions = [], [], set()
             for event in events:
                 try:
-                    stories.append(EnrichedArticle.model_validate_json(event.value))
-                    readable.append(event)
+                    story = EnrichedArticle.model_validate_json(event.value)
                 except ValidationError:  # the index agent dead-letters it; nothing to alert
                     counters["unreadable"] += 1
+                    continue
+                # A version on the topic twice (at least once) in one batch: its second reading would
+                # find the first one's alert recorded but not yet sent, and send it again.
+                if (story.article.id, story.version) not in versions:
+                    versions.add((story.article.id, story.version))
+                    readable.append(event)
+                    stories.append(story)
             # Entities and phrases first, at once; query subscriptions wait for Elasticsearch.
             await raise_alerts(matcher, readable, stories)
             if matcher.queries:
