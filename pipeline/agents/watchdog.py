@@ -15,6 +15,8 @@ seconds, and one waiting for Elasticsearch (down, or still starting) is paused, 
 from __future__ import annotations
 
 import asyncio
+import gc
+import inspect
 import logging
 import os
 import sys
@@ -63,21 +65,29 @@ class StallDetector:
         return [partition for partition, (committed, end) in positions.items() if committed < end]
 
 
-def task_chains() -> str:
-    """One line per task of the running loop: the chain of coroutines it is waiting in, outermost
-    first, so a stall's log says where the worker stopped (a task's own stack shows one frame)."""
-    lines = []
-    for task in asyncio.all_tasks():
-        chain, awaited = [], task.get_coro()
-        while awaited is not None:
-            frame = getattr(awaited, "cr_frame", None) or getattr(awaited, "gi_frame", None) or getattr(awaited, "ag_frame", None)
-            if frame is None:
-                chain.append(type(awaited).__name__)
-                break
-            chain.append(f"{frame.f_code.co_name} ({'/'.join(frame.f_code.co_filename.split('/')[-2:])}:{frame.f_lineno})")
-            awaited = getattr(awaited, "cr_await", None) or getattr(awaited, "gi_yieldfrom", None) or getattr(awaited, "ag_await", None)
-        lines.append("  " + " > ".join(chain))
+def task_chains(app: faust.App | None = None) -> str:
+    """Where the worker waits, so a stall's log says where it stopped: one line per task of the
+    running loop, the chain of coroutines it waits in, outermost first (a task's own stack shows one
+    frame). A chain ends opaque where a task awaits an agent (`coroutine_wrapper`) or an `async for`
+    step (`async_generator_asend`), so `app`'s agents and the async generators under way follow."""
+    lines = ["  " + _chain(task.get_coro()) for task in asyncio.all_tasks()]
+    if app is not None:
+        lines += [f"  agent {agent.name}: {_chain(getattr(actor, 'it', None))}"
+                  for agent in app.agents.values() for actor in list(agent._actors)]
+    lines += [f"  async for: {_chain(agen)}" for agen in gc.get_objects() if inspect.isasyncgen(agen) and agen.ag_running]
     return "\n".join(sorted(lines))
+
+
+def _chain(awaited: object) -> str:
+    chain = []
+    while awaited is not None:
+        frame = getattr(awaited, "cr_frame", None) or getattr(awaited, "gi_frame", None) or getattr(awaited, "ag_frame", None)
+        if frame is None:
+            chain.append(type(awaited).__name__)
+            break
+        chain.append(f"{frame.f_code.co_name} ({'/'.join(frame.f_code.co_filename.split('/')[-2:])}:{frame.f_lineno})")
+        awaited = getattr(awaited, "cr_await", None) or getattr(awaited, "gi_yieldfrom", None) or getattr(awaited, "ag_await", None)
+    return " > ".join(chain)
 
 
 def register(app: faust.App, settings: Settings, before_restart: Callable[[], None]) -> None:
@@ -120,7 +130,7 @@ def register(app: faust.App, settings: Settings, before_restart: Callable[[], No
             waiting = sum(positions[p][1] - positions[p][0] for p in stalled)
             log.error("watchdog: %d event(s) on %s waiting while nothing was committed for %.0f s; "
                       "restarting this worker to read them again. Where its tasks wait:\n%s",
-                      waiting, ", ".join(f"{t}[{p}]" for t, p in stalled), detector.stall_s, task_chains())
+                      waiting, ", ".join(f"{t}[{p}]" for t, p in stalled), detector.stall_s, task_chains(app))
             await app.consumer.commit()  # what was handled is not handled twice; flushes the producer first
             before_restart()
             _reexec()

@@ -69,3 +69,29 @@ def test_task_chains_name_where_each_task_waits() -> None:
     line = next(line for line in asyncio.run(main()).splitlines() if "outer" in line)
     assert line.strip().startswith("outer (unit/test_watchdog.py:")
     assert "> inner (unit/test_watchdog.py:" in line and "> wait (asyncio/locks.py:" in line
+
+
+def test_task_chains_see_into_async_for() -> None:
+    async def source(event: asyncio.Event):
+        while True:
+            await event.wait()
+            yield 1
+
+    async def consume(event: asyncio.Event) -> None:
+        async for _ in source(event):
+            break
+
+    async def main() -> str:
+        event = asyncio.Event()
+        task = asyncio.ensure_future(consume(event))
+        await asyncio.sleep(0)
+        chains = task_chains()
+        event.set()
+        await task
+        return chains
+
+    chains = asyncio.run(main()).splitlines()
+    # The task's own chain stops at the `async for` step; the generator's line goes on from there.
+    assert any(line.strip().startswith("consume (") and line.endswith("async_generator_asend") for line in chains)
+    assert any(line.strip().startswith("async for: source (unit/test_watchdog.py:") and "> wait (asyncio/locks.py:" in line
+               for line in chains)
