@@ -21,9 +21,10 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import faust
+from faust.types import TP
 
 from pipeline.settings import Settings
 from pipeline.sinks.elasticsearch import connect
@@ -78,6 +79,33 @@ def task_chains(app: faust.App | None = None) -> str:
     return "\n".join(sorted(lines))
 
 
+async def consumer_state(app: faust.App, stalled: list[Partition], positions: dict[Partition, tuple[int, int]]) -> str:
+    """One line per stalled partition: what Faust's consumer holds of it (its private bookkeeping,
+    read for the log only), to tell a partition never fetched from events fetched and never acked."""
+    consumer, lines = app.consumer, []
+    try:
+        for topic, partition in stalled:
+            tp = TP(topic, partition)
+            committed, end = positions[(topic, partition)]
+            flags = [name for name, tps in (("active", consumer._active_partitions),
+                                            ("buffered", consumer._buffered_partitions),
+                                            ("paused", consumer._paused_partitions)) if tps and tp in tps]
+            lines.append(f"  {topic}[{partition}]: committed {committed}, end {end}, "
+                         f"fetch position {await consumer.position(tp)}, read up to {consumer._read_offset.get(tp)}, "
+                         f"commit base {consumer._committed_offset.get(tp)}; {' '.join(flags) or 'not fetched'}; "
+                         f"unacked {_few(m.offset for m in consumer.unacked if m.tp == tp)}; "
+                         f"acked, not committed {_few(consumer._acked.get(tp, ()))}; "
+                         f"gaps {_few((i.begin, i.end) for i in consumer._gap.get(tp, ()))}")
+    except Exception as error:  # noqa: BLE001 - Faust's internals may change; the restart must not depend on them
+        lines.append(f"  (cannot read it: {type(error).__name__}: {error})")
+    return "\n".join(lines)
+
+
+def _few(items: Iterable[object], shown: int = 8) -> str:
+    items = sorted(items)
+    return str(items[:shown])[:-1] + (", ...]" if len(items) > shown else "]")
+
+
 def _chain(awaited: object) -> str:
     chain = []
     while awaited is not None:
@@ -129,8 +157,9 @@ def register(app: faust.App, settings: Settings, before_restart: Callable[[], No
         if stalled:
             waiting = sum(positions[p][1] - positions[p][0] for p in stalled)
             log.error("watchdog: %d event(s) on %s waiting while nothing was committed for %.0f s; "
-                      "restarting this worker to read them again. Where its tasks wait:\n%s",
-                      waiting, ", ".join(f"{t}[{p}]" for t, p in stalled), detector.stall_s, task_chains(app))
+                      "restarting this worker to read them again. What its consumer knows of them:\n%s\n"
+                      "Where its tasks wait:\n%s", waiting, ", ".join(f"{t}[{p}]" for t, p in stalled),
+                      detector.stall_s, await consumer_state(app, stalled, positions), task_chains(app))
             await app.consumer.commit()  # what was handled is not handled twice; flushes the producer first
             before_restart()
             _reexec()
