@@ -362,6 +362,48 @@ def search_command(
         print_results(result, console)
 
 
+@app.command()
+def dlq(
+    last: Annotated[int, typer.Option(min=0, help="How many of the newest dead letters to list.")] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="Every dead letter as a JSON line (raw bytes included), for scripts.")] = False,
+) -> None:
+    """What the pipeline refused, from its dead-letter topics: counts by stage and reason, then the
+    newest letters with where each came from."""
+    import json
+
+    from kafka.errors import KafkaError
+
+    from pipeline.dlq import read_dead_letters
+
+    settings = Settings()
+    try:
+        found = read_dead_letters(settings)
+    except (KafkaError, TimeoutError) as error:
+        raise fail(f"cannot read the dead-letter topics from Kafka at {settings.kafka.bootstrap_servers}: "
+                   f"{error}; is `wirestream stack up` running?") from None
+    if as_json:
+        for item in found.letters:
+            print(json.dumps({"position": item.position, **item.letter.model_dump(mode="json")}, ensure_ascii=False))
+        return
+    topics = f"{settings.topics.dlq} and {settings.topics.index_dlq}"
+    if not found.letters:
+        console.print(f"no dead letters on {topics}: nothing was refused")
+        return
+    reasons = Table("stage", "reason", "letters", title=f"{len(found.letters)} dead letter(s) on {topics}")
+    for (stage, reason), count in found.by_reason():
+        reasons.add_row(stage, reason, str(count))
+    console.print(reasons)
+    if last:
+        newest = Table("when (UTC)", "stage", "input", "reason", "bytes", "at", title=f"the newest {min(last, len(found.letters))}")
+        for item in found.letters[-last:]:
+            letter = item.letter
+            newest.add_row(f"{letter.occurred_at:%Y-%m-%d %H:%M:%S}", letter.stage, letter.input, letter.reason,
+                           str(letter.raw_size), item.position)
+        console.print(newest)
+    if found.unreadable:
+        console.print(f"{found.unreadable} record(s) on {topics} are not dead letters and were skipped")
+
+
 def _aware(moment: datetime | None) -> datetime | None:
     """Dates without a zone are UTC."""
     return moment.replace(tzinfo=timezone.utc) if moment and moment.tzinfo is None else moment
