@@ -98,6 +98,7 @@ def run(settings: Settings, samples: Path, console: Console) -> None:
         "  wirestream produce PATH | URL | -              feed more stories (run `wirestream worker` to process them)\n"
         "  wirestream worker                              keep a worker running; start more to scale out\n"
         "  wirestream alerts add esper --person Esper     subscribe; then `wirestream alerts tail esper`\n"
+        "  wirestream dlq                                 what was refused, and why\n"
         "  wirestream stack down                          stop Kafka and Elasticsearch (data stays in .stack/)"
     )
 
