@@ -50,6 +50,20 @@ def test_no_longer_owned_is_forgotten():
     assert detector.observe({RAW: (0, 20), UNIQUE: (0, 3)}, paused=False, now=45) == [RAW, UNIQUE]
 
 
+def chains_while_waiting(waiter) -> list[str]:
+    """`task_chains()` taken while `waiter(event)` runs as a task and waits for `event`."""
+    async def main() -> str:
+        event = asyncio.Event()
+        task = asyncio.ensure_future(waiter(event))
+        await asyncio.sleep(0)
+        chains = task_chains()
+        event.set()
+        await task
+        return chains
+
+    return asyncio.run(main()).splitlines()
+
+
 def test_task_chains_name_where_each_task_waits() -> None:
     async def inner(event: asyncio.Event) -> None:
         await event.wait()
@@ -57,16 +71,7 @@ def test_task_chains_name_where_each_task_waits() -> None:
     async def outer(event: asyncio.Event) -> None:
         await inner(event)
 
-    async def main() -> str:
-        event = asyncio.Event()
-        task = asyncio.ensure_future(outer(event))
-        await asyncio.sleep(0)
-        chains = task_chains()
-        event.set()
-        await task
-        return chains
-
-    line = next(line for line in asyncio.run(main()).splitlines() if "outer" in line)
+    line = next(line for line in chains_while_waiting(outer) if "outer" in line)
     assert line.strip().startswith("outer (unit/test_watchdog.py:")
     assert "> inner (unit/test_watchdog.py:" in line and "> wait (asyncio/locks.py:" in line
 
@@ -81,16 +86,7 @@ def test_task_chains_see_into_async_for() -> None:
         async for _ in source(event):
             break
 
-    async def main() -> str:
-        event = asyncio.Event()
-        task = asyncio.ensure_future(consume(event))
-        await asyncio.sleep(0)
-        chains = task_chains()
-        event.set()
-        await task
-        return chains
-
-    chains = asyncio.run(main()).splitlines()
+    chains = chains_while_waiting(consume)
     # The task's own chain stops at the `async for` step; the generator's line goes on from there.
     assert any(line.strip().startswith("consume (") and line.endswith("async_generator_asend") for line in chains)
     assert any(line.strip().startswith("async for: source (unit/test_watchdog.py:") and "> wait (asyncio/locks.py:" in line
