@@ -175,13 +175,8 @@ class Kafka(Service):
         template = (STACK_DIR / "kafka" / "server.properties").read_text()
         properties.write_text(template + f"log.dirs={data}\n")
         if not (data / "meta.properties").exists():
-            result = subprocess.run(
-                [_java(), "-cp", classpath, "kafka.tools.StorageTool", "format",
-                 f"--cluster-id={cluster_id()}", f"--config={properties}"],
-                capture_output=True, text=True, cwd=self.home,
-            )
-            if result.returncode != 0:
-                raise StackError(f"kafka: formatting {data} failed:\n{(result.stdout + result.stderr)[-3000:]}")
+            _run([_java(), "-cp", classpath, "kafka.tools.StorageTool", "format",
+                  f"--cluster-id={cluster_id()}", f"--config={properties}"], f"kafka: formatting {data} failed", self.home)
         return [str(properties)]
 
     def jvm_options(self) -> list[str]:
@@ -273,9 +268,13 @@ def _maven(args: list[str]) -> None:
     mvn = shutil.which("mvn")
     if not mvn:
         raise StackError("mvn not found: install Apache Maven 3.8 or newer")
-    result = subprocess.run([mvn, "-q", "-B", *args], capture_output=True, text=True)
+    _run([mvn, "-q", "-B", *args], f"Maven failed ({' '.join(args)})")
+
+
+def _run(command: list[str], failure: str, cwd: Path | None = None) -> None:
+    result = subprocess.run(command, capture_output=True, text=True, cwd=cwd)
     if result.returncode != 0:
-        raise StackError(f"Maven failed ({' '.join(args)}):\n{(result.stdout + result.stderr)[-3000:]}")
+        raise StackError(f"{failure}:\n{(result.stdout + result.stderr)[-3000:]}")
 
 
 def _fresh(output: Path, inputs: list[Path]) -> bool:
