@@ -378,6 +378,8 @@ def dlq(
     settings = Settings()
     try:
         found = read_dead_letters(settings)
+    except LookupError as error:
+        raise fail(str(error)) from None
     except (KafkaError, TimeoutError) as error:
         raise fail(f"cannot read the dead-letter topics from Kafka at {settings.kafka.bootstrap_servers}: "
                    f"{error}; is `wirestream stack up` running?") from None

@@ -38,13 +38,15 @@ class DeadLetters:
 
 
 def read_dead_letters(settings: Settings, timeout_s: float = 30) -> DeadLetters:
-    """Every dead letter on both dead-letter topics, oldest first; raises TimeoutError when the
-    topics cannot be read to their end within `timeout_s`."""
+    """Every dead letter on both dead-letter topics, oldest first. Raises LookupError when neither
+    topic exists, TimeoutError when they cannot be read to their end within `timeout_s`."""
     topics = [settings.topics.dlq, settings.topics.index_dlq]
     consumer = KafkaConsumer(bootstrap_servers=settings.kafka.bootstrap_servers, enable_auto_commit=False,
                              group_id=None)
     try:
         partitions = [TopicPartition(topic, p) for topic in topics for p in consumer.partitions_for_topic(topic) or ()]
+        if not partitions:
+            raise LookupError(f"no topic {' or '.join(topics)} on this Kafka: `wirestream topics create` makes them")
         consumer.assign(partitions)
         consumer.seek_to_beginning(*partitions)
         end = consumer.end_offsets(partitions)

@@ -45,3 +45,11 @@ def test_dead_letters_by_reason_and_newest(settings, monkeypatch):
     assert empty.split("│")[-2].strip() == "2"  # both empty files under one reason
     assert "the newest 1" in shown.output and "a.txt" not in shown.output
     assert "1 record(s)" in shown.output and "not dead letters" in shown.output
+
+
+def test_missing_topics_are_named(settings, monkeypatch):
+    topics = settings.topics.model_copy(update={"dlq": f"{settings.topics.dlq}-gone", "index_dlq": f"{settings.topics.index_dlq}-gone"})
+    result = run_dlq(settings.model_copy(update={"topics": topics}), monkeypatch)
+
+    assert result.exit_code == 1
+    assert f"no topic {topics.dlq} or {topics.index_dlq}" in result.output and "wirestream topics create" in result.output
