@@ -70,11 +70,15 @@ def task_chains(app: faust.App | None = None) -> str:
     """Where the worker waits, so a stall's log says where it stopped: one line per task of the
     running loop, the chain of coroutines it waits in, outermost first (a task's own stack shows one
     frame). A chain ends opaque where a task awaits an agent (`coroutine_wrapper`) or an `async for`
-    step (`async_generator_asend`), so `app`'s agents and the async generators under way follow."""
+    step (`async_generator_asend`), so `app`'s agents and the async generators under way follow,
+    and the tasks of its consumer's fetching thread."""
     lines = ["  " + _chain(task.get_coro()) for task in asyncio.all_tasks()]
     if app is not None:
         lines += [f"  agent {agent.name}: {_chain(getattr(actor, 'it', None))}"
                   for agent in app.agents.values() for actor in list(agent._actors)]
+        # Faust fetches in a thread with a loop of its own (aiokafka's consumer).
+        fetching = getattr(getattr(app.consumer, "_thread", None), "thread_loop", None)
+        lines += [f"  consumer thread: {_chain(task.get_coro())}" for task in (asyncio.all_tasks(fetching) if fetching else ())]
     lines += [f"  async for: {_chain(agen)}" for agen in gc.get_objects() if inspect.isasyncgen(agen) and agen.ag_running]
     return "\n".join(sorted(lines))
 
