@@ -28,6 +28,8 @@ class Letter:
 
 @dataclass
 class DeadLetters:
+    """What the dead-letter topics hold, oldest letter first."""
+
     letters: list[Letter]
     #: Records on the topics that are not dead letters (written by something else).
     unreadable: int = 0
