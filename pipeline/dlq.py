@@ -7,7 +7,6 @@ are where a newsroom looks when a story is missing.
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from dataclasses import dataclass
 
@@ -15,6 +14,7 @@ from kafka import KafkaConsumer, TopicPartition
 from pydantic import ValidationError
 
 from pipeline.settings import Settings
+from pipeline.topics import read_to_end
 from schemas import DeadLetter
 
 
@@ -51,20 +51,14 @@ def read_dead_letters(settings: Settings, timeout_s: float = 30) -> DeadLetters:
             raise LookupError(f"no topic {' or '.join(topics)} on this Kafka: `wirestream topics create` makes them")
         consumer.assign(partitions)
         consumer.seek_to_beginning(*partitions)
-        end = consumer.end_offsets(partitions)
         found = DeadLetters([])
-        deadline = time.monotonic() + timeout_s
-        while any(consumer.position(tp) < end[tp] for tp in partitions):
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"could not read {' and '.join(topics)} to their end within {timeout_s:.0f} s")
-            for records in consumer.poll(timeout_ms=500).values():
-                for record in records:
-                    try:
-                        letter = DeadLetter.model_validate_json(record.value)
-                    except ValidationError:
-                        found.unreadable += 1
-                        continue
-                    found.letters.append(Letter(f"{record.topic}@{record.partition}:{record.offset}", letter))
+        for record in read_to_end(consumer, timeout_s, what=f"{' and '.join(topics)} to their end"):
+            try:
+                letter = DeadLetter.model_validate_json(record.value)
+            except ValidationError:
+                found.unreadable += 1
+                continue
+            found.letters.append(Letter(f"{record.topic}@{record.partition}:{record.offset}", letter))
     finally:
         consumer.close()
     found.letters.sort(key=lambda item: item.letter.occurred_at)

@@ -9,7 +9,11 @@ including Faust's own table changelogs and its assignor topic.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+
+from kafka import KafkaConsumer
+from kafka.consumer.fetcher import ConsumerRecord
 
 from pipeline.settings import Settings
 
@@ -96,3 +100,16 @@ def _wait_for_leaders(admin, names: list[str], wait_s: float) -> None:
                  if t["error_code"] or not t["partitions"] or any(p["leader"] < 0 for p in t["partitions"])]
         if names:
             time.sleep(0.1)
+
+
+def read_to_end(consumer: KafkaConsumer, timeout_s: float, what: str) -> Iterator[ConsumerRecord]:
+    """The records of `consumer`'s assigned partitions, from their positions to the end offsets they
+    had when the reading began; raises TimeoutError naming `what` when that takes over `timeout_s`."""
+    partitions = list(consumer.assignment())
+    end = consumer.end_offsets(partitions)
+    deadline = time.monotonic() + timeout_s
+    while any(consumer.position(tp) < end[tp] for tp in partitions):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"could not read {what} within {timeout_s:.0f} s")
+        for records in consumer.poll(timeout_ms=500).values():
+            yield from records

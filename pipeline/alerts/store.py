@@ -11,15 +11,17 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
+from collections.abc import Iterable
+from itertools import chain
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.consumer.fetcher import ConsumerRecord
 from kafka.errors import KafkaError
 from pydantic import ValidationError
 
 from pipeline.alerts.matching import Matcher
 from pipeline.settings import Settings
-from pipeline.topics import alert_topic, alert_topic_spec, ensure_topics
+from pipeline.topics import alert_topic, alert_topic_spec, ensure_topics, read_to_end
 from schemas.alerts import Subscription
 
 log = logging.getLogger(__name__)
@@ -64,7 +66,7 @@ class SubscriptionFeed:
                     self.ready.set()
                     log.info("alerts: %d subscription(s) %s", len(self.subscriptions), sorted(self.subscriptions))
                     while not self._stop.is_set():
-                        self._apply(consumer.poll(timeout_ms=500))
+                        self._apply(chain.from_iterable(consumer.poll(timeout_ms=500).values()))
                 finally:
                     consumer.close()
             except (KafkaError, TimeoutError) as error:
@@ -80,27 +82,20 @@ class SubscriptionFeed:
         return consumer
 
     def _read_to_end(self, consumer: KafkaConsumer, timeout_s: float) -> None:
-        partitions = list(consumer.assignment())
-        end = consumer.end_offsets(partitions)
-        deadline = time.monotonic() + timeout_s
-        while any(consumer.position(tp) < end[tp] for tp in partitions):
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"could not read {self.settings.topics.subscriptions} within {timeout_s:.0f} s")
-            self._apply(consumer.poll(timeout_ms=500))
+        self._apply(read_to_end(consumer, timeout_s, what=self.settings.topics.subscriptions))
 
-    def _apply(self, batches: dict) -> None:
+    def _apply(self, messages: Iterable[ConsumerRecord]) -> None:
         changed = False
-        for messages in batches.values():
-            for message in messages:
-                name = message.key.decode()
-                if message.value is None:  # a tombstone: removed
-                    changed |= self.subscriptions.pop(name, None) is not None
-                    continue
-                try:
-                    self.subscriptions[name] = Subscription.model_validate_json(message.value)
-                    changed = True
-                except ValidationError as error:
-                    log.warning("alerts: ignoring unreadable subscription %r: %s", name, error.errors()[0]["msg"])
+        for message in messages:
+            name = message.key.decode()
+            if message.value is None:  # a tombstone: removed
+                changed |= self.subscriptions.pop(name, None) is not None
+                continue
+            try:
+                self.subscriptions[name] = Subscription.model_validate_json(message.value)
+                changed = True
+            except ValidationError as error:
+                log.warning("alerts: ignoring unreadable subscription %r: %s", name, error.errors()[0]["msg"])
         if changed:
             self.matcher = Matcher(self.subscriptions.values())
 
