@@ -5,7 +5,7 @@ COPY pyproject.toml README.md ./
 COPY pipeline ./pipeline
 COPY schemas ./schemas
 COPY config ./config
+COPY samples ./samples
 RUN pip install --no-cache-dir .
-ENV WIRESTREAM_CONFIG_DIR=/app/config
 ENTRYPOINT ["wirestream"]
 CMD ["--help"]

@@ -13,6 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from pipeline.alerts.commands import alerts_app
+from pipeline.bundled import SAMPLES_DIR
 from pipeline.settings import Settings
 from pipeline.views import fail
 
@@ -34,6 +35,23 @@ app.add_typer(topics_app, name="topics")
 
 console = Console()
 err = Console(stderr=True)
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        console.print(f"wirestream {version('wirestream')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_show_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """Wirestream: news wire stories through Kafka, Faust and Elasticsearch."""
 
 
 @stack_app.command("up")
@@ -142,7 +160,6 @@ def produce(
         raise typer.Exit(1)
 
 
-SAMPLES_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "samples"
 
 
 def _worker_counts(workers: str) -> list[int]:

@@ -6,7 +6,6 @@ configuration from a global.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from pydantic import BaseModel, Field
@@ -17,8 +16,9 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from pipeline.bundled import CONFIG_DIR
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
-CONFIG_DIR = Path(os.environ.get("WIRESTREAM_CONFIG_DIR", REPO_ROOT / "config"))
 
 
 class KafkaSettings(BaseModel):

@@ -6,9 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.settings import REPO_ROOT
-
-SAMPLES_DIR = Path(REPO_ROOT.parent / "shared" / "samples")
+from pipeline.bundled import SAMPLES_DIR
 
 
 @pytest.fixture(scope="session")
