@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from enum import Enum
 from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 MAX_HEADLINE_CHARS = 1_000
+#: Story timestamps outside these bounds are feed errors (year 1, 9999, a clock far ahead), refused at ingest.
+EARLIEST_STORY = datetime(1900, 1, 1, tzinfo=timezone.utc)
+#: How far ahead of this machine's clock a story's time may be (a wire's wrong time zone, clock skew).
+FUTURE_TOLERANCE = timedelta(days=1)
 
 
 def _now() -> datetime:
@@ -53,6 +57,18 @@ class Article(_Event):
     def _not_blank(cls, value: str) -> str:
         if not value.strip():
             raise ValueError("must not be blank")
+        return value
+
+    @field_validator("firstcreated", "versioncreated")
+    @classmethod
+    def _plausible_time(cls, value: date | datetime | None) -> date | datetime | None:
+        if value is None:
+            return value
+        moment = value if isinstance(value, datetime) else datetime(value.year, value.month, value.day, tzinfo=timezone.utc)
+        if moment < EARLIEST_STORY:
+            raise ValueError(f"{value.isoformat()} is before {EARLIEST_STORY.year}: not a story's time")
+        if moment > _now() + FUTURE_TOLERANCE:
+            raise ValueError(f"{value.isoformat()} is in the future")
         return value
 
 

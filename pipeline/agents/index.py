@@ -50,6 +50,15 @@ def register(app: faust.App, settings: Settings) -> Counter[str]:
     async def write(actions):
         return await asyncio.get_running_loop().run_in_executor(io_thread, writer.write, actions)
 
+    def write_stories(stories: list[EnrichedArticle]):
+        # A story's copy count may have been raised in the index since this version left dedup:
+        # keep the higher. On the one I/O thread, so no copy-count write comes in between.
+        counted = writer.copies(alias, [story.article.id for story in stories])
+        return writer.write([
+            index_action(alias, story, max(counted.get(story.article.id, 0), waiting.pop(story.article.id, 0)))
+            for story in stories
+        ])
+
     async def dead_letter(where: str, reason: str, raw: bytes) -> None:
         counters["dead_letters"] += 1
         await publish(index_dlq, make_dead_letter(Rejected(where, reason, raw), stage="index"))
@@ -74,15 +83,13 @@ def register(app: faust.App, settings: Settings) -> Counter[str]:
     async def index_stories(stream: faust.Stream) -> None:
         async for events in batches(stream, BATCH_SIZE, BATCH_WITHIN_S):
             await ready.wait()
-            actions = []
+            stories = []
             for event in events:
                 try:
-                    story = EnrichedArticle.model_validate_json(event.value)
+                    stories.append(EnrichedArticle.model_validate_json(event.value))
                 except ValidationError as error:
                     await dead_letter(position(event), f"not an enriched article: {error.errors()[0]['msg']}", event.value)
-                    continue
-                actions.append(index_action(alias, story, waiting.pop(story.article.id, None)))
-            result = await write(actions)
+            result = await asyncio.get_running_loop().run_in_executor(io_thread, write_stories, stories)
             for action, reason in result.rejected:
                 await dead_letter(action[0]["index"]["_id"], reason, ndjson([action]))
             counters["indexed"] += result.written

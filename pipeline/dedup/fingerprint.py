@@ -1,16 +1,20 @@
 """What a story's text looks like to the duplicate detector.
 
 Copies of a wire story differ in what does not matter: whitespace, quote styles, case, the
-outlet's boilerplate lines. `normalise` removes those; then three fingerprints are taken:
+outlet's boilerplate lines. `normalise` removes those; `tokens` cuts the result into words of
+any script (Unicode letters and digits), and into single characters for the scripts that do not
+put spaces between words (Chinese, Japanese, Thai, Lao, Khmer, Burmese), so a shingle of four
+tokens is four words in English and four characters in Chinese. Then the fingerprints:
 
-- `exact`: a hash of the normalised headline and body. Equal means the same story, re-sent.
-- `minhash`: a MinHash of the body's word 4-shingles, for near-duplicates. MinHash with LSH
+- `exact`: a hash of the normalised headline and body text itself (not of its tokens, so two
+  texts in a script the tokenizer knows nothing of never collide). Equal means the same story.
+- `minhash`: a MinHash of the body's 4-token shingles, for near-duplicates. MinHash with LSH
   (rather than SimHash) because its estimate is the Jaccard similarity of the shingle sets, a
   measure with a meaning a threshold can be set on, and LSH finds candidates in constant time.
-- `lead` and `prefix`: a hash of the body's first words, to find a truncated copy (a lead
+- `lead` and `prefix`: a hash of the body's first tokens, to find a truncated copy (a lead
   alone), whose Jaccard similarity with the full story is low but which starts exactly as the
-  story does; and 16-bit hashes of the first 200 words, to confirm that the copy is word for
-  word the story's beginning and not another story that opens with the same quote.
+  story does; and 16-bit hashes of the first 200 tokens, to confirm that one text is token for
+  token the beginning of the other, and to compare how two stories open.
 """
 
 from __future__ import annotations
@@ -26,15 +30,21 @@ from datasketch import MinHash
 
 NUM_PERM = 64
 SHINGLE_WORDS = 4
-LEAD_WORDS = 30
+#: Tokens hashed into the lead key; a text shorter than this is never found inside another.
+LEAD_WORDS = 15
 PREFIX_WORDS = 200
 
 _QUOTES = {"\u201c": '"', "\u201d": '"', "\u201e": '"', "\u2018": "'", "\u2019": "'", "\u00ab": '"', "\u00bb": '"'}
-_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+# Scripts written without spaces between words: each character is a token.
+_UNSPACED = "\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+# Letters and digits of any other script; combining marks of the Indic blocks stay inside their word.
+_WORD_CHAR = rf"[^\W_{_UNSPACED}]|[\u0300-\u036f\u0483-\u0489\u0591-\u05c7\u0610-\u061a\u064b-\u065f\u0670\u0900-\u0dff]"
+_TOKEN = re.compile(rf"[{_UNSPACED}]|(?:{_WORD_CHAR})+(?:'(?:{_WORD_CHAR})+)?")
 # Lines outlets add around a wire story; they say nothing about which story it is.
 _BOILERPLATE = re.compile(
     r"^(?:\(?(?:AP|Reuters|AFP|VOA)\)?\s*[-–—]?\s*$|copyright\b.*|all rights reserved.*|read more\b.*|"
-    r"click here\b.*|follow us\b.*|related stories\s*$|subscribe\b.*|this (?:story|article) (?:was|has been) updated.*)$",
+    r"click here\b.*|follow us\b.*|related stories\s*$|subscribe\b.*|continue reading\b.*|"
+    r"read the (?:full|whole) (?:story|article)\b.*|this (?:story|article) (?:was|has been) updated.*)$",
     re.IGNORECASE,
 )
 # One seed for every process, so MinHashes from any worker compare.
@@ -44,7 +54,7 @@ _A, _B = (row.reshape(1, -1) for row in MinHash(num_perm=NUM_PERM, seed=1, schem
 
 
 def normalise(text: str) -> str:
-    """Lower-case words, unified quotes and whitespace, boilerplate lines removed."""
+    """Lower-case text with unified quotes and whitespace, boilerplate lines removed."""
     text = unicodedata.normalize("NFKC", text)
     for curly, straight in _QUOTES.items():  # str.replace is far faster than str.translate here
         text = text.replace(curly, straight)
@@ -53,36 +63,58 @@ def normalise(text: str) -> str:
     return " ".join(" ".join(kept).lower().split())
 
 
+def tokens(normalised: str) -> list[str]:
+    """Words of a normalised text, and single characters of the scripts without spaces."""
+    return _TOKEN.findall(normalised)
+
+
 def words(text: str) -> list[str]:
-    return _WORD.findall(normalise(text))
+    return tokens(normalise(text))
 
 
 @dataclass(frozen=True)
 class Fingerprint:
     exact: str
     lead: str | None
-    prefix: bytes
+    prefix: bytes  # 16-bit hashes of the first PREFIX_WORDS tokens, little-endian
     minhash: bytes  # NUM_PERM uint32 values, little-endian
     word_count: int
 
 
 def fingerprint(headline: str, body: str) -> Fingerprint:
-    tokens = words(body)
-    head = " ".join(words(headline))
-    exact = hashlib.blake2b(f"{head}\x1f{' '.join(tokens)}".encode(), digest_size=16).hexdigest()
+    text = normalise(body)
+    body_tokens = tokens(text)
+    exact = hashlib.blake2b(f"{normalise(headline)}\x1f{text}".encode(), digest_size=16).hexdigest()
     lead = (
-        hashlib.blake2b(" ".join(tokens[:LEAD_WORDS]).encode(), digest_size=16).hexdigest()
-        if len(tokens) >= LEAD_WORDS
+        hashlib.blake2b(" ".join(body_tokens[:LEAD_WORDS]).encode(), digest_size=16).hexdigest()
+        if len(body_tokens) >= LEAD_WORDS
         else None
     )
-    hashes = _word_hashes(tokens)
+    hashes = _word_hashes(body_tokens)
     prefix = (hashes[:PREFIX_WORDS] & np.uint64(0xFFFF)).astype("<u2").tobytes()
-    return Fingerprint(exact, lead, prefix, _minhash(hashes), len(tokens))
+    return Fingerprint(exact, lead, prefix, _minhash(hashes), len(body_tokens))
 
 
 def is_prefix(part: bytes, whole: bytes) -> bool:
-    """Whether the words behind `part` begin the words behind `whole` (up to `PREFIX_WORDS`)."""
-    return len(part) <= len(whole) and whole.startswith(part)
+    """Whether the tokens behind `part` begin the tokens behind `whole` (up to `PREFIX_WORDS`).
+
+    The last token of a text shorter than the window is left out: a copy cut in the middle of a
+    word ends with a token the whole story does not have."""
+    if len(part) > len(whole):
+        return False
+    if len(part) < 2 * PREFIX_WORDS:
+        part = part[:-2]
+    return whole.startswith(part)
+
+
+def opening_overlap(a: bytes, b: bytes, tokens_: int = 40) -> float:
+    """Jaccard similarity of the sets of the first `tokens_` tokens of two texts: how alike
+    their openings are. A copy opens as the story does; a different story that reuses another's
+    background paragraphs opens with its own news."""
+    first = set(np.frombuffer(a[: 2 * tokens_], dtype="<u2").tolist())
+    second = set(np.frombuffer(b[: 2 * tokens_], dtype="<u2").tolist())
+    union = len(first | second)
+    return len(first & second) / union if union else 0.0
 
 
 class _WordHashes(dict):
@@ -100,8 +132,8 @@ class _WordHashes(dict):
 _WORD_HASHES = _WordHashes()
 
 
-def _word_hashes(tokens: list[str]) -> np.ndarray:
-    return np.fromiter(map(_WORD_HASHES.__getitem__, tokens), dtype=np.uint64, count=len(tokens))
+def _word_hashes(tokens_: list[str]) -> np.ndarray:
+    return np.fromiter(map(_WORD_HASHES.__getitem__, tokens_), dtype=np.uint64, count=len(tokens_))
 
 
 def _minhash(word_hashes: np.ndarray) -> bytes:

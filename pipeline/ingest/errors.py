@@ -20,7 +20,7 @@ class InvalidInput(ValueError):
         """The first problem pydantic found, named by its field."""
         first = error.errors()[0]
         field = ".".join(str(part) for part in first["loc"]) or None
-        return cls(first["msg"], field)
+        return cls(first["msg"].removeprefix("Value error, "), field)
 
 
 @dataclass(frozen=True)

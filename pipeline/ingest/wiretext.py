@@ -10,6 +10,11 @@
     Kenneth Schwartz contributed to this report.   <- credit
     Related Stories                    <- the site's trailer: never part of the story
     ...
+
+Text copied from a web page also carries the site's chrome (`pipeline.ingest.chrome`): skip links
+and banners above the date line or the headline, share and media lines anywhere, breadcrumbs and
+the section's name above the headline. None of it is kept, and none of it can become the
+headline, which the story's id is made from.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 
+from pipeline.ingest.chrome import is_breadcrumb, is_chrome, is_trailer
 from pipeline.ingest.errors import InvalidInput
 from pipeline.ingest.ids import story_id
 from schemas import Article
@@ -43,15 +49,17 @@ _CREDIT = re.compile(
     r"|^Camera:.*|^Produced by:.*)$",
     re.IGNORECASE,
 )
-# Where the site's trailer starts: related links, other headlines, special sections.
-_TRAILER_MARKERS = {"Related Stories", "Related Videos", "Related Articles", "Special Section", "Most Popular"}
+#: Lines above the date line may be page chrome the chrome list does not know, if they are short.
+MAX_LINES_BEFORE_DATE = 40
+MAX_WORDS_BEFORE_DATE = 8
 
 
 def parse_wire_text(text: str, *, source: str, timezone: str = "America/New_York") -> Article:
     """Parse one story. Raises `InvalidInput` naming the field that is missing or malformed."""
     lines = [line.replace("\u00a0", " ").rstrip() for line in text.replace("\r\n", "\n").split("\n")]
+    lines = ["" if is_chrome(line) else line for line in lines]
     published, section, rest = _date_line(lines)
-    headline, rest = _next_nonblank(rest, "headline")
+    headline, rest = _headline(rest, section)
     header, paragraphs = _header_and_paragraphs(rest)
 
     byline = None
@@ -74,7 +82,7 @@ def parse_wire_text(text: str, *, source: str, timezone: str = "America/New_York
     body: list[str] = []
     credits: list[str] = []
     for paragraph in lead + paragraphs:
-        if paragraph in _TRAILER_MARKERS:
+        if is_trailer(paragraph):
             break
         if _CREDIT.search(paragraph):
             credits.extend(part.strip() for part in re.split(r"\s{3,}", paragraph) if part.strip())
@@ -107,18 +115,42 @@ def parse_wire_text(text: str, *, source: str, timezone: str = "America/New_York
 
 
 def _date_line(lines: list[str]) -> tuple[date, str, list[str]]:
+    before = 0
+    first = None
     for index, line in enumerate(lines):
         if not line.strip():
             continue
+        first = first or line
         match = _DATE_LINE.match(line)
         if not match:
-            raise InvalidInput(f"first line must be ' date YYYY-MM-DD SECTION', got {line[:60]!r}", "firstcreated")
+            # A page's banner or logo text above the date line, unknown to the chrome list.
+            before += 1
+            if before <= MAX_LINES_BEFORE_DATE and len(line.split()) <= MAX_WORDS_BEFORE_DATE:
+                continue
+            raise InvalidInput(f"first line must be ' date YYYY-MM-DD SECTION', got {first[:60]!r}", "firstcreated")
         try:
             published = date.fromisoformat(match.group(1))
         except ValueError:
             raise InvalidInput(f"not a calendar date: {match.group(1)!r}", "firstcreated") from None
         return published, match.group(2), lines[index + 1 :]
+    if first is not None:
+        raise InvalidInput(f"first line must be ' date YYYY-MM-DD SECTION', got {first[:60]!r}", "firstcreated")
     raise InvalidInput("empty story", "headline")
+
+
+def _headline(lines: list[str], section: str) -> tuple[str, list[str]]:
+    """The first line that is neither a breadcrumb nor the section's name again; a headline
+    printed twice (the page's title and its heading) is kept once."""
+    while True:
+        headline, lines = _next_nonblank(lines, "headline")
+        if not (is_breadcrumb(headline) or headline.casefold() == section.casefold()):
+            break
+    for index, line in enumerate(lines):
+        if line.strip():
+            if line.strip() == headline:
+                return headline, lines[index + 1 :]
+            break
+    return headline, lines
 
 
 def _next_nonblank(lines: list[str], field: str) -> tuple[str, list[str]]:

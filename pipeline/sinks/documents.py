@@ -1,8 +1,9 @@
 """Elasticsearch documents and bulk actions from pipeline events: pure, no client.
 
-A story is one document: `_id` is the story id, and its external version is the story's update
-time in milliseconds, so Elasticsearch itself refuses an older version over a newer one, and a
-replay of the same version is a no-op (a version conflict, which the sink counts as done).
+A story is one document: `_id` is the story id, and its external version comes from dedup's
+story version (1, 2, 3, ...), never from a timestamp in the input, which can be equal, missing or
+wrong. Elasticsearch itself then refuses an older version over a newer one, and a replay of the
+same version is a no-op (a version conflict, which the sink counts as done).
 """
 
 from __future__ import annotations
@@ -21,9 +22,15 @@ _ENTITY_FIELDS = {
 }
 
 
+#: Each copy-count update of a document raises its Elasticsearch version by one (an update cannot
+#: carry an external version): story version n is written as n * VERSION_STRIDE, so up to a million
+#: count updates fit between two story versions and never pass the next one.
+VERSION_STRIDE = 2**20
+
+
 def external_version(story: EnrichedArticle) -> int:
-    """The story's update time in epoch milliseconds: newer versions always compare higher."""
-    return int(story.article.versioncreated.timestamp() * 1000)
+    """The Elasticsearch version of a story version: dedup's version, strided."""
+    return story.version * VERSION_STRIDE
 
 
 def document(story: EnrichedArticle, copies: int | None = None, *, nested: bool = True) -> dict[str, Any]:

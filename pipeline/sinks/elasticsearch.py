@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
 from elasticsearch import ApiError, Elasticsearch, TransportError
 
@@ -112,21 +113,45 @@ class BulkWriter:
             size += action_size
         return [chunk for chunk in chunks if chunk]
 
+    def copies(self, index: str, ids: list[str]) -> dict[str, int]:
+        """The copy counts the documents `ids` have now (missing documents are left out)."""
+        if not ids:
+            return {}
+        response, _ = self._request(lambda: self.client.mget(index=index, ids=ids, source_includes=["copies"]))
+        return {doc["_id"]: doc["_source"].get("copies", 0) for doc in response["docs"] if doc.get("found")}
+
+    def _request(self, call: Callable[[], Any]) -> tuple[Any, int]:
+        """`call()`, retried with doubling backoff while Elasticsearch is unreachable or busy; returns
+        its response and the number of retries. A request refused as such (4xx) is raised."""
+        backoff, retries = BACKOFF_FIRST_S, 0
+        while True:
+            try:
+                return call(), retries
+            except (TransportError, ApiError) as error:
+                if _refused(error):
+                    raise
+                log.warning("elasticsearch unavailable (%s); retrying in %.1f s", type(error).__name__, backoff)
+                retries += 1
+                self._sleep(backoff)
+                backoff = min(backoff * 2, BACKOFF_MAX_S)
+
     def _write_chunk(self, pending: list[Action]) -> BulkResult:
         result = BulkResult()
         backoff = BACKOFF_FIRST_S
         while pending:
             try:
-                response = self.client.bulk(operations=ndjson(pending))
-            except (TransportError, ApiError) as error:
-                status = getattr(error, "status_code", None) or getattr(getattr(error, "meta", None), "status", None)
-                if isinstance(error, ApiError) and status and status < 500 and status != 429:
-                    raise  # a request Elasticsearch will never accept: a bug, not an outage
-                log.warning("elasticsearch unavailable (%s); retrying in %.1f s", type(error).__name__, backoff)
-                result.retries += 1
-                self._sleep(backoff)
-                backoff = min(backoff * 2, BACKOFF_MAX_S)
-                continue
+                response, retried = self._request(lambda: self.client.bulk(operations=ndjson(pending)))
+            except ApiError as error:
+                # Refused as a whole (one malformed action spoils the request): halve it until the
+                # culprit stands alone, so only it is rejected.
+                if len(pending) == 1:
+                    result.rejected.append((pending[0], _one_line(f"{error.meta.status}: {error.message}")))
+                else:
+                    middle = len(pending) // 2
+                    result.merge(self._write_chunk(pending[:middle]))
+                    result.merge(self._write_chunk(pending[middle:]))
+                return result
+            result.retries += retried
             retry = []
             for action, item in zip(pending, response["items"]):
                 operation, outcome = next(iter(item.items()))
@@ -143,13 +168,22 @@ class BulkWriter:
                     error = outcome.get("error", {})
                     reason = f"{error.get('type', status)}: {error.get('reason', 'rejected')}"
                     caused = error.get("caused_by", {}).get("reason")
-                    reason = f"{reason} ({caused})" if caused else reason
-                    # Elasticsearch quotes the offending value; a dead letter needs one readable line.
-                    reason = " ".join(reason.split())
-                    result.rejected.append((action, reason if len(reason) <= 400 else reason[:397] + "..."))
+                    result.rejected.append((action, _one_line(f"{reason} ({caused})" if caused else reason)))
             if retry:
                 result.retries += 1
                 self._sleep(backoff)
                 backoff = min(backoff * 2, BACKOFF_MAX_S)
             pending = retry
         return result
+
+
+def _refused(error: Exception) -> bool:
+    """A request Elasticsearch will never accept (4xx other than 429), as opposed to an outage."""
+    status = getattr(getattr(error, "meta", None), "status", None)
+    return isinstance(error, ApiError) and bool(status) and status < 500 and status != 429
+
+
+def _one_line(reason: str) -> str:
+    # Elasticsearch quotes the offending value; a dead letter needs one readable line.
+    reason = " ".join(reason.split())
+    return reason if len(reason) <= 400 else reason[:397] + "..."
