@@ -11,10 +11,11 @@ tokens is four words in English and four characters in Chinese. Then the fingerp
 - `minhash`: a MinHash of the body's 4-token shingles, for near-duplicates. MinHash with LSH
   (rather than SimHash) because its estimate is the Jaccard similarity of the shingle sets, a
   measure with a meaning a threshold can be set on, and LSH finds candidates in constant time.
-- `lead` and `prefix`: a hash of the body's first tokens, to find a truncated copy (a lead
-  alone), whose Jaccard similarity with the full story is low but which starts exactly as the
-  story does; and 16-bit hashes of the first 200 tokens, to confirm that one text is token for
-  token the beginning of the other, and to compare how two stories open.
+- `openings` and `prefix`: hashes of the first tokens of the text and of its second and third
+  paragraphs, to find a truncated copy (a lead alone), whose Jaccard similarity with the full story
+  is low but which starts as the story does, or as the story did before a paragraph was put on
+  top; and 16-bit hashes of the first 200 tokens, to confirm that one text is token for token the
+  beginning of the other, and to compare how two stories open.
 """
 
 from __future__ import annotations
@@ -30,8 +31,11 @@ from datasketch import MinHash
 
 NUM_PERM = 64
 SHINGLE_WORDS = 4
-#: Tokens hashed into the lead key; a text shorter than this is never found inside another.
+#: A text with fewer tokens is never found inside another text, nor another inside it.
 LEAD_WORDS = 15
+#: Tokens hashed into an opening key, taken at the start of each of the first `OPENING_PARAGRAPHS`.
+OPENING_TOKENS = 10
+OPENING_PARAGRAPHS = 3
 PREFIX_WORDS = 200
 
 _QUOTES = {"\u201c": '"', "\u201d": '"', "\u201e": '"', "\u2018": "'", "\u2019": "'", "\u00ab": '"', "\u00bb": '"'}
@@ -40,9 +44,10 @@ _UNSPACED = "\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3400-\u4dbf\u
 # Letters and digits of any other script; combining marks of the Indic blocks stay inside their word.
 _WORD_CHAR = rf"[^\W_{_UNSPACED}]|[\u0300-\u036f\u0483-\u0489\u0591-\u05c7\u0610-\u061a\u064b-\u065f\u0670\u0900-\u0dff]"
 _TOKEN = re.compile(rf"[{_UNSPACED}]|(?:{_WORD_CHAR})+(?:'(?:{_WORD_CHAR})+)?")
-# Lines outlets add around a wire story; they say nothing about which story it is.
+# Lines outlets add around a wire story; they say nothing about which story it is: a tag line
+# ("(AP) —", "(METRO-HERALD) —"), copyright and promotion lines.
 _BOILERPLATE = re.compile(
-    r"^(?:\(?(?:AP|Reuters|AFP|VOA)\)?\s*[-–—]?\s*$|copyright\b.*|all rights reserved.*|read more\b.*|"
+    r"^(?:\(?(?:AP|Reuters|AFP|VOA)\)?\s*[-–—]?\s*$|\(?[a-z][\w.&' -]{0,30}\)?\s*[-–—]+\s*$|copyright\b.*|all rights reserved.*|read more\b.*|"
     r"click here\b.*|follow us\b.*|related stories\s*$|subscribe\b.*|continue reading\b.*|"
     r"read the (?:full|whole) (?:story|article)\b.*|this (?:story|article) (?:was|has been) updated.*)$",
     re.IGNORECASE,
@@ -75,24 +80,39 @@ def words(text: str) -> list[str]:
 @dataclass(frozen=True)
 class Fingerprint:
     exact: str
-    lead: str | None
+    openings: tuple[int, ...]  # keys of the text's first tokens and of its 2nd and 3rd paragraphs' first tokens
     prefix: bytes  # 16-bit hashes of the first PREFIX_WORDS tokens, little-endian
     minhash: bytes  # NUM_PERM uint32 values, little-endian
     word_count: int
 
 
+# A dateline, with or without the outlet, before the first words: "WASHINGTON (AP) — ", "PENTAGON - ".
+_DATELINE = re.compile(r"^\s*[A-Z][A-Z.'’ ,-]{1,60}?(?:\s*\([\w .&-]{1,30}\))?\s+[-–—]+\s+(?=\S)")
+
+
 def fingerprint(headline: str, body: str) -> Fingerprint:
+    body = _DATELINE.sub("", body[:200], count=1) + body[200:]
     text = normalise(body)
     body_tokens = tokens(text)
     exact = hashlib.blake2b(f"{normalise(headline)}\x1f{text}".encode(), digest_size=16).hexdigest()
-    lead = (
-        hashlib.blake2b(" ".join(body_tokens[:LEAD_WORDS]).encode(), digest_size=16).hexdigest()
-        if len(body_tokens) >= LEAD_WORDS
-        else None
-    )
     hashes = _word_hashes(body_tokens)
     prefix = (hashes[:PREFIX_WORDS] & np.uint64(0xFFFF)).astype("<u2").tobytes()
-    return Fingerprint(exact, lead, prefix, _minhash(hashes), len(body_tokens))
+    return Fingerprint(exact, _openings(body, body_tokens), prefix, _minhash(hashes), len(body_tokens))
+
+
+def _openings(body: str, body_tokens: list[str]) -> tuple[int, ...]:
+    """Keys of `OPENING_TOKENS` tokens from where the first paragraphs start (where there are that
+    many tokens left). Normalising paragraph by paragraph gives the same tokens as the whole text."""
+    starts, offset = [], 0
+    for paragraph in body.split("\n\n", OPENING_PARAGRAPHS)[:OPENING_PARAGRAPHS]:
+        starts.append(offset)
+        offset += len(tokens(normalise(paragraph)))
+    keys = []
+    for start in dict.fromkeys(starts):
+        if start + OPENING_TOKENS <= len(body_tokens):
+            digest = hashlib.blake2b(" ".join(body_tokens[start : start + OPENING_TOKENS]).encode(), digest_size=8)
+            keys.append(int.from_bytes(digest.digest(), "little", signed=True))
+    return tuple(keys)
 
 
 def is_prefix(part: bytes, whole: bytes) -> bool:

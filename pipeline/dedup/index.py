@@ -44,10 +44,12 @@ from schemas import Article, MatchKind
 
 log = logging.getLogger(__name__)
 
-#: Estimated Jaccard similarity of shingle sets from which two texts under different ids are one story.
+#: Estimated Jaccard similarity of shingle sets from which two texts under different ids are one story...
 NEAR_THRESHOLD = 0.6
-#: ...provided their openings (first 40 tokens) overlap at least this much.
+#: ...provided their openings (first 40 tokens) overlap at least this much, unless the similarity
+#: reaches `SURE_THRESHOLD` (a paragraph added after the lead changes the opening, not the story).
 OPENING_THRESHOLD = 0.5
+SURE_THRESHOLD = 0.8
 #: Under one id, a changed text is the same story when its shingles overlap this much, or its
 #: opening overlaps `SAME_ID_OPENING`; below both, it is unrelated text under a colliding id.
 SAME_ID_JACCARD = 0.15
@@ -58,8 +60,8 @@ SAME_ID_MIN_TOKENS = 4
 LONG_PART_CONTAINMENT = 0.7
 #: Within one story, a shorter text with this estimated share of its shingles in the other is a cut of it.
 ESTIMATED_CONTAINMENT = 0.8
-#: A text is fuller than a story's when it has this many times its tokens (plus three).
-FULLER_RATIO = 1.1
+#: A text is fuller than a story's when it has at least this many tokens more.
+FULLER_MIN_TOKENS = 8
 #: LSH recalls candidates a little below the threshold, so that estimation noise costs no recall:
 #: 16 bands of 4 values is datasketch's optimum for a threshold of 0.4 with 64 permutations.
 LSH_BANDS, LSH_ROWS = 16, 4
@@ -82,7 +84,7 @@ class StoryState(BaseModel):
     source: str
     versioncreated: AwareDatetime
     exact: str
-    lead: str | None
+    openings: list[int] = []
     prefix: str  # base64 of the first tokens' 16-bit hashes
     minhash: str  # base64 of the MinHash values, uint32 little-endian
     word_count: int
@@ -108,7 +110,7 @@ class Story:
     source: str
     versioncreated: datetime
     exact: str
-    lead: str | None
+    openings: tuple[int, ...]
     prefix: bytes
     minhash: bytes
     word_count: int
@@ -122,14 +124,14 @@ class Story:
     @classmethod
     def of(cls, article: Article, now: float, source_offset: int | None) -> Story:
         print_ = fingerprint(article.headline, article.body_text)
-        return cls(article.id, article.source, article.versioncreated, print_.exact, print_.lead, print_.prefix,
+        return cls(article.id, article.source, article.versioncreated, print_.exact, print_.openings, print_.prefix,
                    print_.minhash, print_.word_count, seen_at=now,
                    made_by=(-1 if source_offset is None else source_offset,))
 
     @classmethod
     def from_json(cls, data: bytes | str) -> Story:
         state = StoryState.model_validate_json(data)
-        return cls(state.id, state.source, state.versioncreated, state.exact, state.lead,
+        return cls(state.id, state.source, state.versioncreated, state.exact, tuple(state.openings),
                    base64.b64decode(state.prefix), base64.b64decode(state.minhash), state.word_count,
                    state.version, state.copies, state.seen_at, tuple(state.made_by), state.copies_upto,
                    tuple(state.aliases))
@@ -137,7 +139,8 @@ class Story:
     def to_json(self) -> bytes:
         """The table value. Built without validation: every field comes from a validated article."""
         return StoryState.model_construct(
-            id=self.id, source=self.source, versioncreated=self.versioncreated, exact=self.exact, lead=self.lead,
+            id=self.id, source=self.source, versioncreated=self.versioncreated, exact=self.exact,
+            openings=list(self.openings),
             prefix=base64.b64encode(self.prefix).decode("ascii"), minhash=base64.b64encode(self.minhash).decode("ascii"),
             word_count=self.word_count, version=self.version, copies=self.copies, seen_at=self.seen_at,
             made_by=list(self.made_by), copies_upto=self.copies_upto, aliases=list(self.aliases),
@@ -214,14 +217,14 @@ class Bands:
 
 
 class DedupIndex:
-    """Stories by id and alias, plus lookups by exact text, by lead, and by MinHash bands."""
+    """Stories by id and alias, plus lookups by exact text, by opening, and by MinHash bands."""
 
     def __init__(self) -> None:
         self.stories: dict[str, Story] = {}
         self._by_alias: dict[str, str] = {}
         self._by_exact: dict[str, str] = {}
         # Different stories may open with the same words (a quote, a standard lead-in).
-        self._by_lead: dict[str, set[str]] = {}
+        self._by_opening: dict[int, set[str]] = {}
         self._bands = Bands()
 
     def __len__(self) -> int:
@@ -234,8 +237,8 @@ class DedupIndex:
         for alias in story.aliases:
             self._by_alias[alias] = story.id
         self._by_exact[story.exact] = story.id
-        if story.lead:
-            self._by_lead.setdefault(story.lead, set()).add(story.id)
+        for key in story.openings:
+            self._by_opening.setdefault(key, set()).add(story.id)
         self._bands.insert(story.id, story.minhash)
 
     def remove(self, story_id: str) -> None:
@@ -247,10 +250,11 @@ class DedupIndex:
                 del self._by_alias[alias]
         if self._by_exact.get(story.exact) == story_id:
             del self._by_exact[story.exact]
-        if story.lead and story.lead in self._by_lead:
-            self._by_lead[story.lead].discard(story_id)
-            if not self._by_lead[story.lead]:
-                del self._by_lead[story.lead]
+        for key in story.openings:
+            if key in self._by_opening:
+                self._by_opening[key].discard(story_id)
+                if not self._by_opening[key]:
+                    del self._by_opening[key]
         self._bands.remove(story_id, story.minhash)
 
     def expired(self, before: float) -> list[str]:
@@ -348,12 +352,13 @@ class DedupIndex:
             known = self.stories[story_id]
             similarity = _jaccard(fresh, known)
             if similarity > best_similarity and similarity >= NEAR_THRESHOLD and known.word_count >= LEAD_WORDS:
-                if opening_overlap(fresh.prefix, known.prefix) >= OPENING_THRESHOLD:
+                if similarity >= SURE_THRESHOLD or opening_overlap(fresh.prefix, known.prefix) >= OPENING_THRESHOLD:
                     relation = _containing(fresh, known, LEAD_WORDS) or Relation.RELATED
                     best, best_similarity = (known, relation), similarity
         if best is not None:
             return best
-        for story_id in sorted(self._by_lead.get(fresh.lead, ())) if fresh.lead else ():
+        opening_alike = {story_id for key in fresh.openings for story_id in self._by_opening.get(key, ())}
+        for story_id in sorted(opening_alike):
             known = self.stories[story_id]
             if relation := _containing(fresh, known, LEAD_WORDS):
                 return known, relation
@@ -388,17 +393,20 @@ def _containing(fresh: Story, known: Story, minimum: int) -> Relation | None:
 
 
 def _fuller(fresh: Story, known: Story) -> bool:
-    """Whether `fresh` has substantially more text than `known`: an outlet's tag line or a
-    reworded sentence does not make a copy the story's fuller text."""
-    return fresh.word_count >= known.word_count * FULLER_RATIO + 3
+    """Whether `fresh` has more text than `known` by at least a short sentence: a few words more
+    (an outlet's credit, a reworded phrase) do not make a copy the story's fuller text."""
+    return fresh.word_count >= known.word_count + FULLER_MIN_TOKENS
 
 
 def _begins(part: Story, whole: Story) -> bool:
     """Whether `part`'s text is the beginning of `whole`'s: token for token as far as the prefix
-    window reaches, and by its shingles beyond."""
-    if not is_prefix(part.prefix, whole.prefix):
-        return False
-    return part.word_count <= PREFIX_WORDS or _containment(part, whole) >= LONG_PART_CONTAINMENT
+    window reaches, and by its shingles beyond; or, where a paragraph was put on top or inserted
+    since, `part` opens as one of `whole`'s first paragraphs does and nearly all its shingles are in
+    `whole`."""
+    if is_prefix(part.prefix, whole.prefix):
+        return part.word_count <= PREFIX_WORDS or _containment(part, whole) >= LONG_PART_CONTAINMENT
+    return bool(part.openings) and part.openings[0] in whole.openings and (
+        _containment(part, whole) >= ESTIMATED_CONTAINMENT)
 
 
 def _replay(story: Story, source_offset: int | None) -> Decision | None:

@@ -1,0 +1,219 @@
+"""The identity evaluation: which texts are one story, fed in many orders.
+
+From real wire stories it makes the variants a wire desk sees, as wire text (so the parser is
+part of what is measured): the story as sent; the same page copied with the site's chrome above
+and below; a re-send cut to 30 % of its words under the same id; another outlet's lead (the first
+60 % of the paragraphs); another outlet's copy with other quotes, spacing, line breaks and its own
+tag line; an update that adds a paragraph (a later time, or the same time with the paragraph after
+the lead); and, as hard negatives, a different story that reuses two of its background paragraphs
+under a lead of its own. Stories of the same day, topic and source are negatives of each other.
+
+Every order of the same articles must give the same clusters: `evaluate` feeds them in `orders`
+random orders through a fresh `DedupIndex` each time and scores pairwise cluster precision and
+recall per order, whether any two stories share an id, and whether the index would end on the
+fullest latest text of every story.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import timedelta
+from itertools import combinations
+from pathlib import Path
+from statistics import mean
+
+from pipeline.dedup import DedupIndex
+from pipeline.dedup.fingerprint import words
+from pipeline.ingest import InvalidInput
+from pipeline.ingest.wiretext import parse_wire_text
+from schemas import Article
+
+#: Page chrome as a site's copy-and-paste gives it: above the date line, above the headline, below the story.
+PAGE_TOP = ["Accessibility links", "Skip to main content", "Skip to main Navigation", "Skip to Search", "",
+            "Next", "Close", "Search", "", "Previous", "Next"]
+PAGE_ABOVE_HEADLINE = ["", "Breaking News", "", "{section}", ""]
+PAGE_UNDER_HEADLINE = ["Share", "Print", ""]
+PAGE_BOTTOM = ["", "Share on Facebook", "", "Share on Twitter", "", "Print", "", "Related Stories", "",
+               "{other}", "", "Most Popular", ""]
+OTHER_OUTLETS = ("metro-herald", "daily-courier", "global-post", "river-times")
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One article as fed in: its wire text, its source, and the story it truly belongs to."""
+
+    text: str
+    source: str
+    story: str  # the true cluster
+    role: str
+    #: The text the index must end on for this story (its fullest latest text).
+    final: bool = False
+
+
+def render_wire(article: Article, *, top: list[str] = (), above: list[str] = (), under: list[str] = (),
+                bottom: list[str] = (), paragraphs: list[str] | None = None, updated: bool = True) -> str:
+    """An article as plain wire text, with optional page chrome around its parts."""
+    section = article.section or "News"
+    body = paragraphs if paragraphs is not None else article.body_text.split("\n\n")
+    if article.located and paragraphs is None:
+        body = [f"{article.located} - {body[0]}", *body[1:]]
+    stamp = article.versioncreated.strftime("%B %d, %Y %I:%M %p")
+    header = [f"By {article.byline}" if article.byline else "", f"Updated {stamp}" if updated else ""]
+    lines = [*top, f" date {article.firstcreated.isoformat()} {section}",
+             *(line.format(section=section) for line in above), "", article.headline, "", *under,
+             *[line for line in header if line], "", *"\n\n".join(body).split("\n"),
+             *(line.format(other=f"Other headline of {section}") for line in bottom)]
+    return "\n".join(lines) + "\n"
+
+
+def syndicated_text(paragraphs: list[str], outlet: str, rng: random.Random) -> list[str]:
+    """Another outlet's copy: its tag line, curly quotes, double spaces, and paragraphs broken
+    across lines where its system wraps them."""
+    out = [f"({outlet.upper()}) \u2014"]
+    for paragraph in paragraphs:
+        paragraph = paragraph.replace('"', "\u201c", 1).replace('"', "\u201d", 1).replace(". ", ".  ")
+        cut = paragraph.find(" ", 60)
+        out.append(paragraph if cut < 0 or rng.random() < 0.5 else paragraph[:cut] + "\n" + paragraph[cut + 1:])
+    out.append(f"Copyright {outlet}. All rights reserved.")
+    return out
+
+
+def variants(bases: list[tuple[str, Article]], donors: list[Article], seed: int = 1) -> list[Variant]:
+    """The labelled variants of every base story. `donors` lend leads and added paragraphs (they
+    are never fed in themselves, so what they lend is new text)."""
+    rng = random.Random(seed)
+    donated = [p for donor in donors for p in donor.body_text.split("\n\n") if len(p.split()) >= 20]
+    rng.shuffle(donated)
+    out: list[Variant] = []
+    for serial, (name, base) in enumerate(bases):
+        paragraphs = base.body_text.split("\n\n")
+        text_words = base.body_text.split()
+        outlet = OTHER_OUTLETS[serial % len(OTHER_OUTLETS)]
+        added = donated[serial % len(donated)] if donated else "The ministry gave no further details on Friday."
+        same = base.source
+        # A later update adds a paragraph at the end; a same-time update adds one after the lead.
+        if serial % 2 == 0:
+            newer = base.model_copy(update={"versioncreated": base.versioncreated + timedelta(hours=2)})
+            update = render_wire(newer, paragraphs=_located(base, [*paragraphs, added]))
+        else:
+            update = render_wire(base, paragraphs=_located(base, [paragraphs[0], added, *paragraphs[1:]]), updated=False)
+        out += [
+            Variant(render_wire(base), same, name, "original"),
+            Variant(render_wire(base, top=PAGE_TOP, above=PAGE_ABOVE_HEADLINE, under=PAGE_UNDER_HEADLINE,
+                                bottom=PAGE_BOTTOM), same, name, "page copy"),
+            Variant(render_wire(base, paragraphs=_located(base, [" ".join(text_words[: max(15, len(text_words) * 3 // 10)])])),
+                    same, name, "re-sent cut to 30%"),
+            Variant(render_wire(base, paragraphs=_located(base, paragraphs[: max(1, round(len(paragraphs) * 0.6))])),
+                    f"brief-{outlet}", name, "lead, 60% of paragraphs"),
+            Variant(render_wire(base.model_copy(update={"headline": base.headline.upper()}),
+                                paragraphs=syndicated_text(paragraphs, outlet, rng)), outlet, name, "syndicated"),
+            Variant(update, same, name, "update adds a paragraph", final=True),
+        ]
+        background = paragraphs[2:] if len(paragraphs) > 3 else []
+        if len(background) >= 2 and len(donated) >= 2:
+            lead = [donated[(serial * 2 + 1) % len(donated)], donated[(serial * 2 + 2) % len(donated)]]
+            reuse = base.model_copy(update={"headline": f"New Developments: {base.headline}"})
+            out.append(Variant(render_wire(reuse, paragraphs=lead + rng.sample(background, 2)), same,
+                               f"{name}#reuse", "different story reusing background", final=True))
+    return out
+
+
+def _located(base: Article, paragraphs: list[str]) -> list[str]:
+    return [f"{base.located} - {paragraphs[0]}", *paragraphs[1:]] if base.located else paragraphs
+
+
+@dataclass
+class OrderScore:
+    precision: float
+    recall: float
+    merged_stories: int  # ids that hold more than one true story
+    wrong_final: list[str] = field(default_factory=list)  # stories whose index text is not their fullest latest
+
+
+@dataclass
+class Report:
+    articles: int
+    stories: int
+    refused: list[str]
+    orders: list[OrderScore]
+    roles: Counter
+
+    def summary(self) -> dict[str, float]:
+        p = [o.precision for o in self.orders]
+        r = [o.recall for o in self.orders]
+        return {"articles": self.articles, "stories": self.stories, "orders": len(self.orders),
+                "precision_min": min(p), "precision_mean": mean(p), "recall_min": min(r), "recall_mean": mean(r),
+                "orders_with_merged_ids": sum(1 for o in self.orders if o.merged_stories),
+                "orders_with_wrong_final_text": sum(1 for o in self.orders if o.wrong_final)}
+
+
+def evaluate(labelled: list[Variant], orders: int = 20, seed: int = 1) -> Report:
+    """Parse every variant, then feed them in `orders` random orders through a fresh index each."""
+    parsed: list[tuple[Variant, Article]] = []
+    refused = []
+    for variant in labelled:
+        try:
+            parsed.append((variant, parse_wire_text(variant.text, source=variant.source)))
+        except InvalidInput as error:
+            refused.append(f"{variant.story} ({variant.role}): {error}")
+    rng = random.Random(seed)
+    scores = []
+    for _ in range(orders):
+        order = parsed[:]
+        rng.shuffle(order)
+        scores.append(score_order(order))
+    return Report(len(labelled), len({v.story for v in labelled}), refused, scores, Counter(v.role for v in labelled))
+
+
+def score_order(order: list[tuple[Variant, Article]]) -> OrderScore:
+    """One pass through a fresh index: clusters by story id, and the text each story ends on."""
+    index = DedupIndex()
+    predicted: dict[int, str] = {}
+    shown: dict[str, tuple[int, Article]] = {}  # story id -> (version, the article published as it)
+    for position, (variant, article) in enumerate(order):
+        decision = index.observe(article, now=0, source_offset=position)
+        predicted[position] = decision.story_id
+        if decision.unique and decision.version >= shown.get(decision.story_id, (0, None))[0]:
+            shown[decision.story_id] = (decision.version, article)
+    truth = {position: variant.story for position, (variant, _) in enumerate(order)}
+    precision, recall = pairwise(truth, predicted)
+    members: dict[str, set[str]] = defaultdict(set)
+    for position, story_id in predicted.items():
+        members[story_id].add(truth[position])
+    wrong = []
+    for position, (variant, article) in enumerate(order):
+        if variant.final:
+            text = shown.get(predicted[position], (0, None))[1]
+            if text is None or not _contains(text.body_text, article.body_text):
+                wrong.append(variant.story)
+    return OrderScore(precision, recall, sum(1 for stories in members.values() if len(stories) > 1), wrong)
+
+
+def pairwise(truth: dict[int, str], predicted: dict[int, str]) -> tuple[float, float]:
+    """Pairwise cluster precision and recall: of the pairs put together, how many belong together;
+    of the pairs that belong together, how many were put together."""
+    together_predicted = together_true = both = 0
+    for a, b in combinations(truth, 2):
+        same_true, same_predicted = truth[a] == truth[b], predicted[a] == predicted[b]
+        together_true += same_true
+        together_predicted += same_predicted
+        both += same_true and same_predicted
+    return (both / together_predicted if together_predicted else 1.0,
+            both / together_true if together_true else 1.0)
+
+
+def _contains(shown: str, expected: str) -> bool:
+    return " ".join(words(expected)) in " ".join(words(shown))
+
+
+def split_of(path: Path) -> str:
+    """`heldout` for a third of the stories by a hash of the file name, else `dev`: the same rule
+    that placed the labelled stories, so a folder without a split is split the same way."""
+    return "heldout" if int(hashlib.sha1(path.stem.encode()).hexdigest(), 16) % 3 == 0 else "dev"
+
+
+def load_wire(paths: list[Path], source: str = "voa") -> list[tuple[str, Article]]:
+    return [(path.stem, parse_wire_text(path.read_text(encoding="utf-8"), source=source)) for path in sorted(paths)]
