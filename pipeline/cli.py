@@ -14,8 +14,12 @@ from rich.table import Table
 
 from pipeline.alerts.commands import alerts_app
 from pipeline.bundled import SAMPLES_DIR
-from pipeline.settings import Settings
+
+from pipeline.settings import REPO_ROOT, Settings
 from pipeline.views import fail
+
+#: The real stories of the evaluation sets (in a checkout: `evaluation/stories/`).
+EVALUATION_STORIES = REPO_ROOT / "evaluation" / "stories"
 
 app = typer.Typer(
     help="Wirestream: news wire stories through Kafka, Faust and Elasticsearch.",
@@ -205,14 +209,18 @@ def bench(
 
 @bench_app.command("dedup")
 def bench_dedup(
-    articles: Annotated[int, typer.Option(help="How many generated articles (stories and copies).")] = 10_000,
+    articles: Annotated[int, typer.Option(help="How many generated articles for throughput and memory.")] = 10_000,
+    orders: Annotated[int, typer.Option(help="Random orders to feed the identity set in.")] = 20,
     samples: Annotated[Path, typer.Option(help="Folder of wire stories to generate from.")] = SAMPLES_DIR,
+    evaluation: Annotated[Path, typer.Option(help="Folder of real stories: dev/, heldout/, scripts/.")] = EVALUATION_STORIES,
 ) -> None:
-    """Dedup throughput, index memory per 100,000 stories, and precision and recall on a
-    labelled stream generated from the samples (exact, syndicated, truncated and updated copies)."""
+    """Identity first: variants of real stories (page chrome, truncations, other outlets' copies,
+    updates, different stories reusing paragraphs, non-Latin scripts) fed in many random orders,
+    with pairwise cluster precision and recall per order, on the development and the held-out set
+    apart. Then dedup throughput on one core and index memory per 100,000 stories."""
     from pipeline.bench import dedup
 
-    dedup.run(samples, articles, console)
+    dedup.run(samples, evaluation, articles, orders, console)
 
 
 @bench_app.command("enrich")

@@ -2,8 +2,8 @@
 
 From real wire stories it makes the variants a wire desk sees, as wire text (so the parser is
 part of what is measured): the story as sent; the same page copied with the site's chrome above
-and below; a re-send cut to 30 % of its words under the same id; another outlet's lead (the first
-60 % of the paragraphs); another outlet's copy with other quotes, spacing, line breaks and its own
+and below; a re-send cut to 30 % of its words under the same id; another outlet's lead (its first
+60 % of the words, to the word); another outlet's copy with other quotes, spacing, line breaks and its own
 tag line; an update that adds a paragraph (a later time, or the same time with the paragraph after
 the lead); and, as hard negatives, a different story that reuses two of its background paragraphs
 under a lead of its own. Stories of the same day, topic and source are negatives of each other.
@@ -90,7 +90,6 @@ def variants(bases: list[tuple[str, Article]], donors: list[Article], seed: int 
     out: list[Variant] = []
     for serial, (name, base) in enumerate(bases):
         paragraphs = base.body_text.split("\n\n")
-        text_words = base.body_text.split()
         outlet = OTHER_OUTLETS[serial % len(OTHER_OUTLETS)]
         added = donated[serial % len(donated)] if donated else "The ministry gave no further details on Friday."
         same = base.source
@@ -104,10 +103,10 @@ def variants(bases: list[tuple[str, Article]], donors: list[Article], seed: int 
             Variant(render_wire(base), same, name, "original"),
             Variant(render_wire(base, top=PAGE_TOP, above=PAGE_ABOVE_HEADLINE, under=PAGE_UNDER_HEADLINE,
                                 bottom=PAGE_BOTTOM), same, name, "page copy"),
-            Variant(render_wire(base, paragraphs=_located(base, [" ".join(text_words[: max(15, len(text_words) * 3 // 10)])])),
-                    same, name, "re-sent cut to 30%"),
-            Variant(render_wire(base, paragraphs=_located(base, paragraphs[: max(1, round(len(paragraphs) * 0.6))])),
-                    f"brief-{outlet}", name, "lead, 60% of paragraphs"),
+            Variant(render_wire(base, paragraphs=_located(base, _lead(paragraphs, 0.3))), same, name,
+                    "re-sent cut to 30%"),
+            Variant(render_wire(base, paragraphs=_located(base, _lead(paragraphs, 0.6))),
+                    f"brief-{outlet}", name, "lead, 60% of the words"),
             Variant(render_wire(base.model_copy(update={"headline": base.headline.upper()}),
                                 paragraphs=syndicated_text(paragraphs, outlet, rng)), outlet, name, "syndicated"),
             Variant(update, same, name, "update adds a paragraph", final=True),
@@ -119,6 +118,21 @@ def variants(bases: list[tuple[str, Article]], donors: list[Article], seed: int 
             out.append(Variant(render_wire(reuse, paragraphs=lead + rng.sample(background, 2)), same,
                                f"{name}#reuse", "different story reusing background", final=True))
     return out
+
+
+def _lead(paragraphs: list[str], share: float) -> list[str]:
+    """The first paragraphs up to `share` of the words (15 at least), cut inside the paragraph that
+    crosses it."""
+    wanted = max(15, round(sum(len(p.split()) for p in paragraphs) * share))
+    lead: list[str] = []
+    for paragraph in paragraphs:
+        have = sum(len(p.split()) for p in lead)
+        if have + len(paragraph.split()) > wanted:
+            if have < wanted:
+                lead.append(" ".join(paragraph.split()[: wanted - have]))
+            break
+        lead.append(paragraph)
+    return lead
 
 
 def _located(base: Article, paragraphs: list[str]) -> list[str]:
@@ -215,5 +229,26 @@ def split_of(path: Path) -> str:
     return "heldout" if int(hashlib.sha1(path.stem.encode()).hexdigest(), 16) % 3 == 0 else "dev"
 
 
-def load_wire(paths: list[Path], source: str = "voa") -> list[tuple[str, Article]]:
-    return [(path.stem, parse_wire_text(path.read_text(encoding="utf-8"), source=source)) for path in sorted(paths)]
+def load_wire(paths: list[Path]) -> list[tuple[str, Article]]:
+    """Wire stories by file name; the source is the name's first part (`voa-2020-...` -> `voa`)."""
+    return [(path.stem, parse_wire_text(path.read_text(encoding="utf-8"), source=path.stem.split("-")[0]))
+            for path in sorted(paths)]
+
+
+def story_sets(samples: Path, evaluation: Path) -> dict[str, list[Path]]:
+    """The stories the evaluation is made from: `dev` (the samples, the labelled development
+    stories, two thirds of the non-Latin ones) and `heldout` (the rest, never tuned on)."""
+    scripts = sorted((evaluation / "scripts").glob("*.txt"))
+    return {
+        "dev": [*sorted(samples.glob("*.txt")), *sorted((evaluation / "dev").glob("*.txt")),
+                *(p for p in scripts if split_of(p) == "dev")],
+        "heldout": [*sorted((evaluation / "heldout").glob("*.txt")), *(p for p in scripts if split_of(p) == "heldout")],
+    }
+
+
+def evaluate_set(paths: list[Path], orders: int = 20, seed: int = 1) -> Report:
+    """Every fourth story lends its paragraphs (never fed itself); the others are the bases."""
+    stories = load_wire(paths)
+    bases = [story for i, story in enumerate(stories) if i % 4 != 3]
+    donors = [article for i, (_, article) in enumerate(stories) if i % 4 == 3]
+    return evaluate(variants(bases, donors, seed), orders, seed)

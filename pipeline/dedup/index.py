@@ -276,6 +276,11 @@ class DedupIndex:
             if replay := _replay(known, source_offset):
                 return replay
             relation = _relation(fresh, known)
+            if relation is Relation.FULLER and known.word_count < LEAD_WORDS:
+                # The story under this id is a snippet too short to have been matched with anything
+                # else; its fuller text may belong to a story already told under another id.
+                if (elsewhere := self._match(fresh)) is not None and elsewhere[0] is not known:
+                    return self._claim(elsewhere[0], fresh, elsewhere[1], source_offset)
             if relation is not Relation.UNRELATED:
                 return self._join(known, fresh, relation, same_id=True)
             collided_with = known.id
@@ -292,6 +297,17 @@ class DedupIndex:
         if replay := _replay(known, source_offset):
             return replay
         return self._join(known, fresh, relation, same_id=False)
+
+    def _claim(self, known: Story, fresh: Story, relation: Relation, source_offset: int | None) -> Decision:
+        """Join `fresh` to `known`, and from now on read its id as `known`'s."""
+        if replay := _replay(known, source_offset):
+            return replay
+        article_id = fresh.id
+        decision = self._join(known, fresh, relation, same_id=False)
+        story = self.stories[decision.story_id]
+        story.aliases = _with_alias(story, article_id)
+        self._by_alias[article_id] = story.id
+        return decision
 
     def _join(self, known: Story, fresh: Story, relation: Relation, same_id: bool) -> Decision:
         """`fresh` belongs to `known`'s story: a copy of it, or its next version. A changed text is
@@ -401,12 +417,11 @@ def _fuller(fresh: Story, known: Story) -> bool:
 def _begins(part: Story, whole: Story) -> bool:
     """Whether `part`'s text is the beginning of `whole`'s: token for token as far as the prefix
     window reaches, and by its shingles beyond; or, where a paragraph was put on top or inserted
-    since, `part` opens as one of `whole`'s first paragraphs does and nearly all its shingles are in
-    `whole`."""
+    since, one of `part`'s first paragraphs opens as one of `whole`'s does and nearly all its
+    shingles are in `whole`."""
     if is_prefix(part.prefix, whole.prefix):
         return part.word_count <= PREFIX_WORDS or _containment(part, whole) >= LONG_PART_CONTAINMENT
-    return bool(part.openings) and part.openings[0] in whole.openings and (
-        _containment(part, whole) >= ESTIMATED_CONTAINMENT)
+    return not set(part.openings).isdisjoint(whole.openings) and _containment(part, whole) >= ESTIMATED_CONTAINMENT
 
 
 def _replay(story: Story, source_offset: int | None) -> Decision | None:

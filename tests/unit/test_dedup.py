@@ -7,7 +7,8 @@ import pytest
 
 from pipeline import loadgen
 from pipeline.dedup import DedupIndex, Story
-from pipeline.dedup.fingerprint import normalise
+from pipeline.bench import identity
+from pipeline.dedup.fingerprint import normalise, words
 from pipeline.ingest.ids import story_id
 from pipeline.ingest.wiretext import parse_wire_text
 from schemas import MatchKind
@@ -173,3 +174,77 @@ def test_minhash_is_datasketchs(stories):
     reference = MinHash(num_perm=NUM_PERM, seed=1, scheme="affine32", hashfunc=int)
     reference.update_batch(shingles)
     assert _minhash(np.array(hashes, dtype=np.uint64)) == reference.hashvalues.astype("<u4").tobytes()
+
+
+def test_a_truncated_resend_under_the_same_id_is_a_copy_not_a_version(stories):
+    esper = stories["esper-iran"]
+    index = DedupIndex()
+    index.observe(esper, now=0)
+    for share in (0.3, 0.6):
+        words_ = esper.body_text.split()
+        cut = esper.model_copy(update={"body_text": " ".join(words_[: int(len(words_) * share)])})
+        decision = index.observe(cut, now=1)
+        assert not decision.unique and decision.match is MatchKind.CONTAINMENT and decision.version == 1
+
+
+def test_the_lead_first_then_the_full_story_is_one_story_with_the_full_text(stories):
+    esper = stories["esper-iran"]
+    for lead_id in (esper.id, "brief-esper"):  # re-sent under the same id, or another outlet's brief
+        lead = esper.model_copy(update={"id": lead_id, "source": "voa" if lead_id == esper.id else "brief",
+                                        "body_text": esper.body_text.split("\n\n")[0]})
+        index = DedupIndex()
+        assert index.observe(lead, now=0).unique
+        full = index.observe(esper, now=1)
+        assert full.unique and full.story_id == lead_id and full.version == 2
+        assert full.state.word_count > 500  # the story now shows the full text
+        assert full.state.copies == (0 if lead_id == esper.id else 1)  # another outlet's lead is a copy
+        assert not index.observe(lead, now=2).unique  # and the lead again is a copy of it
+
+
+def test_an_unrelated_text_under_a_taken_id_is_a_story_of_its_own(stories):
+    esper, volcano = stories["esper-iran"], stories["philippine-taal-volcano-evacuations"]
+    index = DedupIndex()
+    index.observe(esper, now=0)
+    impostor = volcano.model_copy(update={"id": esper.id})  # e.g. a generic headline on the same day
+    decision = index.observe(impostor, now=1)
+    assert decision.unique and decision.version == 1 and decision.collided_with == esper.id
+    assert decision.story_id != esper.id
+    again = index.observe(impostor, now=2)  # the same text again joins its own story, not Esper's
+    assert not again.unique and again.story_id == decision.story_id and again.match is MatchKind.EXACT
+    assert index.stories[esper.id].version == 1
+
+
+@pytest.mark.parametrize("text", [
+    "Президент заявил, что переговоры продолжатся на следующей неделе в Женеве, сообщили официальные лица. "
+    "Делегации обеих стран прибудут в понедельник.",
+    "美国国务院发言人周二表示，美方将继续与盟友密切合作，推动朝鲜半岛无核化进程取得实质进展。",
+    "قال المتحدث باسم وزارة الخارجية إن الولايات المتحدة ستواصل العمل مع شركائها في المنطقة. "
+    "وأضاف أن المحادثات ستستأنف الأسبوع المقبل.",
+    "รัฐบาลไทยประกาศมาตรการใหม่เพื่อกระตุ้นเศรษฐกิจหลังจากการส่งออกลดลงติดต่อกันสามเดือน",
+])
+def test_stories_in_other_scripts_have_tokens_and_stay_apart(text, stories):
+    assert len(words(text)) >= 15
+    index = DedupIndex()
+    index.observe(stories["esper-iran"], now=0)
+    first = stories["esper-iran"].model_copy(update={"id": "one", "headline": "One", "body_text": text})
+    other = first.model_copy(update={"id": "two", "headline": "Two", "body_text": text[::-1]})
+    assert index.observe(first, now=1).unique and index.observe(other, now=2).unique
+    assert not index.observe(first.model_copy(update={"id": "three"}), now=3).unique  # its copy is found
+
+
+def test_tiny_texts_match_nothing_under_other_ids(stories):
+    index = DedupIndex()
+    for n, body in enumerate(["!!!", "—", "Breaking.", "Watch the video below."]):
+        article = stories["esper-iran"].model_copy(update={"id": f"tiny-{n}", "headline": f"H{n}", "body_text": body})
+        assert index.observe(article, now=n).unique
+
+
+def test_identity_is_the_same_in_any_order(sample_texts, tmp_path):
+    """The repo's identity evaluation on the samples (the benchmark runs it on the larger sets)."""
+    for name, text in sample_texts.items():
+        (tmp_path / f"{name}.txt").write_text(text)
+    report = identity.evaluate_set(sorted(tmp_path.glob("*.txt")), orders=12)
+    summary = report.summary()
+    assert report.refused == []
+    assert summary["precision_min"] == 1.0 and summary["recall_min"] == 1.0
+    assert summary["orders_with_merged_ids"] == 0 and summary["orders_with_wrong_final_text"] == 0
