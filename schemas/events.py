@@ -79,6 +79,10 @@ class UniqueArticle(_Event):
     article: Article
     version: int = Field(ge=1, description="1 for a first sighting, then 2, 3, ... per update.")
     copies: int = Field(0, ge=0, description="Duplicate copies seen so far.")
+    article_id: str | None = Field(
+        None, description="The id the article arrived with, where it differs from the story id `article.id`: "
+        "another outlet's fuller text, a version sent under a new headline, or an id an unrelated story had taken.",
+    )
 
 
 class MatchKind(str, Enum):

@@ -64,6 +64,7 @@ def register(app: faust.App, settings: Settings) -> Counter[str]:
         if decision.replay:
             counters["replayed"] += 1
         else:
+            counters["id_collisions"] += decision.collided_with is not None
             table[decision.story_id.encode()] = decision.state.to_json()
             counters["updates" if decision.is_update else "unique" if decision.unique else
                      f"duplicates.{decision.match.value}"] += 1
@@ -72,6 +73,7 @@ def register(app: faust.App, settings: Settings) -> Counter[str]:
                 article=article.model_copy(update={"id": decision.story_id}),
                 version=decision.version,
                 copies=decision.state.copies,
+                article_id=article.id if article.id != decision.story_id else None,
             )
             await unique.send(key=decision.story_id.encode(), value=published.model_dump_json().encode())
         else:

@@ -145,7 +145,9 @@ class BulkWriter:
                 # Refused as a whole (one malformed action spoils the request): halve it until the
                 # culprit stands alone, so only it is rejected.
                 if len(pending) == 1:
-                    result.rejected.append((pending[0], _one_line(f"{error.meta.status}: {error.message}")))
+                    cause = error.body.get("error", {}) if isinstance(error.body, dict) else {}
+                    reason = cause.get("reason", "") if isinstance(cause, dict) else str(cause)
+                    result.rejected.append((pending[0], _one_line(f"{error.meta.status}: {error.message} {reason}")))
                 else:
                     middle = len(pending) // 2
                     result.merge(self._write_chunk(pending[:middle]))
