@@ -41,12 +41,26 @@ _TIMESTAMP = re.compile(
 # Captions carry the photo's date in AP style: "Jan. 13, 2020", "Dec. 29, 2019".
 _PHOTO_DATE = r"(?:Jan|Feb|March|April|May|June|July|Aug|Sept|Oct|Nov|Dec)\.?\s+\d{1,2},\s+\d{4}"
 _HAS_PHOTO_DATE = re.compile(r"\b" + _PHOTO_DATE)
-# In the body a caption stands alone and ends with its date, perhaps followed by the place.
-_BODY_CAPTION = re.compile(r"\b" + _PHOTO_DATE + r"(?:,\s+in\s+[^.\"]+)?\.?$|^(?:In this photo|FILE PHOTO)")
-_DATELINE = re.compile(r"^([A-Z][A-Z.'’ ,-]{1,60}?)\s+[-–—]\s+(?=\S)")
+# In the body a caption stands alone and ends with ", <its date>", perhaps followed by the place
+# ("... in Manila, Jan. 13, 2020."); a sentence that merely ends on a date ("the deadline is
+# July 22, 2025.") is not one.
+_BODY_CAPTION = re.compile(r",\s+" + _PHOTO_DATE + r"(?:,\s+in\s+[^.\"]+)?\.?$|^(?:In this photo|FILE PHOTO)")
+# A dateline opens the first paragraph: the place in capitals ("PENTAGON", "WASHINGTON, D.C."), or a
+# "City, State" in any case ("Cape Girardeau, Mo."), perhaps an outlet or a date in brackets before
+# or after a dash of any kind ("-", "--", "---", "–", "—"): "DALLAS – (May 15, 2017) The",
+# "CARVILLE, La. (8/31/12) - Members". Matched on the paragraph's first 100 characters only.
+_PLACE_CAPS = r"[A-Z][A-Z.'’-]*(?: [A-Z][A-Z.'’-]*){0,4}"
+_PLACE_TITLE = r"[A-Z][a-z.'’-]+(?: [A-Z][a-z.'’-]+){0,3}"
+_DATELINE = re.compile(
+    rf"^((?:{_PLACE_CAPS}|{_PLACE_TITLE})(?:, ?[A-Z][A-Za-z.'’]*(?: [A-Z][A-Za-z.'’]*){{0,2}})?)"
+    r"(?: ?\([\w .,/&]{1,30}\))?(?: ?-{1,3} ?| ?[–—] ?)(?:\([\w .,/&]{1,30}\) ?)?(?=[A-Z\"“‘'0-9])"
+)
 _CREDIT = re.compile(
-    r"(?:contributed to this report\.?|^(?:Some\s+)?information\s+(?:for this report\s+)?(?:is|was)\s+from\b.*"
-    r"|^Camera:.*|^Produced by:.*)$",
+    r"(?:contributed to this report\.?"
+    r"|^(?:Some\s+)?(?:information|material|reporting)\s+(?:for|in)\s+this\s+(?:report|story|article)\s+"
+    r"(?:is|was|came|comes)\s+(?:from|provided by)\b.*"
+    r"|^This (?:report|story|article) (?:includes|contains|uses) (?:information|material|reporting) from\b.*"
+    r"|^\(?(?:Additional )?Reporting by\b.*|^Camera:.*|^Produced by:.*)$",
     re.IGNORECASE,
 )
 #: Lines above the date line may be page chrome the chrome list does not know, if they are short.
@@ -92,7 +106,7 @@ def parse_wire_text(text: str, *, source: str, timezone: str = "America/New_York
             body.append(paragraph)
 
     located = None
-    if body and (match := _DATELINE.match(body[0])):
+    if body and (match := _DATELINE.match(body[0][:100])) and len(match.group(1)) <= 60:
         located = match.group(1).strip(" ,")
         body[0] = body[0][match.end():]
     try:
