@@ -29,6 +29,8 @@ from dataclasses import dataclass
 import numpy as np
 from datasketch import MinHash
 
+from pipeline.ingest.datelines import split_dateline
+
 NUM_PERM = 64
 SHINGLE_WORDS = 4
 #: A text with fewer tokens is never found inside another text, nor another inside it.
@@ -91,12 +93,8 @@ class Fingerprint:
     word_count: int
 
 
-# A dateline, with or without the outlet, before the first words: "WASHINGTON (AP) — ", "PENTAGON - ".
-_DATELINE = re.compile(r"^\s*[A-Z][A-Z.'’ ,-]{1,60}?(?:\s*\([\w .&-]{1,30}\))?\s+[-–—]+\s+(?=\S)")
-
-
 def fingerprint(headline: str, body: str) -> Fingerprint:
-    body = _DATELINE.sub("", body[:200], count=1) + body[200:]
+    body = split_dateline(body.lstrip())[1]
     # The first paragraphs one by one (where they start is what `openings` keys), the rest at once:
     # the same text and tokens as the whole body normalised in one piece.
     parts = [normalise(part) for part in body.split("\n\n", OPENING_PARAGRAPHS)]

@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 from pydantic import ValidationError
 
 from pipeline.ingest.chrome import is_breadcrumb, is_chrome, is_trailer
+from pipeline.ingest.datelines import split_dateline
 from pipeline.ingest.errors import InvalidInput
 from pipeline.ingest.ids import story_id
 from schemas import Article
@@ -45,16 +46,6 @@ _HAS_PHOTO_DATE = re.compile(r"\b" + _PHOTO_DATE)
 # ("... in Manila, Jan. 13, 2020."); a sentence that merely ends on a date ("the deadline is
 # July 22, 2025.") is not one.
 _BODY_CAPTION = re.compile(r",\s+" + _PHOTO_DATE + r"(?:,\s+in\s+[^.\"]+)?\.?$|^(?:In this photo|FILE PHOTO)")
-# A dateline opens the first paragraph: the place in capitals ("PENTAGON", "WASHINGTON, D.C."), or a
-# "City, State" in any case ("Cape Girardeau, Mo."), perhaps an outlet or a date in brackets before
-# or after a dash of any kind ("-", "--", "---", "–", "—"): "DALLAS – (May 15, 2017) The",
-# "CARVILLE, La. (8/31/12) - Members". Matched on the paragraph's first 100 characters only.
-_PLACE_CAPS = r"[A-Z][A-Z.'’-]*(?: [A-Z][A-Z.'’-]*){0,4}"
-_PLACE_TITLE = r"[A-Z][a-z.'’-]+(?: [A-Z][a-z.'’-]+){0,3}"
-_DATELINE = re.compile(
-    rf"^((?:{_PLACE_CAPS}|{_PLACE_TITLE})(?:, ?[A-Z][A-Za-z.'’]*(?: [A-Z][A-Za-z.'’]*){{0,2}})?)"
-    r"(?: ?\([\w .,/&]{1,30}\))?(?: ?-{1,3} ?| ?[–—] ?)(?:\([\w .,/&]{1,30}\) ?)?(?=[A-Z\"“‘'0-9])"
-)
 _CREDIT = re.compile(
     r"(?:contributed to this report\.?"
     r"|^(?:Some\s+)?(?:information|material|reporting)\s+(?:for|in)\s+this\s+(?:report|story|article)\s+"
@@ -106,9 +97,8 @@ def parse_wire_text(text: str, *, source: str, timezone: str = "America/New_York
             body.append(paragraph)
 
     located = None
-    if body and (match := _DATELINE.match(body[0][:100])) and len(match.group(1)) <= 60:
-        located = match.group(1).strip(" ,")
-        body[0] = body[0][match.end():]
+    if body:
+        located, body[0] = split_dateline(body[0])
     try:
         return Article(
             id=story_id(source, headline=headline, published=published),
