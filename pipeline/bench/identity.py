@@ -5,7 +5,7 @@ part of what is measured): the story as sent; the same page copied with the site
 and below; a re-send cut to 30 % of its words under the same id; another outlet's lead (its first
 60 % of the words, to the word); another outlet's copy with other quotes, spacing, line breaks and its own
 tag line; an update that adds a paragraph (a later time, or the same time with the paragraph after
-the lead); and, as hard negatives, a different story that reuses two of its background paragraphs
+the lead), then a correction of a sentence of that update (later still); and, as hard negatives, a different story that reuses two of its background paragraphs
 under a lead of its own. Stories of the same day, topic and source are negatives of each other.
 
 Every order of the same articles must give the same clusters: `evaluate` feeds them in `orders`
@@ -94,11 +94,16 @@ def variants(bases: list[tuple[str, Article]], donors: list[Article], seed: int 
         added = donated[serial % len(donated)] if donated else "The ministry gave no further details on Friday."
         same = base.source
         # A later update adds a paragraph at the end; a same-time update adds one after the lead.
+        # Then a correction changes a sentence of it, later still.
         if serial % 2 == 0:
             newer = base.model_copy(update={"versioncreated": base.versioncreated + timedelta(hours=2)})
-            update = render_wire(newer, paragraphs=_located(base, [*paragraphs, added]))
+            updated = [*paragraphs, added]
+            update = render_wire(newer, paragraphs=_located(base, updated))
         else:
-            update = render_wire(base, paragraphs=_located(base, [paragraphs[0], added, *paragraphs[1:]]), updated=False)
+            updated = [paragraphs[0], added, *paragraphs[1:]]
+            update = render_wire(base, paragraphs=_located(base, updated), updated=False)
+        latest = base.model_copy(update={"versioncreated": base.versioncreated + timedelta(hours=4)})
+        correction = render_wire(latest, paragraphs=_located(base, _corrected(updated)))
         out += [
             Variant(render_wire(base), same, name, "original"),
             Variant(render_wire(base, top=PAGE_TOP, above=PAGE_ABOVE_HEADLINE, under=PAGE_UNDER_HEADLINE,
@@ -109,7 +114,8 @@ def variants(bases: list[tuple[str, Article]], donors: list[Article], seed: int 
                     f"brief-{outlet}", name, "lead, 60% of the words"),
             Variant(render_wire(base.model_copy(update={"headline": base.headline.upper()}),
                                 paragraphs=syndicated_text(paragraphs, outlet, rng)), outlet, name, "syndicated"),
-            Variant(update, same, name, "update adds a paragraph", final=True),
+            Variant(update, same, name, "update adds a paragraph"),
+            Variant(correction, same, name, "correction changes a sentence", final=True),
         ]
         background = paragraphs[2:] if len(paragraphs) > 3 else []
         if len(background) >= 2 and len(donated) >= 2:
@@ -118,6 +124,14 @@ def variants(bases: list[tuple[str, Article]], donors: list[Article], seed: int 
             out.append(Variant(render_wire(reuse, paragraphs=lead + rng.sample(background, 2)), same,
                                f"{name}#reuse", "different story reusing background", final=True))
     return out
+
+
+def _corrected(paragraphs: list[str]) -> list[str]:
+    """The same paragraphs with the end of the longest one reworded (its last 40 characters, some
+    eight English words, in any script), as a correction does."""
+    longest = max(range(len(paragraphs)), key=lambda i: len(paragraphs[i]))
+    fixed = paragraphs[longest][:-40].rstrip() + " according to a corrected account released later."
+    return [*paragraphs[:longest], fixed, *paragraphs[longest + 1:]]
 
 
 def _lead(paragraphs: list[str], share: float) -> list[str]:
@@ -183,15 +197,21 @@ def evaluate(labelled: list[Variant], orders: int = 20, seed: int = 1) -> Report
 
 
 def score_order(order: list[tuple[Variant, Article]]) -> OrderScore:
-    """One pass through a fresh index: clusters by story id, and the text each story ends on."""
+    """One pass through a fresh index: clusters by the story id each article ends in (a story
+    merged into another counts as that one), and the text each story's document ends on."""
     index = DedupIndex()
-    predicted: dict[int, str] = {}
+    placed: dict[int, str] = {}
+    merged_into: dict[str, str] = {}
     shown: dict[str, tuple[int, Article]] = {}  # story id -> (version, the article published as it)
     for position, (variant, article) in enumerate(order):
         decision = index.observe(article, now=0, source_offset=position)
-        predicted[position] = decision.story_id
+        placed[position] = decision.story_id
+        for retired, _ in decision.absorbed:
+            merged_into[retired] = decision.story_id
+            shown.pop(retired, None)  # its document is retired
         if decision.unique and decision.version >= shown.get(decision.story_id, (0, None))[0]:
             shown[decision.story_id] = (decision.version, article)
+    predicted = {position: _final(story_id, merged_into) for position, story_id in placed.items()}
     truth = {position: variant.story for position, (variant, _) in enumerate(order)}
     precision, recall = pairwise(truth, predicted)
     members: dict[str, set[str]] = defaultdict(set)
@@ -204,6 +224,12 @@ def score_order(order: list[tuple[Variant, Article]]) -> OrderScore:
             if text is None or not _contains(text.body_text, article.body_text):
                 wrong.append(variant.story)
     return OrderScore(precision, recall, sum(1 for stories in members.values() if len(stories) > 1), wrong)
+
+
+def _final(story_id: str, merged_into: dict[str, str]) -> str:
+    while story_id in merged_into:
+        story_id = merged_into[story_id]
+    return story_id
 
 
 def pairwise(truth: dict[int, str], predicted: dict[int, str]) -> tuple[float, float]:

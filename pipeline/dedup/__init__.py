@@ -7,5 +7,6 @@ knows about Kafka.
 
 from pipeline.dedup.fingerprint import Fingerprint, fingerprint
 from pipeline.dedup.index import Decision, DedupIndex, Story, StoryState
+from pipeline.dedup.texts import Relation, Text
 
-__all__ = ["Decision", "DedupIndex", "Fingerprint", "Story", "StoryState", "fingerprint"]
+__all__ = ["Decision", "DedupIndex", "Fingerprint", "Relation", "Story", "StoryState", "Text", "fingerprint"]

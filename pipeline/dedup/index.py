@@ -4,27 +4,31 @@ The identity model (the README's "Deduplication" section says the same for users
 
 - A **story** is what the index shows as one document. It has an id (the id of the article that
   started it), a version (1, 2, ...: dedup's own counter, which also orders writes to
-  Elasticsearch) and the fingerprints of its current text.
+  Elasticsearch), the fingerprints of its current text and of a few earlier versions' texts.
 - An article is compared with the story of the same id (or of an id that joined a story before),
-  else with the stories whose text it resembles. Against a story it is one of:
+  and with the stories whose texts it resembles. Against a story it is one of:
   - **exact**: the same normalised headline and text: a copy;
   - **part**: its text is the beginning of the story's (a lead, a truncation): a copy, whichever
     arrived first;
   - **fuller**: the story's text is the beginning of its text (the short copy came first): the
     story's next version, showing the fuller text, whoever wrote it; the short text counts as a
     copy when another outlet sent it;
-  - **related**: a changed text of the same story: the next version when the same source sent it
-    with a newer or equal timestamp, a **stale** copy when its timestamp is older, and a **near**
-    copy when another outlet sent it;
+  - **related**: a changed text of the same story: the next version when it comes under the
+    story's id or from the outlet that started the story with a newer or equal timestamp, a
+    **stale** copy when its timestamp is older, and a **near** copy when another outlet sent it;
+  - **earlier**: a copy of one of the story's earlier versions (a **stale** copy);
   - **unrelated**: a text that shares neither its beginning nor most of its words with the
     story. Under the same id that is an id collision (a generic headline, a broken feed): the
     article becomes a story of its own under a derived id, and the collision is reported.
 - Two different ids are one story only on strong evidence: exact text, one text the beginning
   of the other, or a near-duplicate (estimated Jaccard similarity of 4-token shingles at least
-  `NEAR_THRESHOLD`) whose openings agree. Under one id (the same source's own id, or source,
-  headline and date) weaker evidence is enough: the source says it is the same story.
-- The result does not depend on arrival order within the window: a short copy before the full
-  text, or after it, ends in the same story with the fuller text.
+  0.6) whose openings agree. Under one id (the same source's own id, or source, headline and
+  date) weaker evidence is enough: the source says it is the same story.
+- The result does not depend on arrival order within the window. A short copy before the full
+  text, or after it, ends in the same story with the fuller text; and an article that belongs to
+  two stories at once (the full text of a lead that started one story, whose correction started
+  another) **merges** them: the story with the latest, fullest text absorbs the other, whose
+  document is retired (`Decision.absorbed`).
 """
 
 from __future__ import annotations
@@ -32,62 +36,58 @@ from __future__ import annotations
 import base64
 import hashlib
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
-from enum import Enum
 
-import numpy as np
 from pydantic import AwareDatetime, BaseModel
 
-from pipeline.dedup.fingerprint import LEAD_WORDS, NUM_PERM, PREFIX_WORDS, fingerprint, is_prefix, opening_overlap
+from pipeline.dedup.bands import Bands
+from pipeline.dedup.texts import (
+    Relation,
+    Text,
+    checked_part,
+    containment,
+    jaccard,
+    refine,
+    same_id_relation,
+    strong_relation,
+)
 from schemas import Article, MatchKind
 
 log = logging.getLogger(__name__)
 
-#: Estimated Jaccard similarity of shingle sets from which two texts under different ids are one story...
-NEAR_THRESHOLD = 0.6
-#: ...provided their openings (first 40 tokens) overlap at least this much, unless the similarity
-#: reaches `SURE_THRESHOLD` (a paragraph added after the lead changes the opening, not the story).
-OPENING_THRESHOLD = 0.5
-SURE_THRESHOLD = 0.8
-#: Under one id, a changed text is the same story when its shingles overlap this much, or its
-#: opening overlaps `SAME_ID_OPENING`; below both, it is unrelated text under a colliding id.
-SAME_ID_JACCARD = 0.15
-SAME_ID_OPENING = 0.4
-#: Under one id, a text of at least this many tokens that begins the other is a lead of it.
-SAME_ID_MIN_TOKENS = 4
-#: A part longer than the prefix window must also have this share of its shingles in the whole.
-LONG_PART_CONTAINMENT = 0.7
-#: Within one story, a shorter text with this estimated share of its shingles in the other is a cut of it.
-ESTIMATED_CONTAINMENT = 0.8
-#: A text is fuller than a story's when it has at least this many tokens more.
-FULLER_MIN_TOKENS = 8
-#: LSH recalls candidates a little below the threshold, so that estimation noise costs no recall:
-#: 16 bands of 4 values is datasketch's optimum for a threshold of 0.4 with 64 permutations.
-LSH_BANDS, LSH_ROWS = 16, 4
-#: Other ids remembered per story (versions sent under ids of their own).
+#: Other ids remembered per story (versions sent under ids of their own, stories merged into it).
 MAX_ALIASES = 32
+#: Earlier versions' texts a story keeps, so a late copy of one still finds the story.
+MAX_EARLIER = 3
 
 
-class Relation(Enum):
-    EXACT = "exact"
-    PART = "part"  # the article's text begins the story's
-    FULLER = "fuller"  # the story's text begins the article's
-    RELATED = "related"
-    UNRELATED = "unrelated"
-
-
-class StoryState(BaseModel):
-    """What the index remembers of one story, as JSON in the Faust table."""
-
-    id: str
-    source: str
-    versioncreated: AwareDatetime
+class TextState(BaseModel):
     exact: str
     openings: list[int] = []
     prefix: str  # base64 of the first tokens' 16-bit hashes
     minhash: str  # base64 of the MinHash values, uint32 little-endian
     word_count: int
+
+    @classmethod
+    def of(cls, text: Text) -> TextState:
+        return cls.model_construct(
+            exact=text.exact, openings=list(text.openings), prefix=base64.b64encode(text.prefix).decode("ascii"),
+            minhash=base64.b64encode(text.minhash).decode("ascii"), word_count=text.word_count)
+
+    def text(self) -> Text:
+        return Text(self.exact, tuple(self.openings), base64.b64decode(self.prefix), base64.b64decode(self.minhash),
+                    self.word_count)
+
+
+class StoryState(TextState):
+    """What the index remembers of one story, as JSON in the Faust table (its current text's
+    fingerprints at the top level)."""
+
+    id: str
+    source: str
+    versioncreated: AwareDatetime
+    earlier: list[TextState] = []
     version: int = 1
     copies: int = 0
     seen_at: float
@@ -96,24 +96,21 @@ class StoryState(BaseModel):
     #: The highest `articles.raw` offset counted as a copy of it (-1: none): a copy read again is
     #: not counted again (the partition is read in order, so every copy before it was counted).
     copies_upto: int = -1
-    #: Ids of other articles that became versions of this story; an article under one of them is
-    #: compared with it as under the story's own id. (A copy's id is not one: another outlet's id
-    #: does not vouch for this story.)
+    #: Ids of other articles that became versions of this story, and of stories merged into it; an
+    #: article under one of them is compared with it as under the story's own id. (A copy's id is
+    #: not one: another outlet's id does not vouch for this story.)
     aliases: list[str] = []
 
 
 @dataclass(slots=True)
 class Story:
-    """One story in memory: the fingerprints as bytes (about 1 KB), not as Python lists."""
+    """One story in memory: fingerprints as bytes (about 700 bytes a text), not as Python lists."""
 
     id: str
     source: str
     versioncreated: datetime
-    exact: str
-    openings: tuple[int, ...]
-    prefix: bytes
-    minhash: bytes
-    word_count: int
+    text: Text
+    earlier: tuple[Text, ...] = ()
     version: int = 1
     copies: int = 0
     seen_at: float = 0.0
@@ -123,31 +120,31 @@ class Story:
 
     @classmethod
     def of(cls, article: Article, now: float, source_offset: int | None) -> Story:
-        print_ = fingerprint(article.headline, article.body_text)
-        return cls(article.id, article.source, article.versioncreated, print_.exact, print_.openings, print_.prefix,
-                   print_.minhash, print_.word_count, seen_at=now,
-                   made_by=(-1 if source_offset is None else source_offset,))
+        return cls(article.id, article.source, article.versioncreated, Text.of(article.headline, article.body_text),
+                   seen_at=now, made_by=(-1 if source_offset is None else source_offset,))
 
     @classmethod
     def from_json(cls, data: bytes | str) -> Story:
         state = StoryState.model_validate_json(data)
-        return cls(state.id, state.source, state.versioncreated, state.exact, tuple(state.openings),
-                   base64.b64decode(state.prefix), base64.b64decode(state.minhash), state.word_count,
+        return cls(state.id, state.source, state.versioncreated, state.text(), tuple(e.text() for e in state.earlier),
                    state.version, state.copies, state.seen_at, tuple(state.made_by), state.copies_upto,
                    tuple(state.aliases))
 
     def to_json(self) -> bytes:
         """The table value. Built without validation: every field comes from a validated article."""
+        current = TextState.of(self.text)
         return StoryState.model_construct(
-            id=self.id, source=self.source, versioncreated=self.versioncreated, exact=self.exact,
-            openings=list(self.openings),
-            prefix=base64.b64encode(self.prefix).decode("ascii"), minhash=base64.b64encode(self.minhash).decode("ascii"),
-            word_count=self.word_count, version=self.version, copies=self.copies, seen_at=self.seen_at,
-            made_by=list(self.made_by), copies_upto=self.copies_upto, aliases=list(self.aliases),
+            **current.__dict__, id=self.id, source=self.source, versioncreated=self.versioncreated,
+            earlier=[TextState.of(text) for text in self.earlier], version=self.version, copies=self.copies,
+            seen_at=self.seen_at, made_by=list(self.made_by), copies_upto=self.copies_upto, aliases=list(self.aliases),
         ).model_dump_json().encode()
 
-    def values(self) -> np.ndarray:
-        return np.frombuffer(self.minhash, dtype="<u4")
+    def texts(self) -> tuple[Text, ...]:
+        return (self.text, *self.earlier)
+
+    @property
+    def word_count(self) -> int:
+        return self.text.word_count
 
 
 @dataclass(frozen=True)
@@ -164,60 +161,16 @@ class Decision:
     replay: bool = False
     #: The article's own id belonged to an unrelated story: it was given `story_id` instead.
     collided_with: str | None = None
+    #: Stories merged into this one by this article, with the last version each had: retire them.
+    absorbed: tuple[tuple[str, int], ...] = ()
 
     @property
     def is_update(self) -> bool:
         return self.unique and self.version > 1
 
 
-class Bands:
-    """LSH banding over MinHash values: stories that agree on all rows of any band are candidates.
-
-    datasketch's `MinHashLSH` does the same, but keeps a Python set per bucket and every band key
-    twice: 4.3 of the 9.5 KB a story cost in memory. Here a bucket holds one id, or a set only when
-    stories collide, and band keys are recomputed from the values when a story is removed.
-    """
-
-    def __init__(self, bands: int = LSH_BANDS, rows: int = LSH_ROWS) -> None:
-        self._slices = [slice(band * rows * 4, (band + 1) * rows * 4) for band in range(bands)]
-        self._buckets: list[dict[int, str | set[str]]] = [{} for _ in range(bands)]
-
-    def _keys(self, minhash: bytes) -> list[int]:
-        return [hash(minhash[part]) for part in self._slices]
-
-    def insert(self, story_id: str, minhash: bytes) -> None:
-        for buckets, key in zip(self._buckets, self._keys(minhash)):
-            there = buckets.get(key)
-            if there is None:
-                buckets[key] = story_id
-            elif isinstance(there, set):
-                there.add(story_id)
-            elif there != story_id:
-                buckets[key] = {there, story_id}
-
-    def remove(self, story_id: str, minhash: bytes) -> None:
-        for buckets, key in zip(self._buckets, self._keys(minhash)):
-            there = buckets.get(key)
-            if there == story_id:
-                del buckets[key]
-            elif isinstance(there, set):
-                there.discard(story_id)
-                if len(there) == 1:
-                    buckets[key] = next(iter(there))
-
-    def candidates(self, minhash: bytes) -> set[str]:
-        found: set[str] = set()
-        for buckets, key in zip(self._buckets, self._keys(minhash)):
-            there = buckets.get(key)
-            if isinstance(there, set):
-                found |= there
-            elif there is not None:
-                found.add(there)
-        return found
-
-
 class DedupIndex:
-    """Stories by id and alias, plus lookups by exact text, by opening, and by MinHash bands."""
+    """Stories by id and alias, plus lookups of their texts by exact text, by opening, and by MinHash bands."""
 
     def __init__(self) -> None:
         self.stories: dict[str, Story] = {}
@@ -236,10 +189,11 @@ class DedupIndex:
         self.stories[story.id] = story
         for alias in story.aliases:
             self._by_alias[alias] = story.id
-        self._by_exact[story.exact] = story.id
-        for key in story.openings:
-            self._by_opening.setdefault(key, set()).add(story.id)
-        self._bands.insert(story.id, story.minhash)
+        for text in story.texts():
+            self._by_exact[text.exact] = story.id
+            for key in text.openings:
+                self._by_opening.setdefault(key, set()).add(story.id)
+            self._bands.insert(story.id, text.minhash)
 
     def remove(self, story_id: str) -> None:
         story = self.stories.pop(story_id, None)
@@ -248,14 +202,15 @@ class DedupIndex:
         for alias in story.aliases:
             if self._by_alias.get(alias) == story_id:
                 del self._by_alias[alias]
-        if self._by_exact.get(story.exact) == story_id:
-            del self._by_exact[story.exact]
-        for key in story.openings:
-            if key in self._by_opening:
-                self._by_opening[key].discard(story_id)
-                if not self._by_opening[key]:
-                    del self._by_opening[key]
-        self._bands.remove(story_id, story.minhash)
+        for text in story.texts():
+            if self._by_exact.get(text.exact) == story_id:
+                del self._by_exact[text.exact]
+            for key in text.openings:
+                if key in self._by_opening:
+                    self._by_opening[key].discard(story_id)
+                    if not self._by_opening[key]:
+                        del self._by_opening[key]
+            self._bands.remove(story_id, text.minhash)
 
     def expired(self, before: float) -> list[str]:
         """Ids of stories last seen before `before` (epoch seconds)."""
@@ -271,80 +226,112 @@ class DedupIndex:
         a copy read again is recorded again but not counted again (`copies_upto`)."""
         fresh = Story.of(article, now, source_offset)
         collided_with = None
-        known = self.stories.get(self._by_alias.get(article.id, article.id))
-        if known is not None:
-            if replay := _replay(known, source_offset):
+        home = self.stories.get(self._by_alias.get(article.id, article.id))
+        if home is not None:
+            if replay := _replay(home, source_offset):
                 return replay
-            relation = _relation(fresh, known)
-            if relation is Relation.FULLER and known.word_count < LEAD_WORDS:
-                # The story under this id is a snippet too short to have been matched with anything
-                # else; its fuller text may belong to a story already told under another id.
-                if (elsewhere := self._match(fresh)) is not None and elsewhere[0] is not known:
-                    return self._claim(elsewhere[0], fresh, elsewhere[1], source_offset)
-            if relation is not Relation.UNRELATED:
-                return self._join(known, fresh, relation, same_id=True)
-            collided_with = known.id
-            fresh.id = _derived_id(article.id, fresh.exact)
-            log.warning("dedup: %s carries the id of an unrelated story; kept apart as %s", article.id, fresh.id)
-            if (derived := self.stories.get(fresh.id)) is not None:
-                return _replay(derived, source_offset) or self._join(derived, fresh, _relation(fresh, derived), True)
+            if _relation(fresh.text, home, same_id=True) is Relation.UNRELATED:
+                collided_with = home.id
+                fresh.id = _derived_id(article.id, fresh.text.exact)
+                log.warning("dedup: %s carries the id of an unrelated story; kept apart as %s", article.id, fresh.id)
+                home = self.stories.get(fresh.id)
+                if home is not None and (replay := _replay(home, source_offset)):
+                    return replay
 
-        match = self._match(fresh)
-        if match is None:
+        others = [story for story in self._matches(fresh.text) if story is not home]
+        if home is None and not others:
             self.add(fresh)
             return Decision(fresh.id, True, 1, fresh, collided_with=collided_with)
-        known, relation = match
-        if replay := _replay(known, source_offset):
-            return replay
-        return self._join(known, fresh, relation, same_id=False)
+        for other in others if home is None else ():
+            if replay := _replay(other, source_offset):
+                return replay
+        story, absorbed = self._merge([home] if home is not None else [], others)
+        relation = _relation(fresh.text, story, same_id=home is not None)
+        if relation in (None, Relation.UNRELATED):
+            relation = Relation.EARLIER  # it matched a story merged in: a text of its past
+        decision = self._join(story, fresh, relation, same_id=home is not None)
+        return replace(decision, collided_with=collided_with, absorbed=absorbed)
 
-    def _claim(self, known: Story, fresh: Story, relation: Relation, source_offset: int | None) -> Decision:
-        """Join `fresh` to `known`, and from now on read its id as `known`'s."""
-        if replay := _replay(known, source_offset):
-            return replay
-        article_id = fresh.id
-        decision = self._join(known, fresh, relation, same_id=False)
-        story = self.stories[decision.story_id]
-        story.aliases = _with_alias(story, article_id)
-        self._by_alias[article_id] = story.id
-        return decision
+    def _matches(self, text: Text) -> list[Story]:
+        """The stories one of whose texts `text` strongly relates to (under another id)."""
+        candidates = set(self._bands.candidates(text.minhash))
+        candidates.update(story_id for key in text.openings for story_id in self._by_opening.get(key, ()))
+        if (story_id := self._by_exact.get(text.exact)) is not None:
+            candidates.add(story_id)
+        return [self.stories[story_id] for story_id in sorted(candidates)
+                if _relation(text, self.stories[story_id], same_id=False) is not None]
+
+    def _merge(self, home: list[Story], others: list[Story]) -> tuple[Story, tuple[tuple[str, int], ...]]:
+        """One story of all that an article belongs to: the one with the latest, fullest text (the
+        story under the article's id on a tie) absorbs the others: their texts, copies (their
+        versions count as copies now), ids and the raw offsets they were made from."""
+        stories = home + others
+        if len(stories) == 1:
+            return stories[0], ()
+        survivor = max(stories, key=lambda s: (s.versioncreated, s.word_count, s in home))
+        absorbed = []
+        for other in stories:
+            if other is survivor:
+                continue
+            self.remove(other.id)
+            survivor.earlier = _kept(survivor.earlier, other.texts(), survivor.text)
+            survivor.copies += other.copies + other.version
+            survivor.aliases = _with_alias(survivor, other.id, *other.aliases)
+            survivor.copies_upto = max(survivor.copies_upto, other.copies_upto, *other.made_by)
+            survivor.seen_at = max(survivor.seen_at, other.seen_at)
+            absorbed.append((other.id, other.version))
+            log.info("dedup: story %s merged into %s", other.id, survivor.id)
+        self.add(survivor)
+        return survivor, tuple(absorbed)
 
     def _join(self, known: Story, fresh: Story, relation: Relation, same_id: bool) -> Decision:
         """`fresh` belongs to `known`'s story: a copy of it, or its next version. A changed text is
         an update when it comes under the story's id (or one that joined it) or from the source that
         started the story, else another outlet's copy."""
+        text = fresh.text
         if relation is Relation.RELATED:
-            # Already one story: a shorter text whose shingles all lie in the other's is a cut of
-            # it, even where it does not begin the same way (a paragraph added on top since).
-            if fresh.word_count < known.word_count and _containment(fresh, known) >= ESTIMATED_CONTAINMENT:
-                relation = Relation.PART
-            elif _fuller(fresh, known) and _containment(known, fresh) >= ESTIMATED_CONTAINMENT:
-                relation = Relation.FULLER
+            relation = refine(text, known.text)  # already one story: a cut, or fuller, or changed
+        # Between texts of one source, the newer wins, fuller or not; a cut checked token for token
+        # is a cut whatever its time says.
+        own = same_id or fresh.source == known.source
+        older = fresh.versioncreated < known.versioncreated
+        if relation is Relation.PART and own and fresh.versioncreated > known.versioncreated and (
+                not checked_part(text, known.text)):
+            relation = Relation.RELATED  # shorter, judged by shingles, and newer: a correction that cut text
+        if relation is Relation.FULLER and own and older:
+            relation = Relation.RELATED  # an earlier, longer version of the story arriving late
         if relation is Relation.EXACT:
             return self._copy(known, fresh, MatchKind.EXACT, 1.0)
-        older = fresh.versioncreated < known.versioncreated
+        if relation is Relation.EARLIER:
+            return self._copy(known, fresh, MatchKind.STALE, max(jaccard(text, t) for t in known.earlier or (known.text,)))
         if relation is Relation.PART:
             kind = MatchKind.STALE if older and fresh.source == known.source else MatchKind.CONTAINMENT
-            return self._copy(known, fresh, kind, _containment(fresh, known))
+            return self._copy(known, fresh, kind, containment(text, known.text))
         if relation is Relation.FULLER:
             # The story so far was a short copy of this text: from now on it shows this one.
             return self._new_version(known, fresh, short_copy=fresh.source != known.source)
-        similarity = _jaccard(known, fresh)
-        if older:
-            return self._copy(known, fresh, MatchKind.STALE, similarity)
-        if same_id or fresh.source == known.source:
+        # A changed text: the next version, or a copy whose text the story keeps among its earlier
+        # ones (an older version the index never showed), so that copies of it find the story.
+        similarity = jaccard(known.text, text)
+        if not older and own:
             return self._new_version(known, fresh)
-        return self._copy(known, fresh, MatchKind.NEAR, similarity)
+        decision = self._copy(known, fresh, MatchKind.STALE if older else MatchKind.NEAR, similarity)
+        if not decision.replay and text.exact not in {t.exact for t in known.texts()}:
+            known.earlier = _kept(known.earlier, (text,), known.text)
+            self.add(known)  # indexes the kept text
+        return decision
 
     def _new_version(self, known: Story, fresh: Story, short_copy: bool = False) -> Decision:
         article_id = fresh.id
         fresh.id, fresh.source = known.id, known.source
         fresh.version, fresh.copies = known.version + 1, known.copies + short_copy
+        fresh.earlier = _kept(known.earlier, (known.text,), fresh.text)
         fresh.made_by = known.made_by + fresh.made_by
         fresh.copies_upto = known.copies_upto
         fresh.aliases = _with_alias(known, article_id)
+        fresh.seen_at = max(fresh.seen_at, known.seen_at)
         self.add(fresh)
-        return Decision(known.id, True, fresh.version, fresh, MatchKind.NEAR, _jaccard(known, fresh))
+        return Decision(known.id, True, fresh.version, fresh, MatchKind.NEAR, jaccard(known.text, fresh.text))
 
     def _copy(self, known: Story, fresh: Story, kind: MatchKind, similarity: float) -> Decision:
         source_offset = fresh.made_by[0] if fresh.made_by and fresh.made_by[0] >= 0 else None
@@ -356,72 +343,18 @@ class DedupIndex:
             known.copies_upto = source_offset
         return Decision(known.id, False, known.version, known, kind, round(similarity, 4))
 
-    def _match(self, fresh: Story) -> tuple[Story, Relation] | None:
-        """The story `fresh` belongs to among those of other ids, on strong evidence only."""
-        if (story_id := self._by_exact.get(fresh.exact)) is not None:
-            return self.stories[story_id], Relation.EXACT
-        if fresh.word_count < LEAD_WORDS:
-            return None  # too little text to say it is another id's copy
-        best: tuple[Story, Relation] | None = None
-        best_similarity = 0.0
-        for story_id in self._bands.candidates(fresh.minhash):
-            known = self.stories[story_id]
-            similarity = _jaccard(fresh, known)
-            if similarity > best_similarity and similarity >= NEAR_THRESHOLD and known.word_count >= LEAD_WORDS:
-                if similarity >= SURE_THRESHOLD or opening_overlap(fresh.prefix, known.prefix) >= OPENING_THRESHOLD:
-                    relation = _containing(fresh, known, LEAD_WORDS) or Relation.RELATED
-                    best, best_similarity = (known, relation), similarity
-        if best is not None:
-            return best
-        opening_alike = {story_id for key in fresh.openings for story_id in self._by_opening.get(key, ())}
-        for story_id in sorted(opening_alike):
-            known = self.stories[story_id]
-            if relation := _containing(fresh, known, LEAD_WORDS):
-                return known, relation
-        return None
 
-
-def _relation(fresh: Story, known: Story) -> Relation:
-    """How an article relates to the story under its own id: the id vouches for a short lead
-    (a few tokens that begin the story), but a changed text must share words with the story."""
-    if fresh.exact == known.exact:
-        return Relation.EXACT
-    if relation := _containing(fresh, known, SAME_ID_MIN_TOKENS):
+def _relation(text: Text, story: Story, same_id: bool) -> Relation | None:
+    """How a text relates to a story: to its current text, else (a late copy) to an earlier one.
+    Under the story's id weaker evidence counts (UNRELATED at worst); under another id only strong
+    evidence does (None without it)."""
+    relate = same_id_relation if same_id else strong_relation
+    relation = relate(text, story.text)
+    if relation not in (None, Relation.UNRELATED):
         return relation
-    if min(fresh.word_count, known.word_count) >= LEAD_WORDS and (
-        _jaccard(fresh, known) >= SAME_ID_JACCARD or opening_overlap(fresh.prefix, known.prefix) >= SAME_ID_OPENING
-    ):
-        return Relation.RELATED
-    return Relation.UNRELATED
-
-
-def _containing(fresh: Story, known: Story, minimum: int) -> Relation | None:
-    """PART when `fresh`'s text begins `known`'s, FULLER when the other way round; neither when
-    the shorter has fewer than `minimum` tokens, or when both have the same tokens (a new
-    headline over the same text is a related text, not a copy)."""
-    if min(fresh.word_count, known.word_count) < minimum:
-        return None
-    if fresh.word_count < known.word_count and _begins(fresh, known):
-        return Relation.PART
-    if _fuller(fresh, known) and _begins(known, fresh):
-        return Relation.FULLER
-    return None
-
-
-def _fuller(fresh: Story, known: Story) -> bool:
-    """Whether `fresh` has more text than `known` by at least a short sentence: a few words more
-    (an outlet's credit, a reworded phrase) do not make a copy the story's fuller text."""
-    return fresh.word_count >= known.word_count + FULLER_MIN_TOKENS
-
-
-def _begins(part: Story, whole: Story) -> bool:
-    """Whether `part`'s text is the beginning of `whole`'s: token for token as far as the prefix
-    window reaches, and by its shingles beyond; or, where a paragraph was put on top or inserted
-    since, one of `part`'s first paragraphs opens as one of `whole`'s does and nearly all its
-    shingles are in `whole`."""
-    if is_prefix(part.prefix, whole.prefix):
-        return part.word_count <= PREFIX_WORDS or _containment(part, whole) >= LONG_PART_CONTAINMENT
-    return not set(part.openings).isdisjoint(whole.openings) and _containment(part, whole) >= ESTIMATED_CONTAINMENT
+    if any(relate(text, earlier) not in (None, Relation.UNRELATED) for earlier in story.earlier):
+        return Relation.EARLIER
+    return relation
 
 
 def _replay(story: Story, source_offset: int | None) -> Decision | None:
@@ -431,24 +364,17 @@ def _replay(story: Story, source_offset: int | None) -> Decision | None:
     return Decision(story.id, True, story.made_by.index(source_offset) + 1, story, replay=True)
 
 
-def _with_alias(story: Story, article_id: str) -> tuple[str, ...]:
-    if article_id == story.id or article_id in story.aliases:
-        return story.aliases
-    return (story.aliases + (article_id,))[-MAX_ALIASES:]
+def _kept(earlier: tuple[Text, ...], more: tuple[Text, ...], current: Text) -> tuple[Text, ...]:
+    """A story's earlier texts with `more` added: the latest `MAX_EARLIER`, none twice, not the current."""
+    texts = {text.exact: text for text in (*earlier, *more) if text.exact != current.exact}
+    return tuple(texts.values())[-MAX_EARLIER:]
+
+
+def _with_alias(story: Story, *article_ids: str) -> tuple[str, ...]:
+    fresh = tuple(i for i in dict.fromkeys(article_ids) if i != story.id and i not in story.aliases)
+    return (story.aliases + fresh)[-MAX_ALIASES:]
 
 
 def _derived_id(article_id: str, exact: str) -> str:
     """The id of a story whose own id was taken by an unrelated one: stable for the same text."""
     return f"{article_id[:180]}~{hashlib.blake2b(exact.encode(), digest_size=6).hexdigest()}"
-
-
-def _jaccard(a: Story, b: Story) -> float:
-    """The MinHash estimate of the Jaccard similarity of two stories' shingle sets."""
-    return float(np.count_nonzero(a.values() == b.values())) / NUM_PERM
-
-
-def _containment(part: Story, whole: Story) -> float:
-    """Estimated share of `part`'s shingles found in `whole`: |A∩B| = J/(1+J)·(|A|+|B|)."""
-    jaccard = _jaccard(part, whole)
-    shared = jaccard / (1 + jaccard) * (part.word_count + whole.word_count)
-    return max(0.0, min(1.0, shared / max(1, part.word_count)))
