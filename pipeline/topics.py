@@ -22,6 +22,8 @@ DAY_MS = 24 * 60 * 60 * 1000
 #: Faust table names; their changelog topics are `<app id>-<table>-changelog`.
 DEDUP_TABLE = "dedup-stories"
 ALERTS_TABLE = "alerts-sent"
+#: Copy counts of stories not indexed yet (keyed by story id, like `articles.duplicates`).
+WAITING_COPIES_TABLE = "index-waiting-copies"
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,7 @@ def pipeline_topics(settings: Settings) -> list[TopicSpec]:
         # Table state is co-partitioned with the stream that updates it, and compacted.
         TopicSpec(changelog_topic(settings, DEDUP_TABLE), t.raw_partitions, {"cleanup.policy": "compact"}),
         TopicSpec(changelog_topic(settings, ALERTS_TABLE), t.enriched_partitions, {"cleanup.policy": "compact"}),
+        TopicSpec(changelog_topic(settings, WAITING_COPIES_TABLE), t.unique_partitions, {"cleanup.policy": "compact"}),
         # Every worker reads all subscriptions; compaction keeps the latest of each name.
         TopicSpec(t.subscriptions, 1, {"cleanup.policy": "compact"}),
         TopicSpec(f"{settings.faust.app_id}-__assignor-__leader", 1),

@@ -92,20 +92,24 @@ class MatchKind(str, Enum):
     NEAR = "near"
     CONTAINMENT = "containment"
     STALE = "stale"  # an older version of a known story, arriving late
+    MERGED = "merged"  # a whole story found to be part of another: its document is retired
 
 
 class DuplicateRecord(_Event):
-    """A copy of a known story (topic `articles.duplicates`)."""
+    """A copy of a known story, or a story merged into another (topic `articles.duplicates`)."""
 
     schema_version: Literal[1] = 1
-    id: str = Field(description="The copy's own id.")
+    id: str = Field(description="The copy's own id; for `merged`, the id of the story merged away.")
     duplicate_of: str = Field(description="The id of the story it duplicates.")
     kind: MatchKind
     similarity: float = Field(ge=0, le=1)
     copies: int = Field(1, ge=1, description="Copies of that story seen so far, this one included.")
     source: str
-    headline: str
+    headline: str = Field(description="The copy's headline (empty for `merged`).")
     received_at: AwareDatetime
+    retired_version: int | None = Field(
+        None, ge=1, description="For `merged`: the last version the story merged away had; its document is deleted "
+        "with a version above it, so no replay of it comes back.")
 
 
 class DeadLetter(_Event):

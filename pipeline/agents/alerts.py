@@ -15,16 +15,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-import weakref
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
 import faust
 from elasticsearch import ApiError, TransportError
-from faust.streams import _current_event
 from pydantic import ValidationError
 
-from pipeline.agents.batches import batches
+from pipeline.agents.batches import batches, in_event_context
 from pipeline.alerts import Matcher, build_alert
 from pipeline.alerts.delivered import ReadBackError, already_sent
 from pipeline.alerts.ledger import Action, Ledger
@@ -41,14 +39,6 @@ log = logging.getLogger(__name__)
 BATCH_SIZE = 64
 BATCH_WITHIN_S = 0.05
 EXPIRE_EVERY_S = 60
-
-
-def in_event_context(event: faust.EventT) -> None:
-    """Make `event` the current event of this task, as Faust does for each event it yields. A table
-    write goes to the changelog partition of the current event, and a batch (`batches`)
-    sets none. Only the context variable is set: the stream's own `current_event`, which its
-    batching reads, is left alone."""
-    _current_event.set(weakref.ref(event))
 
 
 def register(app: faust.App, settings: Settings) -> Counter[str]:

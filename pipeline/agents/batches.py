@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TypeVar
 
 import faust
+from faust.streams import _current_event
 
 T = TypeVar("T")
 
@@ -57,3 +59,11 @@ async def pipelined(stream: faust.StreamT, size: int, within_s: float,
         finisher.cancel()
         while not started.empty():
             started.get_nowait()[1].cancel()
+
+
+def in_event_context(event: faust.EventT) -> None:
+    """Make `event` the current event of this task, as Faust does for each event it yields. A table
+    write goes to the changelog partition of the current event, and a batch (`batches`)
+    sets none. Only the context variable is set: the stream's own `current_event`, which its
+    batching reads, is left alone."""
+    _current_event.set(weakref.ref(event))

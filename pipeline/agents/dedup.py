@@ -22,7 +22,7 @@ from pipeline.ingest import InvalidInput, Rejected
 from pipeline.producer import dead_letter
 from pipeline.settings import Settings
 from pipeline.topics import DEDUP_TABLE
-from schemas import Article, DuplicateRecord, UniqueArticle
+from schemas import Article, DuplicateRecord, MatchKind, UniqueArticle
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +61,17 @@ def register(app: faust.App, settings: Settings) -> Counter[str]:
             await publish(dlq, dead_letter(rejected, stage="dedup"))
             return
         decision = index.observe(article, now=time.time(), source_offset=event.message.offset)
+        for story_id, version in decision.absorbed:
+            # A story found to be part of another: forgotten here, its document retired by the sink.
+            if story_id.encode() in table:
+                del table[story_id.encode()]
+            counters["merged"] += 1
+            retired = DuplicateRecord(
+                id=story_id, duplicate_of=decision.story_id, kind=MatchKind.MERGED, similarity=1.0,
+                copies=max(1, decision.state.copies), source=decision.state.source, headline="",
+                received_at=article.received_at, retired_version=version,
+            )
+            await duplicates.send(key=decision.story_id.encode(), value=retired.model_dump_json().encode())
         if decision.replay:
             counters["replayed"] += 1
         else:

@@ -16,21 +16,20 @@ import faust
 from elasticsearch import ApiError, TransportError
 from pydantic import ValidationError
 
-from pipeline.agents.batches import batches
+from pipeline.agents.batches import batches, in_event_context
 from pipeline.agents.dead_letters import position, publish
 from pipeline.ingest import Rejected
 from pipeline.producer import dead_letter as make_dead_letter
 from pipeline.settings import Settings
-from pipeline.sinks.documents import copies_action, index_action, ndjson
+from pipeline.sinks.documents import copies_action, index_action, ndjson, retire_action
 from pipeline.sinks.elasticsearch import BulkWriter, connect, ensure_index
-from schemas import DuplicateRecord, EnrichedArticle
+from pipeline.topics import WAITING_COPIES_TABLE
+from schemas import DuplicateRecord, EnrichedArticle, MatchKind
 
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 2_000
 BATCH_WITHIN_S = 0.1
-#: Copy counts for stories not indexed yet, kept until the story arrives (bounded).
-MAX_WAITING_COPIES = 100_000
 
 
 def register(app: faust.App, settings: Settings) -> Counter[str]:
@@ -44,18 +43,21 @@ def register(app: faust.App, settings: Settings) -> Counter[str]:
     client = connect(settings)
     writer = BulkWriter(client)
     io_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="es-sink")
-    waiting: dict[str, int] = {}  # story id -> copies seen before the story was indexed
+    # Copy counts that came before their story was indexed (story id -> count, as text). A table with
+    # a changelog, not a dict: the copies' offsets are committed, so a kill -9 must not lose them.
+    waiting = app.Table(WAITING_COPIES_TABLE, default=None, key_type=bytes, value_type=bytes,
+                        partitions=topics.unique_partitions)
     ready = asyncio.Event()
 
     async def write(actions):
         return await asyncio.get_running_loop().run_in_executor(io_thread, writer.write, actions)
 
-    def write_stories(stories: list[EnrichedArticle]):
+    def write_stories(stories: list[EnrichedArticle], stashed: dict[str, int]):
         # A story's copy count may have been raised in the index since this version left dedup:
         # keep the higher. On the one I/O thread, so no copy-count write comes in between.
         counted = writer.copies(alias, [story.article.id for story in stories])
         return writer.write([
-            index_action(alias, story, max(counted.get(story.article.id, 0), waiting.pop(story.article.id, 0)))
+            index_action(alias, story, max(counted.get(story.article.id, 0), stashed.get(story.article.id, 0)))
             for story in stories
         ])
 
@@ -83,13 +85,25 @@ def register(app: faust.App, settings: Settings) -> Counter[str]:
     async def index_stories(stream: faust.Stream) -> None:
         async for events in batches(stream, BATCH_SIZE, BATCH_WITHIN_S):
             await ready.wait()
-            stories = []
+            stories, event_of = [], {}
             for event in events:
                 try:
                     stories.append(EnrichedArticle.model_validate_json(event.value))
+                    event_of[stories[-1].article.id.encode()] = event
                 except ValidationError as error:
                     await dead_letter(position(event), f"not an enriched article: {error.errors()[0]['msg']}", event.value)
-            result = await asyncio.get_running_loop().run_in_executor(io_thread, write_stories, stories)
+            keys = [story.article.id.encode() for story in stories]
+            stashed = {key.decode(): int(value) for key in keys if (value := waiting.get(key)) is not None}
+            result = await asyncio.get_running_loop().run_in_executor(io_thread, write_stories, stories, stashed)
+            # A count stashed while this batch was being written: the document exists now.
+            late = {key.decode(): int(value) for key in keys if (value := waiting.get(key)) is not None}
+            if any(count > stashed.get(story, -1) for story, count in late.items()):
+                await write([copies_action(alias, story, count) for story, count in late.items()
+                             if count > stashed.get(story, -1)])
+            for key in keys:
+                if key in waiting:
+                    in_event_context(event_of[key])  # the deletion goes to the story's changelog partition
+                    del waiting[key]
             for action, reason in result.rejected:
                 await dead_letter(action[0]["index"]["_id"], reason, ndjson([action]))
             counters["indexed"] += result.written
@@ -100,18 +114,25 @@ def register(app: faust.App, settings: Settings) -> Counter[str]:
         async for events in batches(stream, BATCH_SIZE, BATCH_WITHIN_S):
             await ready.wait()
             latest: dict[str, int] = {}
+            retired: dict[str, int] = {}
+            event_of = {}
             for event in events:
                 try:
                     record = DuplicateRecord.model_validate_json(event.value)
                 except ValidationError:
                     counters["bad_duplicate_records"] += 1
                     continue
+                event_of[record.duplicate_of.encode()] = event
                 latest[record.duplicate_of] = max(latest.get(record.duplicate_of, 0), record.copies)
-            result = await write([copies_action(alias, story, copies) for story, copies in latest.items()])
+                if record.kind is MatchKind.MERGED and record.retired_version:
+                    retired[record.id] = max(retired.get(record.id, 0), record.retired_version)
+            result = await write([*(retire_action(alias, story, version) for story, version in retired.items()),
+                                  *(copies_action(alias, story, copies) for story, copies in latest.items())])
+            counters["retired"] += len(retired)
             for action in result.missing:  # the story is still being enriched: apply when it is indexed
-                story_id = action[0]["update"]["_id"]
-                if len(waiting) < MAX_WAITING_COPIES:
-                    waiting[story_id] = max(waiting.get(story_id, 0), action[1]["doc"]["copies"])
+                key = action[0]["update"]["_id"].encode()
+                in_event_context(event_of[key])
+                waiting[key] = str(max(int(waiting.get(key) or 0), action[1]["doc"]["copies"])).encode()
             counters["copy_counts"] += result.written
 
     return counters

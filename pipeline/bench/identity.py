@@ -211,7 +211,7 @@ def score_order(order: list[tuple[Variant, Article]]) -> OrderScore:
             shown.pop(retired, None)  # its document is retired
         if decision.unique and decision.version >= shown.get(decision.story_id, (0, None))[0]:
             shown[decision.story_id] = (decision.version, article)
-    predicted = {position: _final(story_id, merged_into) for position, story_id in placed.items()}
+    predicted = {position: resolve(story_id, merged_into) for position, story_id in placed.items()}
     truth = {position: variant.story for position, (variant, _) in enumerate(order)}
     precision, recall = pairwise(truth, predicted)
     members: dict[str, set[str]] = defaultdict(set)
@@ -221,12 +221,12 @@ def score_order(order: list[tuple[Variant, Article]]) -> OrderScore:
     for position, (variant, article) in enumerate(order):
         if variant.final:
             text = shown.get(predicted[position], (0, None))[1]
-            if text is None or not _contains(text.body_text, article.body_text):
+            if text is None or not shows(text.body_text, article.body_text):
                 wrong.append(variant.story)
     return OrderScore(precision, recall, sum(1 for stories in members.values() if len(stories) > 1), wrong)
 
 
-def _final(story_id: str, merged_into: dict[str, str]) -> str:
+def resolve(story_id: str, merged_into: dict[str, str]) -> str:
     while story_id in merged_into:
         story_id = merged_into[story_id]
     return story_id
@@ -245,7 +245,7 @@ def pairwise(truth: dict[int, str], predicted: dict[int, str]) -> tuple[float, f
             both / together_true if together_true else 1.0)
 
 
-def _contains(shown: str, expected: str) -> bool:
+def shows(shown: str, expected: str) -> bool:
     return " ".join(words(expected)) in " ".join(words(shown))
 
 

@@ -60,6 +60,8 @@ log = logging.getLogger(__name__)
 MAX_ALIASES = 32
 #: Earlier versions' texts a story keeps, so a late copy of one still finds the story.
 MAX_EARLIER = 3
+#: Merges a story remembers (to retire the merged stories again when their article is replayed).
+MAX_MERGED = 8
 
 
 class TextState(BaseModel):
@@ -100,6 +102,9 @@ class StoryState(TextState):
     #: article under one of them is compared with it as under the story's own id. (A copy's id is
     #: not one: another outlet's id does not vouch for this story.)
     aliases: list[str] = []
+    #: The stories merged into this one: (raw offset of the article that merged them, story id, its
+    #: last version), so a replay of that article retires them again.
+    merged: list[tuple[int, str, int]] = []
 
 
 @dataclass(slots=True)
@@ -117,6 +122,7 @@ class Story:
     made_by: tuple[int, ...] = ()
     copies_upto: int = -1
     aliases: tuple[str, ...] = ()
+    merged: tuple[tuple[int, str, int], ...] = ()
 
     @classmethod
     def of(cls, article: Article, now: float, source_offset: int | None) -> Story:
@@ -128,7 +134,7 @@ class Story:
         state = StoryState.model_validate_json(data)
         return cls(state.id, state.source, state.versioncreated, state.text(), tuple(e.text() for e in state.earlier),
                    state.version, state.copies, state.seen_at, tuple(state.made_by), state.copies_upto,
-                   tuple(state.aliases))
+                   tuple(state.aliases), tuple(tuple(entry) for entry in state.merged))
 
     def to_json(self) -> bytes:
         """The table value. Built without validation: every field comes from a validated article."""
@@ -137,6 +143,7 @@ class Story:
             **current.__dict__, id=self.id, source=self.source, versioncreated=self.versioncreated,
             earlier=[TextState.of(text) for text in self.earlier], version=self.version, copies=self.copies,
             seen_at=self.seen_at, made_by=list(self.made_by), copies_upto=self.copies_upto, aliases=list(self.aliases),
+            merged=list(self.merged),
         ).model_dump_json().encode()
 
     def texts(self) -> tuple[Text, ...]:
@@ -245,11 +252,13 @@ class DedupIndex:
         for other in others if home is None else ():
             if replay := _replay(other, source_offset):
                 return replay
-        story, absorbed = self._merge([home] if home is not None else [], others)
+        story, absorbed = self._merge([home] if home is not None else [], others, source_offset)
         relation = _relation(fresh.text, story, same_id=home is not None)
         if relation in (None, Relation.UNRELATED):
             relation = Relation.EARLIER  # it matched a story merged in: a text of its past
         decision = self._join(story, fresh, relation, same_id=home is not None)
+        if decision.replay:  # the article read again: whatever it merged is retired again
+            absorbed = tuple((story_id, version) for offset, story_id, version in story.merged if offset == source_offset)
         return replace(decision, collided_with=collided_with, absorbed=absorbed)
 
     def _matches(self, text: Text) -> list[Story]:
@@ -261,7 +270,8 @@ class DedupIndex:
         return [self.stories[story_id] for story_id in sorted(candidates)
                 if _relation(text, self.stories[story_id], same_id=False) is not None]
 
-    def _merge(self, home: list[Story], others: list[Story]) -> tuple[Story, tuple[tuple[str, int], ...]]:
+    def _merge(self, home: list[Story], others: list[Story],
+               source_offset: int | None) -> tuple[Story, tuple[tuple[str, int], ...]]:
         """One story of all that an article belongs to: the one with the latest, fullest text (the
         story under the article's id on a tie) absorbs the others: their texts, copies (their
         versions count as copies now), ids and the raw offsets they were made from."""
@@ -280,6 +290,8 @@ class DedupIndex:
             survivor.copies_upto = max(survivor.copies_upto, other.copies_upto, *other.made_by)
             survivor.seen_at = max(survivor.seen_at, other.seen_at)
             absorbed.append((other.id, other.version))
+            if source_offset is not None:
+                survivor.merged = (*survivor.merged, (source_offset, other.id, other.version))[-MAX_MERGED:]
             log.info("dedup: story %s merged into %s", other.id, survivor.id)
         self.add(survivor)
         return survivor, tuple(absorbed)
@@ -358,10 +370,12 @@ def _relation(text: Text, story: Story, same_id: bool) -> Relation | None:
 
 
 def _replay(story: Story, source_offset: int | None) -> Decision | None:
-    """The replay of the version of `story` that the event at `source_offset` made, if it made one."""
+    """The replay of the version of `story` that the event at `source_offset` made, if it made one
+    (with the stories it merged, to retire again)."""
     if source_offset is None or source_offset not in story.made_by:
         return None
-    return Decision(story.id, True, story.made_by.index(source_offset) + 1, story, replay=True)
+    absorbed = tuple((story_id, version) for offset, story_id, version in story.merged if offset == source_offset)
+    return Decision(story.id, True, story.made_by.index(source_offset) + 1, story, replay=True, absorbed=absorbed)
 
 
 def _kept(earlier: tuple[Text, ...], more: tuple[Text, ...], current: Text) -> tuple[Text, ...]:

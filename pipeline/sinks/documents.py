@@ -63,11 +63,20 @@ def index_action(index: str, story: EnrichedArticle, copies: int | None = None) 
     return header, document(story, copies)
 
 
+def retire_action(index: str, story_id: str, last_version: int) -> tuple[dict, None]:
+    """The bulk header that deletes a story merged into another. Its version is just below the
+    next story version the retired story could have had, so any replay of one of its versions is
+    refused while the tombstone lasts (`index.gc_deletes` in the template)."""
+    version = (last_version + 1) * VERSION_STRIDE - 1
+    return {"delete": {"_index": index, "_id": story_id, "version": version, "version_type": "external"}}, None
+
+
 def copies_action(index: str, story_id: str, copies: int) -> tuple[dict, dict]:
     """The bulk header and body that set a story's copy count (duplicates never become documents)."""
     return {"update": {"_index": index, "_id": story_id, "retry_on_conflict": 3}}, {"doc": {"copies": copies}}
 
 
-def ndjson(actions: list[tuple[dict, dict]]) -> bytes:
-    """A bulk request body."""
-    return b"".join(json.dumps(part, separators=(",", ":")).encode() + b"\n" for action in actions for part in action)
+def ndjson(actions: list[tuple[dict, dict | None]]) -> bytes:
+    """A bulk request body (a delete has no body line)."""
+    return b"".join(json.dumps(part, separators=(",", ":")).encode() + b"\n"
+                    for action in actions for part in action if part is not None)

@@ -32,7 +32,7 @@ IN_FLIGHT = 2
 BACKOFF_FIRST_S = 0.1
 BACKOFF_MAX_S = 30.0
 
-Action = tuple[dict, dict]
+Action = tuple[dict, dict | None]
 
 
 def connect(settings: Settings) -> Elasticsearch:
@@ -164,6 +164,8 @@ class BulkWriter:
                     result.conflicts += 1  # an older or the same version: already done
                 elif status == 404 and operation == "update":
                     result.missing.append(action)
+                elif status == 404 and operation == "delete":
+                    result.written += 1  # deleted before it was ever written: its tombstone stands
                 elif status == 429 or status >= 500:
                     retry.append(action)
                 else:
