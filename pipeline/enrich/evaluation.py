@@ -1,23 +1,28 @@
-"""Entity-level precision, recall and F1 against the hand-labelled samples (`evaluation/`).
+"""Entity-level precision, recall and F1 against the labelled stories of `evaluation/stories/`.
 
-The raw spaCy baseline is scored on the same stories: its spans as written ("Esper", "Donald
-Trump's", "Kataeb Hezbollah" as a person), which is what a pipeline without canonicalisation
-would index.
+Labels follow `evaluation/CONVENTION.md`: per story, the set of (type, canonical name) pairs of
+people, organisations and places. `dev/` is what the engine may be tuned on; `heldout/` is
+scored apart and never tuned on. The raw spaCy baseline is scored on the same stories: its spans as
+written ("Esper", "Donald Trump's", "Kataeb Hezbollah" as a person), which is what a pipeline
+without canonicalisation would index.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 from spacy.language import Language
 
 from pipeline.enrich.engine import SPACY_LABELS, tagged_text
+from pipeline.ingest.wiretext import parse_wire_text
+from pipeline.settings import REPO_ROOT
 from schemas import Article, Entity, EntityType
 
-GOLD_FILE = Path(__file__).resolve().parents[2] / "evaluation" / "entities.yaml"
+STORIES_DIR = REPO_ROOT / "evaluation" / "stories"
+SAMPLES_DIR = REPO_ROOT / "samples"
 SCORED_TYPES = (EntityType.PERSON, EntityType.ORGANISATION, EntityType.PLACE)
 
 Labels = set[tuple[EntityType, str]]
@@ -50,13 +55,38 @@ class Score:
         return 2 * p * r / (p + r) if p + r else 0.0
 
 
-def load_gold(path: Path = GOLD_FILE) -> dict[str, Labels]:
-    """Story file name -> its labelled (type, canonical name) pairs."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    return {
-        story: {(EntityType(kind), name) for kind, names in labels.items() for name in names}
-        for story, labels in data.items()
-    }
+@dataclass
+class Scores:
+    """Micro scores over all stories, and per type."""
+
+    overall: Score = field(default_factory=Score)
+    by_type: dict[EntityType, Score] = field(default_factory=lambda: {kind: Score() for kind in SCORED_TYPES})
+
+    def add(self, predicted: Labels, gold: Labels) -> None:
+        self.overall.add(predicted, gold)
+        for kind, score in self.by_type.items():
+            score.add({p for p in predicted if p[0] is kind}, {g for g in gold if g[0] is kind})
+
+
+@dataclass(frozen=True)
+class LabelledStory:
+    name: str
+    article: Article
+    gold: Labels
+
+
+def load_set(split: str, stories_dir: Path = STORIES_DIR) -> list[LabelledStory]:
+    """The labelled stories of `split` (`dev` or `heldout`), parsed; a story file is looked for in
+    the split's folder, then among the samples."""
+    folder = stories_dir / split
+    labels = yaml.safe_load((folder / "entities.yaml").read_text(encoding="utf-8"))
+    stories = []
+    for name, by_type in labels.items():
+        path = folder / name if (folder / name).is_file() else SAMPLES_DIR / name
+        article = parse_wire_text(path.read_text(encoding="utf-8"), source=name.split("-")[0])
+        gold = {(EntityType(kind), entity) for kind, names in by_type.items() for entity in names or ()}
+        stories.append(LabelledStory(name, article, gold))
+    return stories
 
 
 def engine_labels(entities: Iterable[Entity]) -> Labels:

@@ -73,10 +73,12 @@ def _unique(items: Iterable[str]) -> list[str]:
 
 
 def gazetteer_files(config_dir: Path) -> list[Path]:
-    """The main file, then the extensions in `gazetteer.d/`, in the order they apply."""
+    """The main file, the entity lists in `entities/` (organisations, people, places under their
+    English Wikipedia titles), then a newsroom's extensions in `gazetteer.d/`, in the order they apply."""
     main = config_dir / "gazetteer.yaml"
+    known = sorted((config_dir / "entities").glob("*.yaml"))
     extra = sorted((config_dir / "gazetteer.d").glob("*.yaml")) + sorted((config_dir / "gazetteer.d").glob("*.yml"))
-    return [path for path in [main, *extra] if path.is_file()]
+    return [path for path in [main, *known, *extra] if path.is_file()]
 
 
 def load_gazetteer(paths: Iterable[Path]) -> Gazetteer:

