@@ -25,6 +25,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from pipeline.enrich.acronyms import definitions
+from pipeline.enrich.known_spans import FACTORY as KNOWN_SPANS
 from pipeline.enrich.gazetteer import Gazetteer, KnownEntity, gazetteer_files, load_gazetteer
 from pipeline.enrich.names import author_names, clean_mention, not_an_entity, surname_owner
 from pipeline.enrich.places import PlaceResolver
@@ -65,6 +66,15 @@ _SERVICES = {"Army": "United States Army", "Navy": "United States Navy", "Air Fo
              "Marine Corps": "United States Marine Corps", "Marines": "United States Marine Corps",
              "Coast Guard": "United States Coast Guard", "Army Reserve": "United States Army Reserve",
              "National Guard": "National Guard of the United States", "Space Force": "United States Space Force"}
+# "Bollinger, Butler and St. Louis counties": a list of counties (or parishes) of one state.
+_COUNTIES = re.compile(r"((?:[A-Z][\w.'-]*(?: [A-Z][\w.'-]*)?,? (?:and )?)+)(counties|parishes)\b")
+_EMBASSY = re.compile(r"\b(?:U\.S\.|US|American) [Ee]mbassy (?:in|compound in) ([A-Z][a-z]+(?: [A-Z][a-z]+)?)")
+# Names ending in these are buildings and sites (places), whatever the model called them.
+_FACILITY = re.compile(r"\b(?:Lab|Laboratory|Facility|Building|Room|Airport|Airfield|Air Base|Airbase|Base|Square|"
+                       r"Park|Memorial|Bridge|Dam|Stadium|Arena|Palace|Church|Mosque|Cathedral|Temple|Prison|Camp)$")
+_FORT = re.compile(r"^(?:Fort|Camp|Joint Base|Naval Station|Naval Air Station) |(?:Air Force Base|Field|Airfield)$")
+# British and American spellings of institution words: "Australian Defense Force" is the Australian Defence Force.
+_SPELLINGS = [("Defense", "Defence"), ("Center", "Centre"), ("Organization", "Organisation"), ("Labor", "Labour")]
 _US_PREFIX = re.compile(r"^(?:U\.S\.|US)\s+(?=[A-Z])")
 _INITIALS = re.compile(r"\b([A-Z]\.)(?=[A-Z]\.)")
 
@@ -90,7 +100,8 @@ def load_pipeline(gazetteer: Gazetteer, model: str = MODEL) -> Language:
     Titles and ignored words go before the statistical NER, so it cannot tag "Defense" in
     "Defense Secretary Mark Esper" or swallow "Ayatollah" into a name. Known entities go after
     it, filling in what it missed without cutting its longer spans ("Baghdad International
-    Airport" stays one place); the engine maps every span's text through the gazetteer anyway.
+    Airport" stays one place) and replacing spans it cut short ("Aung San" of "Aung San Suu Kyi":
+    `pipeline.enrich.known_spans`); the engine maps every span's text through the gazetteer anyway.
     """
     nlp = spacy.load(model, exclude=UNUSED_COMPONENTS)
     fixed = nlp.add_pipe("entity_ruler", name="title_ruler", before="ner", config={"validate": True})
@@ -99,14 +110,8 @@ def load_pipeline(gazetteer: Gazetteer, model: str = MODEL) -> Language:
         + title_patterns()
         + [{"label": _IGNORE, "pattern": word} for word in gazetteer.ignore]
     )
-    known = nlp.add_pipe("entity_ruler", name="gazetteer_ruler", after="ner", config={"validate": True})
-    known.add_patterns(
-        [
-            {"label": _LABEL_OF_TYPE[entity.type], "pattern": form, "id": entity.name}
-            for entity in gazetteer.entities
-            for form in entity.forms
-        ]
-    )
+    known = nlp.add_pipe(KNOWN_SPANS, name="gazetteer", after="ner")
+    known.add((_LABEL_OF_TYPE[entity.type], entity.name, form) for entity in gazetteer.entities for form in entity.forms)
     return nlp
 
 
@@ -168,7 +173,13 @@ class EntityEngine:
     # -- one mention ------------------------------------------------------------------------------
 
     def _lookup(self, name: str) -> KnownEntity | None:
-        return self._known.get(name) or self._known.get(_US_PREFIX.sub("United States ", name))
+        if found := self._known.get(name) or self._known.get(_US_PREFIX.sub("United States ", name)):
+            return found
+        for american, british in _SPELLINGS:
+            for a, b in ((american, british), (british, american)):
+                if a in name and (found := self._known.get(name.replace(a, b))):
+                    return found
+        return None
 
     def _canonical(self, text: str, label_type: EntityType) -> tuple[str, EntityType, KnownEntity | None, str | None]:
         """The canonical name, type, gazetteer entry and role of one span's text."""
@@ -230,18 +241,25 @@ class EntityEngine:
                 name, kind, known, role = self._canonical(ent.text, entity_type)
                 if role:
                     mentions.extend(self._role_entities(role, offset + ent.start_char))
+            if known is None and kind is EntityType.ORGANISATION:
+                if _FACILITY.search(name) or (" " not in name and not name.isupper() and self.places.is_place(name)):
+                    kind = EntityType.PLACE  # "Air Traffic Operations Lab", "Kisumu"
+                elif (m := re.match(r"^(.+?) [Aa]dministration$", name)) and (who := self._lookup(m.group(1))):
+                    name, kind, known = who.name, who.type, who  # "Trump Administration": the person
             if kind is EntityType.PLACE and known is None:
                 # "Palm Beach, Fla.": one place, named as Wikipedia names U.S. cities; the state
-                # after the comma is not a mention of its own.
+                # after the comma is not a mention of its own (nor is it for a fort: "Fort Bliss").
                 follower = ents[index + 1] if index + 1 < len(ents) else None
                 if follower is not None and _after_comma(doc, ent, follower):
                     if after := state_name(follower.text):
-                        name, known = city_title(name, after), None
+                        name = name if _FORT.search(name) else city_title(name, after)
                         skip.add(index + 1)
                     elif SPACY_LABELS.get(follower.label_) is EntityType.PLACE:
                         skip.add(index + 1)  # "Potocari, Bosnia": the city is the place named
                 if name.endswith((" County", " Parish")) and (county := county_title(name, state)):
                     name = county
+                elif name == "Washington" and index + 1 not in skip:
+                    name = "Washington, D.C."  # the capital, unless a comma and a state follow
             if known is None and not_an_entity(name, kind):
                 continue
             mentions.append(_Mention(name, kind, offset + ent.start_char, ent.text, known, outer_role or role))
@@ -254,8 +272,13 @@ class EntityEngine:
         body_at = len(headline) + 2
         state = _story_state(article)
         mentions = self._mentions(doc, body_at, state)
+        counties = self._counties_listed(model_text(article), body_at, state)
+        if counties:  # the names of a county list are its counties, not people or towns
+            spans = [(body_at + m.start(), body_at + m.end()) for m in _COUNTIES.finditer(model_text(article))]
+            mentions = [m for m in mentions if not any(a <= m.start < b for a, b in spans)]
+        mentions += counties
         mentions += self._dateline(article, body_at)
-        mentions += self._counties_listed(model_text(article), body_at, state)
+        mentions += self._embassies(model_text(article), body_at)
 
         # Acronyms the story defines: "(AMISOM)" after its long form means the long form.
         for short, long_form in definitions(model_text(article)).items():
@@ -318,12 +341,18 @@ class EntityEngine:
     def _counties_listed(self, text: str, offset: int, state: str | None) -> list[_Mention]:
         """"Bollinger, Butler and Carter counties": each a county of the story's state."""
         found = []
-        for match in re.finditer(r"((?:[A-Z][\w.'-]*(?: [A-Z][\w.'-]*)?,? (?:and )?)+)(counties|parishes)\b", text):
+        for match in _COUNTIES.finditer(text):
             for name in re.split(r",\s*|\s+and\s+", match.group(1).strip().rstrip(",")):
                 suffix = " Parish" if match.group(2) == "parishes" else " County"
                 if name and (county := county_title(name.strip() + suffix, state)):
                     found.append(_Mention(county, EntityType.PLACE, offset + match.start(), name, None, None))
         return found
+
+    def _embassies(self, text: str, offset: int) -> list[_Mention]:
+        """"the U.S. Embassy in Baghdad": the building, titled as Wikipedia titles embassies."""
+        return [_Mention(f"Embassy of the United States, {match.group(1)}", EntityType.PLACE, offset + match.start(),
+                         match.group(), None, None)
+                for match in _EMBASSY.finditer(text)]
 
     def _speakers(self, text: str, offset: int, people: set[str]) -> list[_Mention]:
         """A transcript's speaker labels ("MR. KIRBY:") as the person the story names in full."""
@@ -420,6 +449,7 @@ def _story_state(article: Article) -> str | None:
     if article.located and "," in article.located:
         if state := state_name(article.located.partition(",")[2].strip()):
             return state
-    counts = Counter(state for word in re.findall(r"[A-Z][a-z]+(?: [A-Z][a-z]+)?", article.body_text)
+    text = _COUNTIES.sub("", f"{article.headline}\n{article.body_text}")
+    counts = Counter(state for word in re.findall(r"\b[A-Z][a-z]+(?: [A-Z][a-z]+)?\b(?! County| Parish)", text)
                      if (state := state_name(word)))
     return counts.most_common(1)[0][0] if counts else None

@@ -68,7 +68,8 @@ def _counties() -> dict[str, set[str]]:
 
 def state_name(text: str) -> str | None:
     """"Florida" for "Florida", "Fla." or "FL"; None when `text` is not a state."""
-    return _states().get(text.strip().rstrip(","))
+    text = text.strip().rstrip(",")
+    return _states().get(text) or _states().get(text + ".")
 
 
 def city_title(city: str, state: str) -> str:
