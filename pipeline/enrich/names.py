@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from functools import lru_cache
 
 _POSSESSIVE = re.compile(r"(?:'s|’s|'|’)$")
 _LEADING_ARTICLE = re.compile(r"^(?:the|The)\s+")
@@ -31,33 +30,13 @@ _NOT_ENTITIES = re.compile(
     r"Telescope|Orbiter|Rover|Spacecraft|Satellite|Shuttle|Mission|Award|Prize|Medal|Olympics|Games|Cup|Festival|"
     r"Day|Week|Month|Year|Index|Syndrome|Disease|Virus|Fever|Flu|Advisory|Condition)$"
     r"|^(?:COVID|Covid|SARS|MERS|HIV|AIDS|Ebola|Zika|Mpox|Polio|Malaria|Cholera|Measles|Coronavirus|Omicron)\b"
-    r"|^(?:[ECMP][SD]T|GMT|UTC)$"
+    r"|^(?:[ECMP][SD]T|GMT|UTC)$|\b\d{5}\b"
 )
 
 
 def not_an_entity(name: str, kind: object) -> bool:
     """A span the model tagged that names no person, organisation or place."""
     return bool(_NOT_ENTITIES.search(name)) or len(name) < 2 or not any(char.isalpha() for char in name)
-
-
-def split_title(text: str, titles: Iterable[str]) -> tuple[str | None, str]:
-    """("Defense Secretary", "Mark Esper") from "Defense Secretary Mark Esper"; the longest title wins,
-    and titles repeat ("Supreme Leader Ayatollah Ali Khamenei")."""
-    pattern = _title_pattern(frozenset(titles))
-    found: list[str] = []
-    while (match := pattern.match(text)) and len(text) > match.end():
-        found.append(match.group(1))
-        text = text[match.end():].lstrip()
-    return (" ".join(found) or None), text
-
-
-@lru_cache(maxsize=8)
-def _title_pattern(titles: frozenset[str]) -> re.Pattern[str]:
-    # Longest first: the first alternative that matches is taken. Built once per set of titles
-    # (the engine's is a frozenset, whose hash Python keeps), as this runs for every mention.
-    if not titles:
-        return re.compile(r"(?!)")  # matches nothing
-    return re.compile("(" + "|".join(map(re.escape, sorted(titles, key=len, reverse=True))) + ") ")
 
 
 def surname_owner(name: str, full_names: Iterable[str]) -> str | None:

@@ -92,6 +92,10 @@ class PlaceResolver:
         `mentioned` are the country codes the story names, used to pick among same-named cities."""
         if name in self._countries:
             return self._capital_of(self._countries[name]["iso"])
+        place, comma, region = name.partition(", ")
+        if comma and region in self._us_states:  # "Palm Beach, Florida", "Butler County, Missouri"
+            city = self.resolve(place, country="US", mentioned=mentioned)
+            return city if city and city.lat is not None else self._us_states[region]
         if country and self.country_name(country) == name:
             return self._capital_of(country)
         if (country in (None, "US")) and name in self._us_states:

@@ -80,6 +80,11 @@ def city_title(city: str, state: str) -> str:
     return f"{city}, {state}"
 
 
+def county_states(county: str) -> set[str]:
+    """The states that have a county of this name ("Butler County")."""
+    return _counties().get(county, set())
+
+
 def county_title(county: str, state: str | None) -> str | None:
     """"Butler County, Missouri" for "Butler County" (or "Butler") in Missouri; None when `state`
     has no such county (or the state is unknown and several have one)."""

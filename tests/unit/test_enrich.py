@@ -6,9 +6,10 @@ import pytest
 
 from pipeline.enrich import EntityEngine, GazetteerError, load_gazetteer
 from pipeline.enrich.batch import enrich_batch
-from pipeline.enrich.evaluation import Score, engine_labels, load_gold
+from pipeline.enrich.evaluation import Scores, engine_labels, load_set
 from pipeline.enrich.gazetteer import gazetteer_files
-from pipeline.enrich.names import author_names, clean_mention, split_title, surname_owner
+from pipeline.enrich.names import author_names, clean_mention, surname_owner
+from pipeline.enrich.titles import split_role
 from pipeline.ingest.wiretext import parse_wire_text
 from pipeline.settings import CONFIG_DIR
 from schemas import EntityType, UniqueArticle
@@ -33,18 +34,19 @@ def esper(engine, stories):
 def test_esper_people_are_canonical_and_the_author_is_not_a_subject(esper):
     assert set(esper.names(EntityType.PERSON)) == {
         "Mark Esper", "Mark Milley", "Mike Pompeo", "Ali Khamenei", "Donald Trump", "Qasem Soleimani",
+        "Kenneth Schwartz",  # of the credit line: a person of the story, unlike the byline's author
     }
     assert esper.authors == ["Carla Babb"]
     by_name = {entity.name: entity for entity in esper.entities}
-    assert by_name["Ali Khamenei"].role is not None and "Ayatollah" in by_name["Ali Khamenei"].role
+    assert by_name["Ali Khamenei"].role is not None and "Supreme Leader" in by_name["Ali Khamenei"].role
     assert {"Esper", "Mark Esper"} <= set(by_name["Mark Esper"].forms)
     assert by_name["Mark Esper"].in_headline and not by_name["Donald Trump"].in_headline
 
 
 def test_esper_organisations_merge_spellings_and_fix_the_model(esper):
     organisations = set(esper.names(EntityType.ORGANISATION))
-    assert {"Pentagon", "Kataeb Hezbollah", "State Department", "Quds Force",
-            "Islamic Revolutionary Guard Corps"} <= organisations
+    assert {"United States Department of Defense", "Kata'ib Hezbollah", "United States Department of State",
+            "Quds Force", "Islamic Revolutionary Guard Corps", "Joint Chiefs of Staff"} <= organisations
     # The stock model tags these as organisations: a title fragment and a possessive surname.
     assert not {"Defense", "State", "Supreme", "Trump"} & organisations
 
@@ -52,7 +54,7 @@ def test_esper_organisations_merge_spellings_and_fix_the_model(esper):
 def test_esper_places_have_countries_and_coordinates(esper):
     places = {entity.name: entity for entity in esper.entities if entity.type is EntityType.PLACE}
     for name, country in [("Iran", "IR"), ("Iraq", "IQ"), ("Baghdad", "IQ"), ("Kuwait", "KW"),
-                          ("Kirkuk", "IQ"), ("Palm Beach", "US"), ("United States", "US")]:
+                          ("Kirkuk", "IQ"), ("Palm Beach, Florida", "US"), ("United States", "US")]:
         assert places[name].country_code == country, name
         assert places[name].location is not None, name
     assert abs(places["Baghdad"].location.lat - 33.34) < 0.1 and abs(places["Baghdad"].location.lon - 44.40) < 0.1
@@ -71,11 +73,14 @@ def test_salience_ranks_the_headline_subjects_first(esper):
     assert all(0 <= entity.salience <= 1 for entity in esper.entities)
 
 
-def test_f1_on_the_labelled_samples(engine, stories):
-    score = Score()
-    for name, gold in load_gold().items():
-        score.add(engine_labels(engine.entities(stories[name.removesuffix(".txt")])), gold)
-    assert score.f1 >= 0.90, (score.precision, score.recall)
+def test_f1_on_the_labelled_development_stories(engine):
+    """The development set only: the held-out third is scored by `wirestream bench enrich`, never here."""
+    stories = load_set("dev")
+    scores = Scores()
+    for story, entities in zip(stories, engine.entities_of([story.article for story in stories])):
+        scores.add(engine_labels(entities), story.gold)
+    assert len(stories) >= 30
+    assert scores.overall.f1 >= 0.80, (scores.overall.precision, scores.overall.recall)
 
 
 @pytest.mark.parametrize(
@@ -83,6 +88,7 @@ def test_f1_on_the_labelled_samples(engine, stories):
     [
         ("Donald Trump's", "Donald Trump"),
         ("the Pentagon", "Pentagon"),
+        ("Kataeb Hezbollah's", "Kataeb Hezbollah"),
         ("“Kataeb Hezbollah’s", "Kataeb Hezbollah"),
         ("Mark   Esper", "Mark Esper"),
     ],
@@ -91,12 +97,18 @@ def test_clean_mention(text, expected):
     assert clean_mention(text) == expected
 
 
-def test_split_title_takes_the_longest_titles_in_a_row():
-    titles = ["Supreme Leader", "Iranian Supreme Leader", "Ayatollah", "Secretary"]
-    assert split_title("Iranian Supreme Leader Ayatollah Ali Khamenei", titles) == (
-        "Iranian Supreme Leader Ayatollah", "Ali Khamenei",
-    )
-    assert split_title("Secretary", titles) == (None, "Secretary")
+@pytest.mark.parametrize(("text", "role", "name"), [
+    ("Iranian Supreme Leader Ayatollah Ali Khamenei", "Iranian Supreme Leader Ayatollah", "Ali Khamenei"),
+    ("Air Force Brig. Gen. Jane Doe", "Air Force Brig. Gen.", "Jane Doe"),
+    ("Army Sgt. 1st Class John Roe", "Army Sgt. 1st Class", "John Roe"),
+    ("Chairman of the Joint Chiefs of Staff Gen. Mark Milley", "Chairman of the Joint Chiefs of Staff Gen.", "Mark Milley"),
+    ("Acting Regional Administrator Sam Coleman", "Acting Regional Administrator", "Sam Coleman"),
+    ("U.N. Secretary-General Ban Ki-moon", "U.N. Secretary-General", "Ban Ki-moon"),
+    ("Major Garrett", None, "Major Garrett"),
+    ("Secretary", None, "Secretary"),
+])
+def test_titles_and_ranks_split_off_as_the_role(text, role, name):
+    assert split_role(text) == (role, name)
 
 
 def test_a_surname_merges_only_when_one_person_has_it():
