@@ -69,6 +69,8 @@ _SERVICES = {"Army": "United States Army", "Navy": "United States Navy", "Air Fo
 # "Bollinger, Butler and St. Louis counties": a list of counties (or parishes) of one state.
 _COUNTIES = re.compile(r"((?:[A-Z][\w.'-]*(?: [A-Z][\w.'-]*)?,? (?:and )?)+)(counties|parishes)\b")
 _EMBASSY = re.compile(r"\b(?:U\.S\.|US|American) [Ee]mbassy (?:in|compound in) ([A-Z][a-z]+(?: [A-Z][a-z]+)?)")
+_PARTY_TAG = re.compile(r"\(([DR])-([A-Z][A-Za-z.]*(?: ?[A-Z][a-z]*\.)?)\)")
+_PARTIES = {"D": "Democratic Party (United States)", "R": "Republican Party (United States)"}
 _EMBASSY_ALONE = re.compile(r"^(?:U\.S\.|US|American|United States) [Ee]mbassy$")
 # Names ending in these are buildings and sites (places), whatever the model called them.
 _FACILITY = re.compile(r"\b(?:Lab|Laboratory|Facility|Building|Room|Airport|Airfield|Air Base|Airbase|Base|Square|"
@@ -131,9 +133,15 @@ class EntityEngine:
     """Canonical entities for articles. Build once per process (loading spaCy takes ~1 s)."""
 
     def __init__(self, gazetteer: Gazetteer, places: PlaceResolver | None = None, model: str = MODEL) -> None:
+        self.places = places or PlaceResolver()
+        # Every country is known, from GeoNames, beside the gazetteer's own entries: the small
+        # model misses "Nigeria" at the start of a sentence.
+        forms = gazetteer.by_form()
+        countries = [KnownEntity(name=name, type=EntityType.PLACE, country=code)
+                     for name, code in self.places.countries() if name not in forms]
+        gazetteer = Gazetteer(entities=[*countries, *gazetteer.entities], titles=gazetteer.titles, ignore=gazetteer.ignore)
         self.gazetteer = gazetteer
         self.nlp = load_pipeline(gazetteer, model)
-        self.places = places or PlaceResolver()
         # Spans come cleaned ("the House" -> "House"), so aliases are looked up cleaned too.
         self._known = {clean_mention(form): entity for form, entity in gazetteer.by_form().items()}
         self._by_name = gazetteer.by_name()
@@ -244,8 +252,12 @@ class EntityEngine:
                 if role:
                     mentions.extend(self._role_entities(role, offset + ent.start_char))
             if known is None and kind is EntityType.ORGANISATION:
-                if _FACILITY.search(name) or (" " not in name and not name.isupper() and self.places.is_place(name)):
+                if name in _SERVICES and (service := self._by_name.get(_SERVICES[name])):
+                    name, known = service.name, service  # "the Army" of a U.S. story
+                elif _FACILITY.search(name) or (" " not in name and not name.isupper() and self.places.is_place(name)):
                     kind = EntityType.PLACE  # "Air Traffic Operations Lab", "Kisumu"
+                elif " " not in name and not name.isupper():
+                    continue  # one ordinary word ("Cabinet", "Congressional", "Rohingyas"): no institution's name
                 elif (m := re.match(r"^(.+?) [Aa]dministration$", name)) and (who := self._lookup(m.group(1))):
                     name, kind, known = who.name, who.type, who  # "Trump Administration": the person
             if kind is EntityType.PLACE and known is None:
@@ -262,6 +274,8 @@ class EntityEngine:
                     name = county
                 elif name == "Washington" and index + 1 not in skip:
                     name = "Washington, D.C."  # the capital, unless a comma and a state follow
+                else:
+                    name = self.places.spelled(name)
             if known is None and not_an_entity(name, kind):
                 continue
             mentions.append(_Mention(name, kind, offset + ent.start_char, ent.text, known, outer_role or role))
@@ -281,6 +295,7 @@ class EntityEngine:
         mentions += counties
         mentions += self._dateline(article, body_at)
         mentions += self._embassies(model_text(article), body_at)
+        mentions += self._party_tags(model_text(article), body_at)
 
         # Acronyms the story defines: "(AMISOM)" after its long form means the long form.
         for short, long_form in definitions(model_text(article)).items():
@@ -322,6 +337,14 @@ class EntityEngine:
             grouped.setdefault(mention.name, []).append(mention)
         for name, group in grouped.items():
             group.extend(_headline_mentions(headline, group))
+        # Known names in the headline are mentions too ("Soldiers Oust Mali President", the body
+        # saying only "Malian").
+        for span in self.nlp.get_pipe("gazetteer").find(headline):
+            known = self._by_name.get(span.id_)
+            if known and known.type is not EntityType.GROUP and not any(
+                    m.start == span.start_char for m in grouped.get(known.name, ())):
+                grouped.setdefault(known.name, []).append(
+                    _Mention(known.name, known.type, span.start_char, span.text, known, None))
         most = max((len(group) for group in grouped.values()), default=1)
         length = body_at + len(model_text(article))  # not doc.text: spaCy rebuilds it token by token
         entities = [self._entity(name, group, len(headline), length, most) for name, group in grouped.items()]
@@ -360,6 +383,19 @@ class EntityEngine:
             for name in names:
                 if county := county_title(name + suffix, state):
                     found.append(_Mention(county, EntityType.PLACE, offset + match.start(), name, None, None))
+        return found
+
+    def _party_tags(self, text: str, offset: int) -> list[_Mention]:
+        """"(D-W.Va.)" after a legislator: the party and the state."""
+        found = []
+        for match in _PARTY_TAG.finditer(text):
+            party = self._by_name.get(_PARTIES[match.group(1)])
+            if party:
+                found.append(_Mention(party.name, party.type, offset + match.start(), match.group(), party, None))
+            if state := state_name(match.group(2)):
+                known = self._lookup(state)
+                found.append(_Mention(known.name if known else state, EntityType.PLACE, offset + match.start(),
+                                      match.group(), known, None))
         return found
 
     def _embassies(self, text: str, offset: int) -> list[_Mention]:

