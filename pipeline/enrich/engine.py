@@ -79,6 +79,9 @@ _FACILITY = re.compile(r"\b(?:Lab|Laboratory|Facility|Building|Room|Airport|Airf
 _FORT = re.compile(r"^(?:Fort|Camp|Joint Base|Naval Station|Naval Air Station) |(?:Air Force Base|Field|Airfield)$")
 # British and American spellings of institution words: "Australian Defense Force" is the Australian Defence Force.
 _SPELLINGS = [("Defense", "Defence"), ("Center", "Centre"), ("Organization", "Organisation"), ("Labor", "Labour")]
+_COUNTY = re.compile(r"\b(?:St\. )?[A-Z][\w.'-]*(?: (?:the )?[A-Z][\w.'-]*){0,3} (?:County|Parish)\b")
+_STATE_GUARD = re.compile(r"\b([A-Z][a-z]+(?: [A-Z][a-z]+)?) (?:Army |Air )?National Guard\b")
+_SMALL_UNIT = re.compile(r"^(?:[A-Z]|\d+(?:st|nd|rd|th)) (?:Company|Platoon|Detachment|Troop|Battery)$")
 _US_PREFIX = re.compile(r"^(?:U\.S\.|US)\s+(?=[A-Z])")
 _INITIALS = re.compile(r"\b([A-Z]\.)(?=[A-Z]\.)")
 
@@ -256,6 +259,8 @@ class EntityEngine:
                     name, known = service.name, service  # "the Army" of a U.S. story
                 elif _FACILITY.search(name) or (" " not in name and not name.isupper() and self.places.is_place(name)):
                     kind = EntityType.PLACE  # "Air Traffic Operations Lab", "Kisumu"
+                elif _SMALL_UNIT.match(name):
+                    continue  # companies and detachments are not tagged
                 elif " " not in name and not name.isupper():
                     continue  # one ordinary word ("Cabinet", "Congressional", "Rohingyas"): no institution's name
                 elif (m := re.match(r"^(.+?) [Aa]dministration$", name)) and (who := self._lookup(m.group(1))):
@@ -270,6 +275,13 @@ class EntityEngine:
                         skip.add(index + 1)
                     elif SPACY_LABELS.get(follower.label_) is EntityType.PLACE:
                         skip.add(index + 1)  # "Potocari, Bosnia": the city is the place named
+                        country = ents[index + 2] if index + 2 < len(ents) else None
+                        if (country is not None and _after_comma(doc, follower, country)
+                                and self.places.country_code(clean_mention(country.text))
+                                and not self.places.country_code(clean_mention(follower.text))):
+                            # "Agoncillo, Batangas, Philippines": a town titled with its province.
+                            name = f"{name}, {clean_mention(follower.text)}"
+                            skip.add(index + 2)
                 if name.endswith((" County", " Parish")) and (county := county_title(name, state)):
                     name = county
                 elif name == "Washington" and index + 1 not in skip:
@@ -288,11 +300,10 @@ class EntityEngine:
         body_at = len(headline) + 2
         state = _story_state(article)
         mentions = self._mentions(doc, body_at, state)
-        counties = self._counties_listed(model_text(article), body_at, state)
-        if counties:  # the names of a county list are its counties, not people or towns
-            spans = [(body_at + m.start(), body_at + m.end()) for m in _COUNTIES.finditer(model_text(article))]
-            mentions = [m for m in mentions if not any(a <= m.start < b for a, b in spans)]
-        mentions += counties
+        # Names the text spells out in full that the model cuts or splits: county lists, "St. John the
+        # Baptist Parish", "Louisiana National Guard". They replace the model's mentions inside them.
+        spelled, spans = self._spelled_out(model_text(article), body_at, state)
+        mentions = [m for m in mentions if not any(a <= m.start < b for a, b in spans)] + spelled
         mentions += self._dateline(article, body_at)
         mentions += self._embassies(model_text(article), body_at)
         mentions += self._party_tags(model_text(article), body_at)
@@ -362,7 +373,8 @@ class EntityEngine:
             return [_Mention("The Pentagon", EntityType.PLACE, at, article.located, None, None)]
         known = self._lookup(name)
         if state:
-            return [_Mention(city_title(name, state), EntityType.PLACE, at, article.located, None, None)]
+            name = name if _FORT.search(name) else city_title(name, state)
+            return [_Mention(name, EntityType.PLACE, at, article.located, None, None)]
         if known and known.type is EntityType.PLACE:
             return [_Mention(known.name, known.type, at, article.located, known, None)]
         if name in ("Washington",):
@@ -371,19 +383,32 @@ class EntityEngine:
             return [_Mention(name, EntityType.PLACE, at, article.located, None, None)]
         return []
 
-    def _counties_listed(self, text: str, offset: int, state: str | None) -> list[_Mention]:
-        """"Bollinger, Butler and Carter counties": each a county of the story's state."""
-        found = []
+    def _spelled_out(self, text: str, offset: int, state: str | None) -> tuple[list[_Mention], list[tuple[int, int]]]:
+        found, spans = [], []
         for match in _COUNTIES.finditer(text):
-            suffix = " Parish" if match.group(2) == "parishes" else " County"
-            names = [n.strip() for n in re.split(r",\s*|\s+and\s+", match.group(1).strip().rstrip(",")) if n.strip()]
-            # A story that names no state: the state that has most of the listed counties.
-            state = state or Counter(s for n in names for s in county_states(n + suffix)).most_common(1)[0][0] \
-                if any(county_states(n + suffix) for n in names) else state
-            for name in names:
-                if county := county_title(name + suffix, state):
-                    found.append(_Mention(county, EntityType.PLACE, offset + match.start(), name, None, None))
-        return found
+            if counties := self._counties_listed(match, offset, state):
+                found += counties
+                spans.append((offset + match.start(), offset + match.end()))
+        for match in _COUNTY.finditer(text):
+            if county := county_title(match.group(), state):
+                found.append(_Mention(county, EntityType.PLACE, offset + match.start(), match.group(), None, None))
+                spans.append((offset + match.start(), offset + match.end()))
+        for match in _STATE_GUARD.finditer(text):
+            if state_name(match.group(1)):
+                found.append(_Mention(match.group(), EntityType.ORGANISATION, offset + match.start(), match.group(),
+                                      None, None))
+                spans.append((offset + match.start(), offset + match.end()))
+        return found, spans
+
+    def _counties_listed(self, match: re.Match, offset: int, state: str | None) -> list[_Mention]:
+        """"Bollinger, Butler and Carter counties": each a county of the story's state."""
+        suffix = " Parish" if match.group(2) == "parishes" else " County"
+        names = [n.strip() for n in re.split(r",\s*|\s+and\s+", match.group(1).strip().rstrip(",")) if n.strip()]
+        # A story that names no state: the state that has most of the listed counties.
+        states = Counter(s for n in names for s in county_states(n + suffix))
+        state = state or (states.most_common(1)[0][0] if states else None)
+        return [_Mention(county, EntityType.PLACE, offset + match.start(), name, None, None)
+                for name in names if (county := county_title(name + suffix, state))]
 
     def _party_tags(self, text: str, offset: int) -> list[_Mention]:
         """"(D-W.Va.)" after a legislator: the party and the state."""
