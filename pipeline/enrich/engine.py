@@ -229,7 +229,8 @@ class EntityEngine:
             found.append(_Mention(_SERVICES[service], EntityType.ORGANISATION, start, service, known, None))
         return found
 
-    def _mentions(self, doc: Doc, offset: int, state: str | None) -> list[_Mention]:
+    def _mentions(self, doc: Doc, text: str, offset: int, state: str | None) -> list[_Mention]:
+        """The model's spans as mentions; `text` is the doc's text (not `doc.text`, which spaCy rebuilds)."""
         mentions: list[_Mention] = []
         title, title_end = None, -1
         ents = list(doc.ents)
@@ -269,14 +270,14 @@ class EntityEngine:
                 # "Palm Beach, Fla.": one place, named as Wikipedia names U.S. cities; the state
                 # after the comma is not a mention of its own (nor is it for a fort: "Fort Bliss").
                 follower = ents[index + 1] if index + 1 < len(ents) else None
-                if follower is not None and _after_comma(doc, ent, follower):
+                if follower is not None and _after_comma(text, ent, follower):
                     if after := state_name(follower.text):
                         name = name if _FORT.search(name) else city_title(name, after)
                         skip.add(index + 1)
                     elif SPACY_LABELS.get(follower.label_) is EntityType.PLACE:
                         skip.add(index + 1)  # "Potocari, Bosnia": the city is the place named
                         country = ents[index + 2] if index + 2 < len(ents) else None
-                        if (country is not None and _after_comma(doc, follower, country)
+                        if (country is not None and _after_comma(text, follower, country)
                                 and self.places.country_code(clean_mention(country.text))
                                 and not self.places.country_code(clean_mention(follower.text))):
                             # "Agoncillo, Batangas, Philippines": a town titled with its province.
@@ -299,17 +300,18 @@ class EntityEngine:
         headline = article.headline
         body_at = len(headline) + 2
         state = _story_state(article)
-        mentions = self._mentions(doc, body_at, state)
+        text = model_text(article)
+        mentions = self._mentions(doc, text, body_at, state)
         # Names the text spells out in full that the model cuts or splits: county lists, "St. John the
         # Baptist Parish", "Louisiana National Guard". They replace the model's mentions inside them.
-        spelled, spans = self._spelled_out(model_text(article), body_at, state)
+        spelled, spans = self._spelled_out(text, body_at, state)
         mentions = [m for m in mentions if not any(a <= m.start < b for a, b in spans)] + spelled
         mentions += self._dateline(article, body_at)
-        mentions += self._embassies(model_text(article), body_at)
-        mentions += self._party_tags(model_text(article), body_at)
+        mentions += self._embassies(text, body_at)
+        mentions += self._party_tags(text, body_at)
 
         # Acronyms the story defines: "(AMISOM)" after its long form means the long form.
-        for short, long_form in definitions(model_text(article)).items():
+        for short, long_form in definitions(text).items():
             # The story's own definition beats the gazetteer's reading of the short form ("DRC":
             # a Disaster Recovery Center here, not the Democratic Republic of the Congo).
             target = self._lookup(long_form)
@@ -328,7 +330,7 @@ class EntityEngine:
         # "Esper" after "Mark Esper" (or "Trump" tagged as an organisation) is that person; so is
         # a transcript's speaker label.
         people = {m.name for m in mentions if m.type is EntityType.PERSON and " " in m.name}
-        mentions += self._speakers(model_text(article), body_at, people)
+        mentions += self._speakers(text, body_at, people)
         for mention in mentions:
             if mention.known is None and mention.type in (EntityType.PERSON, EntityType.ORGANISATION):
                 owner = surname_owner(mention.name, people)
@@ -357,7 +359,7 @@ class EntityEngine:
                 grouped.setdefault(known.name, []).append(
                     _Mention(known.name, known.type, span.start_char, span.text, known, None))
         most = max((len(group) for group in grouped.values()), default=1)
-        length = body_at + len(model_text(article))  # not doc.text: spaCy rebuilds it token by token
+        length = body_at + len(text)  # not doc.text: spaCy rebuilds it token by token
         entities = [self._entity(name, group, len(headline), length, most) for name, group in grouped.items()]
         entities = self._locate(entities, {name: group[0].known for name, group in grouped.items()})
         return sorted(entities, key=lambda entity: (-entity.salience, entity.first_offset))
@@ -509,9 +511,9 @@ def _person_like(text: str) -> bool:
     return 2 <= len(words) <= 4 and all(w[:1].isupper() for w in words) and not any(w in BODY_WORDS for w in words)
 
 
-def _after_comma(doc: Doc, ent: Span, follower: Span) -> bool:
+def _after_comma(text: str, ent: Span, follower: Span) -> bool:
     """Whether `follower` comes right after `ent` and a comma: "Palm Beach, Fla."."""
-    between = doc.text[ent.end_char : follower.start_char]
+    between = text[ent.end_char : follower.start_char]
     return between.strip() == "," and "\n" not in between
 
 
