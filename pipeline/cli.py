@@ -15,7 +15,7 @@ from rich.table import Table
 from pipeline.alerts.commands import alerts_app
 from pipeline.bundled import SAMPLES_DIR
 
-from pipeline.settings import REPO_ROOT, Settings
+from pipeline.settings import CONFIG_DIR, REPO_ROOT, Settings
 from pipeline.views import fail
 
 #: The real stories of the evaluation sets (in a checkout: `evaluation/stories/`).
@@ -317,7 +317,6 @@ def worker(
     from pipeline.app import create_worker
     from pipeline.enrich import GazetteerError, load_gazetteer
     from pipeline.enrich.gazetteer import gazetteer_files
-    from pipeline.settings import CONFIG_DIR
     from pipeline.topics import ensure_topics
 
     try:  # the model process reads it too, where an error would only show as dead letters
@@ -350,9 +349,9 @@ def worker(
 @app.command("search")
 def search_command(
     query: Annotated[str, typer.Argument(help="Words, phrases in quotes, or Lucene syntax: preemptive AND Iran.")] = "",
-    person: Annotated[Optional[list[str]], typer.Option("--person", help="Canonical person name; repeat for all of several.")] = None,
-    org: Annotated[Optional[list[str]], typer.Option("--org", help="Canonical organisation name.")] = None,
-    place: Annotated[Optional[list[str]], typer.Option("--place", help="Canonical place name.")] = None,
+    person: Annotated[Optional[list[str]], typer.Option("--person", help="A person, by any name the gazetteer knows (Esper: Mark Esper); repeat for all of several.")] = None,
+    org: Annotated[Optional[list[str]], typer.Option("--org", help="An organisation, by name or alias (Pentagon, NASA, U.N.).")] = None,
+    place: Annotated[Optional[list[str]], typer.Option("--place", help="A place, by name or alias (U.S., Burma).")] = None,
     section: Annotated[Optional[str], typer.Option(help="Section, e.g. USA.")] = None,
     since: Annotated[Optional[datetime], typer.Option(help="Updated at or after (ISO date or time).")] = None,
     until: Annotated[Optional[datetime], typer.Option(help="Updated at or before (ISO date or time).")] = None,
@@ -369,8 +368,17 @@ def search_command(
     from pipeline.sinks.elasticsearch import connect
     from pipeline.views import print_results
 
+    from pipeline.enrich.gazetteer import gazetteer_files, load_gazetteer
+    from schemas import EntityType
+
     settings = Settings()
-    request = SearchRequest(query, person or [], org or [], place or [], section, _aware(since), _aware(until), limit)
+    gazetteer = load_gazetteer(gazetteer_files(CONFIG_DIR))  # facets hold canonical names: aliases resolve to them
+
+    def canonical(kind: EntityType, names: list[str] | None) -> list[str]:
+        return [gazetteer.canonical(kind, name) for name in names or []]
+
+    request = SearchRequest(query, canonical(EntityType.PERSON, person), canonical(EntityType.ORGANISATION, org),
+                            canonical(EntityType.PLACE, place), section, _aware(since), _aware(until), limit)
     try:
         result = search(connect(settings), settings.elasticsearch.index_alias, request)
     except QueryError as error:

@@ -52,10 +52,8 @@ def load_subscriptions(path: Path) -> list[Subscription]:
 def canonical(subscription: Subscription, gazetteer: Gazetteer) -> Subscription:
     """The subscription with each entity under its canonical name (`person:Esper` -> `person:Mark
     Esper`), so it matches what the enrichment emits. Names the gazetteer does not know stay."""
-    forms = {(entity.type, form.casefold()): entity.name for entity in gazetteer.entities for form in entity.forms}
-
     def resolve(refs: Iterable[EntityRef]) -> list[EntityRef]:
-        return [EntityRef(type=ref.type, name=forms.get((ref.type, ref.name.casefold()), ref.name)) for ref in refs]
+        return [EntityRef(type=ref.type, name=gazetteer.canonical(ref.type, ref.name)) for ref in refs]
 
     return subscription.model_copy(
         update={"any_entities": resolve(subscription.any_entities), "all_entities": resolve(subscription.all_entities)}

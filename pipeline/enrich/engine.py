@@ -396,8 +396,8 @@ class EntityEngine:
                 found.append(_Mention(county, EntityType.PLACE, offset + match.start(), match.group(), None, None))
                 spans.append((offset + match.start(), offset + match.end()))
         for match in _STATE_GUARD.finditer(text):
-            if state_name(match.group(1)):
-                found.append(_Mention(match.group(), EntityType.ORGANISATION, offset + match.start(), match.group(),
+            if guard_state := state_name(match.group(1)):
+                found.append(_Mention(f"{guard_state} National Guard", EntityType.ORGANISATION, offset + match.start(), match.group(),
                                       None, None))
                 spans.append((offset + match.start(), offset + match.end()))
         return found, spans

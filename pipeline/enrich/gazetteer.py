@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
 from schemas import EntityType
 
@@ -49,6 +49,7 @@ class Gazetteer(BaseModel):
     entities: list[KnownEntity] = []
     titles: list[str] = []
     ignore: list[str] = []
+    _canonical: dict[tuple[EntityType, str], str] | None = PrivateAttr(None)
 
     def merged(self, other: Gazetteer) -> Gazetteer:
         """This gazetteer extended by `other`; its entries replace same-named ones here."""
@@ -66,6 +67,12 @@ class Gazetteer(BaseModel):
 
     def by_name(self) -> dict[str, KnownEntity]:
         return {entity.name: entity for entity in self.entities}
+
+    def canonical(self, kind: EntityType, name: str) -> str:
+        """The canonical name of `name` (any alias, any case) as an entity of `kind`; unknown names stay."""
+        if self._canonical is None:
+            self._canonical = {(e.type, form.casefold()): e.name for e in self.entities for form in e.forms}
+        return self._canonical.get((kind, name.casefold()), name)
 
 
 def _unique(items: Iterable[str]) -> list[str]:

@@ -125,8 +125,11 @@ def test_bad_subscriptions_are_refused_in_one_line(data, error):
 
 def test_aliases_become_canonical_names():
     gazetteer = load_gazetteer(gazetteer_files(CONFIG_DIR))
-    subscription = canonical(sub(any_entities=["person:esper", "place:U.S.", "place:Atlantis"]), gazetteer)
-    assert [str(ref) for ref in subscription.any_entities] == ["person:Mark Esper", "place:United States", "place:Atlantis"]
+    subscription = canonical(sub(any_entities=["person:esper", "place:U.S.", "place:Atlantis", "organisation:Pentagon",
+                                               "organisation:U.N.", "person:Moammar Gadhafi"]), gazetteer)
+    assert [str(ref) for ref in subscription.any_entities] == [
+        "person:Mark Esper", "place:United States", "place:Atlantis", "organisation:United States Department of Defense",
+        "organisation:United Nations", "person:Muammar Gaddafi"]
 
 
 def test_the_shipped_alerts_file_loads_and_bad_files_name_the_problem(tmp_path):
