@@ -1,5 +1,6 @@
-"""The enrichment benchmark: the agent's batch code next to raw `nlp.pipe` on the same texts, and
-the real agent on Kafka with one and two worker processes next to `nlp.pipe` with as many."""
+"""The enrichment benchmark: entity quality on the labelled stories (development and held-out sets
+apart, next to raw spaCy), the agent's batch code next to raw `nlp.pipe` on the same texts, and the
+real agent on Kafka with one and two worker processes next to `nlp.pipe` with as many."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from pipeline import loadgen
 from pipeline.bench.common import load_samples
 from pipeline.enrich import EntityEngine
 from pipeline.enrich.batch import BATCH_SIZE, enrich_batch
+from pipeline.enrich.evaluation import Scores, engine_labels, load_set, raw_spacy_labels
 from pipeline.enrich.engine import MODEL, UNUSED_COMPONENTS, model_text
 from pipeline.settings import REPO_ROOT, Settings
 from pipeline.topics import ensure_topics
@@ -36,6 +38,7 @@ def run(samples: Path, count: int, workers: list[int], settings: Settings, conso
 
     nlp = spacy.load(MODEL, exclude=UNUSED_COMPONENTS)
     engine = EntityEngine.from_config()
+    figures = quality(engine, nlp, console)
     engine.entities_of([unique.article for unique in uniques[:8]])  # load GeoNames, warm caches
     list(nlp.pipe(texts[:8]))
 
@@ -44,7 +47,7 @@ def run(samples: Path, count: int, workers: list[int], settings: Settings, conso
     for _ in range(2):
         raw_s = min(raw_s, _timed(lambda: list(nlp.pipe(texts, batch_size=BATCH_SIZE))))
         agent_s = min(agent_s, _timed(lambda: _agent_path(engine, payloads)))
-    figures = {"stories": count, "raw_nlp_pipe_per_s": count / raw_s, "agent_batch_per_s": count / agent_s}
+    figures.update({"stories": count, "raw_nlp_pipe_per_s": count / raw_s, "agent_batch_per_s": count / agent_s})
     figures["agent_overhead"] = 1 - figures["agent_batch_per_s"] / figures["raw_nlp_pipe_per_s"]
 
     table = Table("figure", "articles/s", "compared with")
@@ -63,6 +66,27 @@ def run(samples: Path, count: int, workers: list[int], settings: Settings, conso
         speedup = figures[f"agent_on_kafka_{last}_workers_per_s"] / figures[f"agent_on_kafka_{first}_workers_per_s"]
         figures["speedup"] = speedup
         table.add_row(f"speed-up {first} -> {last} workers", f"x{speedup:.2f}", "ideal: x{:.0f}".format(last / first))
+    console.print(table)
+    return figures
+
+
+def quality(engine: EntityEngine, nlp, console: Console) -> dict[str, float]:
+    """Entity precision, recall and F1 on the labelled stories of `evaluation/stories/`, per set,
+    next to raw spaCy (its spans as written) on the same stories."""
+    figures: dict[str, float] = {}
+    table = Table("set", "stories", "precision", "recall", "F1", "people", "organisations", "places",
+                  "raw spaCy F1", title="entities: exact (type, canonical name) per story, micro-averaged")
+    for split in ("dev", "heldout"):
+        stories = load_set(split)
+        ours, raw = Scores(), Scores()
+        for story, entities in zip(stories, engine.entities_of([story.article for story in stories])):
+            ours.add(engine_labels(entities), story.gold)
+            raw.add(raw_spacy_labels(nlp, story.article), story.gold)
+        by_type = {kind.value: score.f1 for kind, score in ours.by_type.items()}
+        figures.update({f"{split}_f1": ours.overall.f1, f"{split}_raw_spacy_f1": raw.overall.f1,
+                        **{f"{split}_{kind}_f1": f1 for kind, f1 in by_type.items()}})
+        table.add_row(split, str(len(stories)), f"{ours.overall.precision:.3f}", f"{ours.overall.recall:.3f}",
+                      f"{ours.overall.f1:.3f}", *(f"{f1:.3f}" for f1 in by_type.values()), f"{raw.overall.f1:.3f}")
     console.print(table)
     return figures
 
