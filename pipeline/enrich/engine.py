@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import spacy
+from spacy.attrs import ORTH
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
@@ -29,7 +30,7 @@ from pipeline.enrich.known_spans import FACTORY as KNOWN_SPANS
 from pipeline.enrich.gazetteer import Gazetteer, KnownEntity, gazetteer_files, load_gazetteer
 from pipeline.enrich.names import author_names, clean_mention, not_an_entity, surname_owner
 from pipeline.enrich.places import PlaceResolver
-from pipeline.enrich.titles import BODY_WORDS, split_role, title_patterns
+from pipeline.enrich.titles import BODY_WORDS, TITLE_WORDS, split_role, title_patterns
 from pipeline.enrich.us_places import city_title, county_states, county_title, state_name
 from schemas import Article, EnrichedArticle, Entity, EntityType, GeoPoint, UniqueArticle
 
@@ -92,12 +93,16 @@ def tagged_text(article: Article) -> str:
     return "\n\n".join([article.headline, article.body_text, *article.captions, *article.credits])
 
 
+def story_text(article: Article) -> str:
+    """The tagged text without the headline: body, captions, credit lines."""
+    return "\n\n".join([article.body_text, *article.captions, *article.credits])
+
+
 def model_text(article: Article) -> str:
-    """What the model reads: the tagged text without the headline (title case reads as names;
-    headline mentions are found by the names found below it), and with transcript speaker labels
+    """What the model reads: the story text (title-case headlines read as names; headline mentions
+    are found by the names found below them), with nicknames in quotes and transcript speaker labels
     blanked (a label in capitals reads as an organisation), offsets unchanged."""
-    text = "\n\n".join([article.body_text, *article.captions, *article.credits])
-    text = _NICKNAME.sub(lambda m: " " * len(m.group()), text)
+    text = _NICKNAME.sub(lambda m: " " * len(m.group()), story_text(article))
     return _SPEAKER.sub(lambda m: " " * len(m.group(1)) + m.group()[len(m.group(1)):], text)
 
 
@@ -111,6 +116,9 @@ def load_pipeline(gazetteer: Gazetteer, model: str = MODEL) -> Language:
     `pipeline.enrich.known_spans`); the engine maps every span's text through the gazetteer anyway.
     """
     nlp = spacy.load(model, exclude=UNUSED_COMPONENTS)
+    for word in TITLE_WORDS:  # "Brig." one token, as the title patterns read it, not "Brig" and "."
+        if word.endswith(".") and len(word) > 2:
+            nlp.tokenizer.add_special_case(word, [{ORTH: word}])
     fixed = nlp.add_pipe("entity_ruler", name="title_ruler", before="ner", config={"validate": True})
     fixed.add_patterns(
         [{"label": _TITLE, "pattern": title} for title in gazetteer.titles]
@@ -330,7 +338,7 @@ class EntityEngine:
         # "Esper" after "Mark Esper" (or "Trump" tagged as an organisation) is that person; so is
         # a transcript's speaker label.
         people = {m.name for m in mentions if m.type is EntityType.PERSON and " " in m.name}
-        mentions += self._speakers(text, body_at, people)
+        mentions += self._speakers(story_text(article), body_at, people)
         for mention in mentions:
             if mention.known is None and mention.type in (EntityType.PERSON, EntityType.ORGANISATION):
                 owner = surname_owner(mention.name, people)
@@ -406,9 +414,10 @@ class EntityEngine:
         """"Bollinger, Butler and Carter counties": each a county of the story's state."""
         suffix = " Parish" if match.group(2) == "parishes" else " County"
         names = [n.strip() for n in re.split(r",\s*|\s+and\s+", match.group(1).strip().rstrip(",")) if n.strip()]
-        # A story that names no state: the state that has most of the listed counties.
+        # The story's state, unless it has none of these counties: then the state that has most of them.
         states = Counter(s for n in names for s in county_states(n + suffix))
-        state = state or (states.most_common(1)[0][0] if states else None)
+        if state not in states:
+            state = states.most_common(1)[0][0] if states else None
         return [_Mention(county, EntityType.PLACE, offset + match.start(), name, None, None)
                 for name in names if (county := county_title(name + suffix, state))]
 

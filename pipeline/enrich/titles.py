@@ -38,6 +38,7 @@ QUALIFIERS = frozenset("""
     Party Lebanese Sudanese Somali Ethiopian Libyan Yemeni
 """.split()) - OFFICES
 
+TITLE_WORDS = OFFICES | QUALIFIERS
 #: Words of the body an office is "of": "Chairman of the Joint Chiefs of Staff", "Minister of Foreign Affairs".
 BODY_WORDS = QUALIFIERS | frozenset("""
     Chiefs Staff Department Ministry Committee Council Commission Agency Bank Court Forces Command Operations

@@ -165,3 +165,51 @@ def test_a_bad_event_in_a_batch_is_refused_and_the_rest_enriched(engine, stories
     assert [story.article.id for story in result.enriched] == [good.article.id]
     assert len(result.refused) == 1 and result.refused[0].input == "t@0:1" and result.refused[0].stage == "enrich"
     assert "Australia" in result.enriched[0].names(EntityType.PLACE)
+
+
+def test_acronyms_the_story_defines():
+    from pipeline.enrich.acronyms import definitions
+
+    found = definitions("Troops of the African Union Mission in Somalia (AMISOM) and the U.S. Environmental "
+                        "Protection Agency (EPA) said so. Sen. Joe Manchin (D-W.Va.) agreed.")
+    assert found == {"AMISOM": "African Union Mission in Somalia", "EPA": "Environmental Protection Agency"}
+
+
+def test_us_places_are_titled_as_wikipedia_titles_them():
+    from pipeline.enrich.us_places import city_title, county_title, state_name
+
+    assert state_name("Fla.") == state_name("FL") == state_name("Florida") == "Florida"
+    assert city_title("Palm Beach", "Florida") == "Palm Beach, Florida"
+    assert city_title("Chicago", "Illinois") == "Chicago"
+    assert county_title("Butler County", "Missouri") == "Butler County, Missouri"
+    assert county_title("Butler County", None) is None  # several states have one
+    assert county_title("Atlantis County", "Missouri") is None
+
+
+def _article(body: str, headline: str = "Officials Speak") -> object:
+    return parse_wire_text(f" date 2021-03-04 USA\n\n{headline}\n\n{body}\n", source="test")
+
+
+def test_one_story_resolves_its_own_names(engine):
+    article = _article(
+        "CARVILLE, La. (8/31/12) - Air Force Brig. Gen. Jane Doe met Sen. Joe Manchin (D-W.Va.) and officials of "
+        "the African Union Mission in Somalia (AMISOM) on Tuesday.\n\nAMISOM said Doe would return.\n\n"
+        "Storms hit Bollinger, Butler and Wright counties in Missouri.\n\n"
+        "MR. MANCHIN: Thank you.")
+    found = {(entity.type.value, entity.name): entity for entity in engine.entities(article)}
+    assert ("place", "Carville, Louisiana") in found  # the dateline, titled as Wikipedia titles it
+    assert found[("person", "Jane Doe")].role == "Air Force Brig. Gen."
+    assert ("organisation", "United States Air Force") in found  # named inside the rank
+    assert ("organisation", "Democratic Party (United States)") in found and ("place", "West Virginia") in found
+    assert ("organisation", "African Union Mission to Somalia") in found  # the acronym, to the gazetteer's title
+    assert {("place", f"{c} County, Missouri") for c in ("Bollinger", "Butler", "Wright")} <= set(found)
+    assert found[("person", "Joe Manchin")].mentions >= 2  # the speaker label is him
+    assert not {name for kind, name in found if kind == "person"} - {"Jane Doe", "Joe Manchin"}
+
+
+def test_a_known_name_replaces_the_pieces_the_model_cut_it_into(engine):
+    article = _article("Aung San Suu Kyi visited refugees in the DR Congo and in Baghdad International Airport.")
+    names = {entity.name for entity in engine.entities(article)}
+    assert "Aung San Suu Kyi" in names and "Aung San" not in names
+    assert "Democratic Republic of the Congo" in names
+    assert "Baghdad International Airport" in names  # not cut down to the known "Baghdad"
