@@ -83,15 +83,18 @@ def syndicated_text(paragraphs: list[str], outlet: str, rng: random.Random) -> l
 
 def variants(bases: list[tuple[str, Article]], donors: list[Article], seed: int = 1) -> list[Variant]:
     """The labelled variants of every base story. `donors` lend leads and added paragraphs (they
-    are never fed in themselves, so what they lend is new text)."""
+    are never fed in themselves, so what they lend is new text); a story whose turn comes after the
+    lent paragraphs ran out gets no different-story variant."""
     rng = random.Random(seed)
     donated = [p for donor in donors for p in donor.body_text.split("\n\n") if len(p.split()) >= 20]
     rng.shuffle(donated)
+    # Each lent paragraph is used once: two stories given the same new lead would be one story.
+    lent = iter(donated)
     out: list[Variant] = []
     for serial, (name, base) in enumerate(bases):
         paragraphs = base.body_text.split("\n\n")
         outlet = OTHER_OUTLETS[serial % len(OTHER_OUTLETS)]
-        added = donated[serial % len(donated)] if donated else "The ministry gave no further details on Friday."
+        added = next(lent, f"The ministry gave no further details about case {serial} on Friday.")
         same = base.source
         # A later update adds a paragraph at the end; a same-time update adds one after the lead.
         # Then a correction changes a sentence of it, later still.
@@ -118,8 +121,8 @@ def variants(bases: list[tuple[str, Article]], donors: list[Article], seed: int 
             Variant(correction, same, name, "correction changes a sentence", final=True),
         ]
         background = paragraphs[2:] if len(paragraphs) > 3 else []
-        if len(background) >= 2 and len(donated) >= 2:
-            lead = [donated[(serial * 2 + 1) % len(donated)], donated[(serial * 2 + 2) % len(donated)]]
+        lead = [p for p in (next(lent, None), next(lent, None)) if p]
+        if len(background) >= 2 and len(lead) == 2:
             reuse = base.model_copy(update={"headline": f"New Developments: {base.headline}"})
             out.append(Variant(render_wire(reuse, paragraphs=lead + rng.sample(background, 2)), same,
                                f"{name}#reuse", "different story reusing background", final=True))

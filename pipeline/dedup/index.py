@@ -13,9 +13,9 @@ The identity model (the README's "Deduplication" section says the same for users
   - **fuller**: the story's text is the beginning of its text (the short copy came first): the
     story's next version, showing the fuller text, whoever wrote it; the short text counts as a
     copy when another outlet sent it;
-  - **related**: a changed text of the same story: the next version when it comes under the
-    story's id or from the outlet that started the story with a newer or equal timestamp, a
-    **stale** copy when its timestamp is older, and a **near** copy when another outlet sent it;
+  - **related**: a changed text of the same story: the next version when its timestamp is newer,
+    or equal and it comes under the story's id or from an outlet that sent a text of it before; a
+    **stale** copy when its timestamp is older, and a **near** copy otherwise;
   - **earlier**: a copy of one of the story's earlier versions (a **stale** copy);
   - **unrelated**: a text that shares neither its beginning nor most of its words with the
     story. Under the same id that is an id collision (a generic headline, a broken feed): the
@@ -60,6 +60,8 @@ log = logging.getLogger(__name__)
 MAX_ALIASES = 32
 #: Earlier versions' texts a story keeps, so a late copy of one still finds the story.
 MAX_EARLIER = 3
+#: Outlets a story remembers having sent one of its texts.
+MAX_SOURCES = 8
 #: Merges a story remembers (to retire the merged stories again when their article is replayed).
 MAX_MERGED = 8
 
@@ -105,6 +107,9 @@ class StoryState(TextState):
     #: The stories merged into this one: (raw offset of the article that merged them, story id, its
     #: last version), so a replay of that article retires them again.
     merged: list[tuple[int, str, int]] = []
+    #: The outlets that sent a text of this story, copies included: a newer text from one of them
+    #: is the story's next version (the wire that started it may have been a syndicator).
+    sources: list[str] = []
 
 
 @dataclass(slots=True)
@@ -123,6 +128,7 @@ class Story:
     copies_upto: int = -1
     aliases: tuple[str, ...] = ()
     merged: tuple[tuple[int, str, int], ...] = ()
+    sources: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, article: Article, now: float, source_offset: int | None) -> Story:
@@ -134,7 +140,7 @@ class Story:
         state = StoryState.model_validate_json(data)
         return cls(state.id, state.source, state.versioncreated, state.text(), tuple(e.text() for e in state.earlier),
                    state.version, state.copies, state.seen_at, tuple(state.made_by), state.copies_upto,
-                   tuple(state.aliases), tuple(tuple(entry) for entry in state.merged))
+                   tuple(state.aliases), tuple(tuple(entry) for entry in state.merged), tuple(state.sources))
 
     def to_json(self) -> bytes:
         """The table value. Built without validation: every field comes from a validated article."""
@@ -143,7 +149,7 @@ class Story:
             **current.__dict__, id=self.id, source=self.source, versioncreated=self.versioncreated,
             earlier=[TextState.of(text) for text in self.earlier], version=self.version, copies=self.copies,
             seen_at=self.seen_at, made_by=list(self.made_by), copies_upto=self.copies_upto, aliases=list(self.aliases),
-            merged=list(self.merged),
+            merged=list(self.merged), sources=list(self.sources),
         ).model_dump_json().encode()
 
     def texts(self) -> tuple[Text, ...]:
@@ -287,6 +293,8 @@ class DedupIndex:
             survivor.earlier = _kept(survivor.earlier, other.texts(), survivor.text)
             survivor.copies += other.copies + other.version
             survivor.aliases = _with_alias(survivor, other.id, *other.aliases)
+            for source in (other.source, *other.sources):
+                survivor.sources = _with_source(survivor, source)
             survivor.copies_upto = max(survivor.copies_upto, other.copies_upto, *other.made_by)
             survivor.seen_at = max(survivor.seen_at, other.seen_at)
             absorbed.append((other.id, other.version))
@@ -298,19 +306,20 @@ class DedupIndex:
 
     def _join(self, known: Story, fresh: Story, relation: Relation, same_id: bool) -> Decision:
         """`fresh` belongs to `known`'s story: a copy of it, or its next version. A changed text is
-        an update when it comes under the story's id (or one that joined it) or from the source that
-        started the story, else another outlet's copy."""
+        an update when it is newer, or as new and under the story's id (or one that joined it) or
+        from an outlet that sent a text of the story before; else a copy."""
         text = fresh.text
         if relation is Relation.RELATED:
             relation = refine(text, known.text)  # already one story: a cut, or fuller, or changed
-        # Between texts of one source, the newer wins, fuller or not; a cut checked token for token
-        # is a cut whatever its time says.
-        own = same_id or fresh.source == known.source
-        older = fresh.versioncreated < known.versioncreated
-        if relation is Relation.PART and own and fresh.versioncreated > known.versioncreated and (
-                not checked_part(text, known.text)):
+        # The newer text wins, fuller or not (a fuller but older text is an earlier version); a cut
+        # checked token for token is a cut whatever its time says.
+        own = same_id or fresh.source == known.source or fresh.source in known.sources
+        older, newer = fresh.versioncreated < known.versioncreated, fresh.versioncreated > known.versioncreated
+        if relation is Relation.PART and newer and not checked_part(text, known.text):
             relation = Relation.RELATED  # shorter, judged by shingles, and newer: a correction that cut text
-        if relation is Relation.FULLER and own and older:
+        if relation is Relation.EARLIER and newer:
+            relation = Relation.RELATED  # like an earlier text of the story, but later than its current one
+        if relation is Relation.FULLER and older:
             relation = Relation.RELATED  # an earlier, longer version of the story arriving late
         if relation is Relation.EXACT:
             return self._copy(known, fresh, MatchKind.EXACT, 1.0)
@@ -325,7 +334,7 @@ class DedupIndex:
         # A changed text: the next version, or a copy whose text the story keeps among its earlier
         # ones (an older version the index never showed), so that copies of it find the story.
         similarity = jaccard(known.text, text)
-        if not older and own:
+        if newer or (own and not older):  # a later text of the story, from anyone; or its own outlet's
             return self._new_version(known, fresh)
         decision = self._copy(known, fresh, MatchKind.STALE if older else MatchKind.NEAR, similarity)
         if not decision.replay and text.exact not in {t.exact for t in known.texts()}:
@@ -334,12 +343,13 @@ class DedupIndex:
         return decision
 
     def _new_version(self, known: Story, fresh: Story, short_copy: bool = False) -> Decision:
-        article_id = fresh.id
+        article_id, article_source = fresh.id, fresh.source
         fresh.id, fresh.source = known.id, known.source
         fresh.version, fresh.copies = known.version + 1, known.copies + short_copy
         fresh.earlier = _kept(known.earlier, (known.text,), fresh.text)
         fresh.made_by = known.made_by + fresh.made_by
         fresh.copies_upto = known.copies_upto
+        fresh.sources = _with_source(known, article_source)
         fresh.aliases = _with_alias(known, article_id)
         fresh.seen_at = max(fresh.seen_at, known.seen_at)
         self.add(fresh)
@@ -351,6 +361,7 @@ class DedupIndex:
             return Decision(known.id, False, known.version, known, kind, round(similarity, 4), replay=True)
         known.copies += 1
         known.seen_at = fresh.seen_at
+        known.sources = _with_source(known, fresh.source)
         if source_offset is not None:
             known.copies_upto = source_offset
         return Decision(known.id, False, known.version, known, kind, round(similarity, 4))
@@ -387,6 +398,12 @@ def _kept(earlier: tuple[Text, ...], more: tuple[Text, ...], current: Text) -> t
 def _with_alias(story: Story, *article_ids: str) -> tuple[str, ...]:
     fresh = tuple(i for i in dict.fromkeys(article_ids) if i != story.id and i not in story.aliases)
     return (story.aliases + fresh)[-MAX_ALIASES:]
+
+
+def _with_source(story: Story, source: str) -> tuple[str, ...]:
+    if source == story.source or source in story.sources:
+        return story.sources
+    return (story.sources + (source,))[-MAX_SOURCES:]
 
 
 def _derived_id(article_id: str, exact: str) -> str:

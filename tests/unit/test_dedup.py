@@ -248,3 +248,21 @@ def test_identity_is_the_same_in_any_order(sample_texts, tmp_path):
     assert report.refused == []
     assert summary["precision_min"] == 1.0 and summary["recall_min"] == 1.0
     assert summary["orders_with_merged_ids"] == 0 and summary["orders_with_wrong_final_text"] == 0
+
+
+def test_the_latest_text_wins_whoever_started_the_story(stories):
+    """Another outlet's copy came first; the wire's later correction is the story's text from then on,
+    and its own earlier update, arriving after, does not push it back."""
+    esper = stories["esper-iran"]
+    paragraphs = esper.body_text.split("\n\n")
+    update = loadgen.update(esper, "Esper spoke again on Friday about the strikes.", hours=2)
+    corrected = update.model_copy(update={
+        "body_text": update.body_text.replace(paragraphs[3][-40:], "according to a corrected account."),
+        "versioncreated": esper.versioncreated + timedelta(hours=4)})
+    index = DedupIndex()
+    index.observe(loadgen.syndicate(esper, "metro-herald"), now=0)
+    assert index.observe(corrected, now=1).version == 2
+    late = index.observe(update, now=2)
+    assert not late.unique and late.match is MatchKind.STALE
+    story = index.stories[late.story_id]
+    assert story.version == 2 and story.versioncreated == corrected.versioncreated
