@@ -240,18 +240,22 @@ class DedupIndex:
         fresh = Story.of(article, now, source_offset)
         collided_with = None
         home = self.stories.get(self._by_alias.get(article.id, article.id))
+        home_relation = None
         if home is not None:
             if replay := _replay(home, source_offset):
                 return replay
-            if _relation(fresh.text, home, same_id=True) is Relation.UNRELATED:
+            home_relation = _relation(fresh.text, home, same_id=True)
+            if home_relation is Relation.UNRELATED:
                 collided_with = home.id
                 fresh.id = _derived_id(article.id, fresh.text.exact)
                 log.warning("dedup: %s carries the id of an unrelated story; kept apart as %s", article.id, fresh.id)
                 home = self.stories.get(fresh.id)
+                home_relation = home and _relation(fresh.text, home, same_id=True)
                 if home is not None and (replay := _replay(home, source_offset)):
                     return replay
 
-        others = [story for story in self._matches(fresh.text) if story is not home]
+        matches = {story.id: (story, relation) for story, relation in self._matches(fresh.text) if story is not home}
+        others = [story for story, _ in matches.values()]
         if home is None and not others:
             self.add(fresh)
             return Decision(fresh.id, True, 1, fresh, collided_with=collided_with)
@@ -259,7 +263,10 @@ class DedupIndex:
             if replay := _replay(other, source_offset):
                 return replay
         story, absorbed = self._merge([home] if home is not None else [], others, source_offset)
-        relation = _relation(fresh.text, story, same_id=home is not None)
+        if absorbed:  # the survivor holds the texts of all it absorbed: relate to them anew
+            relation = _relation(fresh.text, story, same_id=home is not None)
+        else:
+            relation = home_relation if home is not None else matches[story.id][1]
         if relation in (None, Relation.UNRELATED):
             relation = Relation.EARLIER  # it matched a story merged in: a text of its past
         decision = self._join(story, fresh, relation, same_id=home is not None)
@@ -267,14 +274,15 @@ class DedupIndex:
             absorbed = tuple((story_id, version) for offset, story_id, version in story.merged if offset == source_offset)
         return replace(decision, collided_with=collided_with, absorbed=absorbed)
 
-    def _matches(self, text: Text) -> list[Story]:
-        """The stories one of whose texts `text` strongly relates to (under another id)."""
+    def _matches(self, text: Text) -> list[tuple[Story, Relation]]:
+        """The stories one of whose texts `text` strongly relates to (under another id), with how."""
         candidates = set(self._bands.candidates(text.minhash))
         candidates.update(story_id for key in text.openings for story_id in self._by_opening.get(key, ()))
         if (story_id := self._by_exact.get(text.exact)) is not None:
             candidates.add(story_id)
-        return [self.stories[story_id] for story_id in sorted(candidates)
-                if _relation(text, self.stories[story_id], same_id=False) is not None]
+        related = ((self.stories[story_id], _relation(text, self.stories[story_id], same_id=False))
+                   for story_id in sorted(candidates))
+        return [(story, relation) for story, relation in related if relation is not None]
 
     def _merge(self, home: list[Story], others: list[Story],
                source_offset: int | None) -> tuple[Story, tuple[tuple[str, int], ...]]:
