@@ -15,11 +15,8 @@ from rich.table import Table
 from pipeline.alerts.commands import alerts_app
 from pipeline.bundled import SAMPLES_DIR
 
-from pipeline.settings import CONFIG_DIR, REPO_ROOT, Settings
+from pipeline.settings import CONFIG_DIR, EVALUATION_STORIES, Settings
 from pipeline.views import fail
-
-#: The real stories of the evaluation sets (in a checkout: `evaluation/stories/`).
-EVALUATION_STORIES = REPO_ROOT / "evaluation" / "stories"
 
 app = typer.Typer(
     help="Wirestream: news wire stories through Kafka, Faust and Elasticsearch.",

@@ -19,6 +19,8 @@ from pydantic_settings import (
 from pipeline.bundled import CONFIG_DIR
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+#: The labelled real stories of the evaluation sets (a checkout's `evaluation/stories/`: not shipped).
+EVALUATION_STORIES = REPO_ROOT / "evaluation" / "stories"
 
 
 class KafkaSettings(BaseModel):

@@ -381,14 +381,13 @@ class EntityEngine:
         state = state_name(region.strip()) if region.strip() else None
         if name == "Pentagon":
             return [_Mention("The Pentagon", EntityType.PLACE, at, article.located, None, None)]
-        known = self._lookup(name)
         if state:
             name = name if _FORT.search(name) else city_title(name, state)
             return [_Mention(name, EntityType.PLACE, at, article.located, None, None)]
-        if known and known.type is EntityType.PLACE:
+        if (known := self._lookup(name)) and known.type is EntityType.PLACE:
             return [_Mention(known.name, known.type, at, article.located, known, None)]
-        if name in ("Washington",):
-            return [_Mention(city_title(name, "D.C."), EntityType.PLACE, at, article.located, None, None)]
+        if name == "Washington":  # the capital, as in the body
+            return [_Mention("Washington, D.C.", EntityType.PLACE, at, article.located, None, None)]
         if self.places.resolve(name) is not None:
             return [_Mention(name, EntityType.PLACE, at, article.located, None, None)]
         return []

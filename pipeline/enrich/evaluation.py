@@ -18,11 +18,10 @@ from spacy.language import Language
 
 from pipeline.enrich.engine import SPACY_LABELS, tagged_text
 from pipeline.ingest.wiretext import parse_wire_text
-from pipeline.settings import REPO_ROOT
+from pipeline.bundled import SAMPLES_DIR
+from pipeline.settings import EVALUATION_STORIES
 from schemas import Article, Entity, EntityType
 
-STORIES_DIR = REPO_ROOT / "evaluation" / "stories"
-SAMPLES_DIR = REPO_ROOT / "samples"
 SCORED_TYPES = (EntityType.PERSON, EntityType.ORGANISATION, EntityType.PLACE)
 
 Labels = set[tuple[EntityType, str]]
@@ -75,7 +74,7 @@ class LabelledStory:
     gold: Labels
 
 
-def load_set(split: str, stories_dir: Path = STORIES_DIR) -> list[LabelledStory]:
+def load_set(split: str, stories_dir: Path = EVALUATION_STORIES) -> list[LabelledStory]:
     """The labelled stories of `split` (`dev` or `heldout`), parsed; a story file is looked for in
     the split's folder, then among the samples."""
     folder = stories_dir / split
