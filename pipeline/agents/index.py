@@ -52,6 +52,9 @@ def register(app: faust.App, settings: Settings) -> Counter[str]:
     async def write(actions):
         return await asyncio.get_running_loop().run_in_executor(io_thread, writer.write, actions)
 
+    def waiting_counts(keys: list[bytes]) -> dict[str, int]:
+        return {key.decode(): int(value) for key in keys if (value := waiting.get(key)) is not None}
+
     def write_stories(stories: list[EnrichedArticle], stashed: dict[str, int]):
         # A story's copy count may have been raised in the index since this version left dedup:
         # keep the higher. On the one I/O thread, so no copy-count write comes in between.
@@ -93,10 +96,10 @@ def register(app: faust.App, settings: Settings) -> Counter[str]:
                 except ValidationError as error:
                     await dead_letter(position(event), f"not an enriched article: {error.errors()[0]['msg']}", event.value)
             keys = [story.article.id.encode() for story in stories]
-            stashed = {key.decode(): int(value) for key in keys if (value := waiting.get(key)) is not None}
+            stashed = waiting_counts(keys)
             result = await asyncio.get_running_loop().run_in_executor(io_thread, write_stories, stories, stashed)
             # A count stashed while this batch was being written: the document exists now.
-            late = {key.decode(): int(value) for key in keys if (value := waiting.get(key)) is not None}
+            late = waiting_counts(keys)
             if any(count > stashed.get(story, -1) for story, count in late.items()):
                 await write([copies_action(alias, story, count) for story, count in late.items()
                              if count > stashed.get(story, -1)])
