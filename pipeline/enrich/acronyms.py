@@ -50,3 +50,23 @@ def _long_form(letters: list[str], words: list[str]) -> str | None:
     if not long_form or not long_form[0].isupper() or len(long_form.split()) > len(letters) + 3:
         return None
     return long_form
+
+
+_MINOR = {"of", "the", "and", "for", "in", "on", "to", "at", "a", "an", "&"}
+
+
+def initials_of(long_form: str) -> str:
+    """The initials an acronym takes from a name: "National Oceanic and Atmospheric
+    Administration" -> "NOAA", "National Geospatial-Intelligence Agency" -> "NGIA"."""
+    parts = [part for word in long_form.split() if word.lower() not in _MINOR for part in word.split("-")]
+    return "".join(part[0].upper() for part in parts if part[:1].isalpha())
+
+
+def expands(short: str, long_form: str) -> bool:
+    """Whether `short` is the acronym of `long_form` by its word initials, with or without those of
+    hyphenated parts ("NGA" and "NGIA" both for "National Geospatial-Intelligence Agency")."""
+    letters = "".join(c for c in short if c.isalnum())
+    if len(letters) < 2 or not letters.isupper():
+        return False
+    whole_words = "".join(w[0].upper() for w in long_form.split() if w.lower() not in _MINOR and w[:1].isalpha())
+    return letters in (initials_of(long_form), whole_words)

@@ -25,11 +25,12 @@ from spacy.attrs import ORTH
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
-from pipeline.enrich.acronyms import definitions
+from pipeline.enrich.acronyms import definitions, expands
 from pipeline.enrich.known_spans import FACTORY as KNOWN_SPANS
 from pipeline.enrich.gazetteer import Gazetteer, KnownEntity, gazetteer_files, load_gazetteer
 from pipeline.enrich.names import author_names, clean_mention, not_an_entity, surname_owner
 from pipeline.enrich.places import PlaceResolver
+from pipeline.enrich.span_repair import FACTORY as SPAN_REPAIR
 from pipeline.enrich.titles import BODY_WORDS, TITLE_WORDS, split_role, title_patterns
 from pipeline.enrich.us_places import city_title, county_states, county_title, state_name
 from schemas import Article, EnrichedArticle, Entity, EntityType, GeoPoint, UniqueArticle
@@ -83,6 +84,9 @@ _SPELLINGS = [("Defense", "Defence"), ("Center", "Centre"), ("Organization", "Or
 _COUNTY = re.compile(r"\b(?:St\. )?[A-Z][\w.'-]*(?: (?:the )?[A-Z][\w.'-]*){0,3} (?:County|Parish)\b")
 _STATE_GUARD = re.compile(r"\b([A-Z][a-z]+(?: [A-Z][a-z]+)?) (?:Army |Air )?National Guard\b")
 _SMALL_UNIT = re.compile(r"^(?:[A-Z]|\d+(?:st|nd|rd|th)) (?:Company|Platoon|Detachment|Troop|Battery)$")
+# An office written in lower case before what it is "of": the name after it is the office's.
+_OFFICE_OF = re.compile(r"\b(?:director|secretary|undersecretary|minister|chairman|commissioner|administrator|chief) "
+                        r"(?:of|for) (?:the )?$")
 _US_PREFIX = re.compile(r"^(?:U\.S\.|US)\s+(?=[A-Z])")
 _INITIALS = re.compile(r"\b([A-Z]\.)(?=[A-Z]\.)")
 
@@ -125,7 +129,8 @@ def load_pipeline(gazetteer: Gazetteer, model: str = MODEL) -> Language:
         + title_patterns()
         + [{"label": _IGNORE, "pattern": word} for word in gazetteer.ignore]
     )
-    known = nlp.add_pipe(KNOWN_SPANS, name="gazetteer", after="ner")
+    nlp.add_pipe(SPAN_REPAIR, name="span_repair", after="ner")
+    known = nlp.add_pipe(KNOWN_SPANS, name="gazetteer", after="span_repair")
     known.add((_LABEL_OF_TYPE[entity.type], entity.name, form) for entity in gazetteer.entities for form in entity.forms)
     return nlp
 
@@ -153,6 +158,7 @@ class EntityEngine:
         gazetteer = Gazetteer(entities=[*countries, *gazetteer.entities], titles=gazetteer.titles, ignore=gazetteer.ignore)
         self.gazetteer = gazetteer
         self.nlp = load_pipeline(gazetteer, model)
+        self.nlp.get_pipe("span_repair").is_place = self._is_place
         # Spans come cleaned ("the House" -> "House"), so aliases are looked up cleaned too.
         self._known = {clean_mention(form): entity for form, entity in gazetteer.by_form().items()}
         self._by_name = gazetteer.by_name()
@@ -190,6 +196,10 @@ class EntityEngine:
             )
             for unique, entities in zip(uniques, found)
         ]
+
+    def _is_place(self, name: str) -> bool:
+        known = self._known.get(clean_mention(name))
+        return known.type is EntityType.PLACE if known else self.places.is_place(name)
 
     # -- one mention ------------------------------------------------------------------------------
 
@@ -264,6 +274,8 @@ class EntityEngine:
                 if role:
                     mentions.extend(self._role_entities(role, offset + ent.start_char))
             if known is None and kind is EntityType.ORGANISATION:
+                if _OFFICE_OF.search(text, max(0, ent.start_char - 40), ent.start_char):
+                    continue  # "the director of National Intelligence": an office, no institution
                 if name in _SERVICES and (service := self._by_name.get(_SERVICES[name])):
                     name, known = service.name, service  # "the Army" of a U.S. story
                 elif _FACILITY.search(name) or (" " not in name and not name.isupper() and self.places.is_place(name)):
@@ -328,6 +340,16 @@ class EntityEngine:
                     mention.name = target.name if target else long_form
                     mention.type = target.type if target else EntityType.ORGANISATION
                     mention.known = target
+
+        # An acronym the story does not define but whose long form it names: "NGA" after "National
+        # Geospatial-Intelligence Agency", "IEBC" after "Independent Electoral and Boundaries Commission".
+        long_forms = {m.name: m for m in mentions if m.type is EntityType.ORGANISATION and " " in m.name}
+        for mention in mentions:
+            form = clean_mention(mention.form)
+            if form.isupper() and mention.type is not EntityType.PERSON and form not in long_forms:
+                match = [m for name, m in long_forms.items() if expands(form, name)]
+                if len(match) == 1:
+                    mention.name, mention.type, mention.known = match[0].name, match[0].type, match[0].known
 
         # "the U.S. Embassy" in a story about the one in Baghdad is that one.
         embassies = {m.name for m in mentions if m.name.startswith("Embassy of the United States, ")}

@@ -16,7 +16,11 @@ _SPACES = re.compile(r"\s+")
 
 def clean_mention(text: str) -> str:
     """A mention without possessive, leading article, surrounding punctuation or extra spaces."""
-    text = _SPACES.sub(" ", text).strip().strip("\"“”‘,;:()[]")
+    text = _SPACES.sub(" ", text).strip().strip("\"“”‘,;:[]")
+    while text.startswith("(") and text.count("(") > text.count(")"):
+        text = text[1:]
+    while text.endswith(")") and text.count(")") > text.count("("):
+        text = text[:-1]  # "(AMISOM)" or "Corps)", not "98th Division (Initial Entry Training)"
     text = _POSSESSIVE.sub("", text).strip()
     return _LEADING_ARTICLE.sub("", text).strip()
 

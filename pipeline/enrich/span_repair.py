@@ -1,0 +1,188 @@
+"""Repairs to the statistical model's entity spans, by the kinds of error the small model makes on
+long names, whatever the story. A spaCy component between the model and the gazetteer.
+
+- **Cut at a connector**: "618th Air and" + "Space Operations Center", "United States Agency for"
+  + "International Development": a span that ends in "and", "for" or "of" runs on through the
+  capitalised words after it; one that cannot is cut back to its last name word.
+- **An institution and what it is "of"/"for"**: "United Nations Office" + "for the Coordination of
+  Humanitarian Affairs" is one name when the first span ends in a word like Office or Agency.
+- **Cut inside a word**: "Port-au-" + "Prince": spans end where words end.
+- **Military units**: the ordinal belongs to the unit ("1st" + "Armored Division"); "Special
+  Troops Battalion, 1st Armored Division" is one unit; so is a unit's role in parentheses
+  ("98th Training Division (Initial Entry Training)"). A parenthesis is never left open.
+- **Two places joined by "and"**: "Kakamega and Kisumu" is two places when each is one (a
+  country's name with "and" in it is the gazetteer's to restore).
+- **A date glued on**: "Grafenwoehr Training Area Sept 23" ends before the date.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from spacy.language import Language
+from spacy.tokens import Doc, Span, Token
+
+FACTORY = "wirestream_span_repair"
+
+_REPAIRED = {"ORG", "GPE", "LOC", "FAC"}
+# Words that join the words of one name but never end it.
+_CONNECTORS = {"of", "for", "and", "&", "the", "de", "du", "des", "del", "da", "la", "le", "al", "el", "on"}
+# Connectors allowed inside a run of name words ("and" is not: it joins two names as often as one).
+_INNER = {"of", "for", "the", "de", "du", "des", "del", "da", "la", "al", "el"}
+# The last word of an institution's name that an "of"/"for" clause can complete.
+_INSTITUTION = set("""
+    Office Agency Department Ministry Commission Council Committee Bureau Institute Center Centre Association
+    Union Organization Organisation Court Board Authority Administration Service Services Secretariat Directorate
+    Academy School College University Foundation Society Federation Alliance Coalition Front Movement League Fund
+    Corporation Conference Assembly Tribunal Command Mission Program Programme Network Institution Council
+""".split())
+# Unit words of armed forces, from battalion up.
+_UNIT = re.compile(r"^(?:Battalion|Regiment|Brigade|Division|Squadron|Wing|Group|Command|Corps|Fleet|Army|Force|"
+                   r"Center|Centre|Team|Task Force|Brigades|Battalions)$")
+# Formations whose name can carry their role in parentheses (a centre's parenthesis is another name).
+_FORMATION = re.compile(r"^(?:Battalion|Regiment|Brigade|Division|Squadron)$")
+_ORDINAL = re.compile(r"^\d+(?:st|nd|rd|th)$")
+_MONTH = re.compile(r"^(?:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\.?$|^(?:January|February|March|April|"
+                    r"May|June|July|August|September|October|November|December)$")
+
+
+def _name_word(token: Token) -> bool:
+    return bool(token.text[:1].isupper() or _ORDINAL.match(token.text)) and any(c.isalpha() for c in token.text)
+
+
+def _breaks(token: Token) -> bool:
+    """Whether a name cannot run on past this token (a paragraph ends after it)."""
+    return "\n" in token.whitespace_ or token.is_space
+
+
+def _run_end(doc: Doc, start: int, limit: int = 12) -> int:
+    """The end of the run of name words from `start` (connectors inside, never last), or `start`."""
+    end, index = start, start
+    while index < len(doc) and index - start < limit:
+        token = doc[index]
+        if token.is_space:
+            break
+        if _name_word(token):
+            end = index = index + 1
+        elif token.lower_ in _INNER and index > start:
+            index += 1
+        else:
+            break
+        if _breaks(token):
+            break
+    return end
+
+
+def _run_start(doc: Doc, end: int, limit: int = 6) -> int:
+    """The start of the run of name words (no connectors) that ends just before `end`, or `end`."""
+    start = end
+    while start > 0 and end - start < limit and _name_word(doc[start - 1]) and not _breaks(doc[start - 1]):
+        start -= 1
+    return start
+
+
+class SpanRepair:
+    def __init__(self, nlp: Language) -> None:
+        #: Whether a name is a place; the engine sets it (the gazetteer's and GeoNames' knowledge).
+        self.is_place: Callable[[str], bool] = lambda name: False
+
+    def __call__(self, doc: Doc) -> Doc:
+        ents = sorted(doc.ents, key=lambda e: e.start)
+        repaired: list[tuple[int, int, str]] = []
+        index = 0
+        while index < len(ents):
+            ent = ents[index]
+            start, end, label = ent.start, ent.end, ent.label_
+            if label in _REPAIRED:
+                start, end = self._repair(doc, start, end)
+                start, end = self._units(doc, start, end)
+            # Spans the repaired one now covers or crosses are its own words.
+            index += 1
+            while index < len(ents) and ents[index].start < end:
+                end = max(end, ents[index].end) if label in _REPAIRED else end
+                index += 1
+            repaired.extend(self._split_places(doc, start, end, label))
+        doc.ents = [Span(doc, s, e, label=label) for s, e, label in _without_overlaps(repaired)]
+        return doc
+
+    def _repair(self, doc: Doc, start: int, end: int) -> tuple[int, int]:
+        # Cut inside a word: "Port-au-" runs on to the end of "Port-au-Prince".
+        while end < len(doc) and doc[end - 1].text == "-" and not doc[end - 1].whitespace_:
+            end += 1
+        # A lowercase word that is no connector ends a name: "Soldier in the" is "Soldier".
+        cut = next((i for i in range(start + 1, end) if doc[i].is_lower and doc[i].lower_ not in _CONNECTORS
+                    and doc[i].is_alpha and doc[i - 1].whitespace_), None)
+        if cut is not None:
+            end = cut
+        # Cut at a connector: run on through the name words after it, else drop the connector.
+        if doc[end - 1].lower_ in _CONNECTORS and not _breaks(doc[end - 1]):
+            run = _run_end(doc, end)
+            if run > end:
+                end = run
+        while end - start > 1 and doc[end - 1].lower_ in _CONNECTORS:
+            end -= 1
+        # An institution and what it is of: "Office" + "for the Coordination of Humanitarian Affairs".
+        if doc[end - 1].text in _INSTITUTION and end + 1 < len(doc) and doc[end].lower_ in ("of", "for") \
+                and not _breaks(doc[end - 1]):
+            after = end + 1 + (doc[end + 1].lower_ == "the")
+            run = _run_end(doc, after)
+            if run > after:
+                end = run
+        # A date glued on: "... Area Sept 23".
+        if end - start > 2 and doc[end - 1].like_num and _MONTH.match(doc[end - 2].text):
+            end -= 2
+        # A parenthesis left open: closed if it closes soon on the line, else cut off.
+        text = doc[start:end].text
+        if text.count("(") > text.count(")"):
+            close = next((i for i in range(end, min(end + 6, len(doc))) if doc[i].text == ")"), None)
+            if close is not None and "\n" not in doc[end:close].text:
+                end = close + 1
+            else:
+                end = next(i for i in range(start, end) if doc[i].text == "(")
+        return start, max(end, start + 1)
+
+    def _units(self, doc: Doc, start: int, end: int) -> tuple[int, int]:
+        if start > 0 and _ORDINAL.match(doc[start - 1].text):
+            start -= 1  # "1st" + "Armored Division", "98th" + "Training Division"
+        if not _UNIT.match(doc[end - 1].text):
+            return start, end
+        # "Special Troops Battalion, 1st Armored Division": the unit and the one it belongs to.
+        if start > 2 and _ORDINAL.match(doc[start].text) and doc[start - 1].text == ",":
+            first = _run_start(doc, start - 1)
+            if first < start - 1 and _UNIT.match(doc[start - 2].text):
+                start = first
+        # "Special Troops Battalion, 1st Armored Division": the unit and the one it belongs to.
+        if end + 1 < len(doc) and doc[end].text == "," and _ORDINAL.match(doc[end + 1].text):
+            run = _run_end(doc, end + 1)
+            if run > end + 2 and _UNIT.match(doc[run - 1].text):
+                end = run
+        # "98th Training Division (Initial Entry Training)": the unit's role in parentheses.
+        if end + 3 < len(doc) and doc[end].text == "(" and _FORMATION.match(doc[end - 1].text):
+            run = _run_end(doc, end + 1)
+            if run - end > 2 and run < len(doc) and doc[run].text == ")":
+                end = run + 1
+        return start, end
+
+    def _split_places(self, doc: Doc, start: int, end: int, label: str) -> list[tuple[int, int, str]]:
+        words = doc[start:end]
+        ands = [i for i, token in enumerate(words) if token.lower_ == "and"]
+        if label not in _REPAIRED or len(ands) != 1 or ands[0] in (0, len(words) - 1):
+            return [(start, end, label)]
+        left, right = words[: ands[0]], words[ands[0] + 1 :]
+        if self.is_place(left.text) and self.is_place(right.text):
+            return [(left.start, left.end, "GPE"), (right.start, right.end, "GPE")]
+        return [(start, end, label)]
+
+
+def _without_overlaps(spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    kept: list[tuple[int, int, str]] = []
+    for span in sorted(spans, key=lambda s: (s[0], -s[1])):
+        if not kept or span[0] >= kept[-1][1]:
+            kept.append(span)
+    return kept
+
+
+@Language.factory(FACTORY)
+def make_span_repair(nlp: Language, name: str) -> SpanRepair:
+    return SpanRepair(nlp)
