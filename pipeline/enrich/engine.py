@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,7 +28,7 @@ from spacy.tokens import Doc, Span
 from pipeline.enrich.acronyms import definitions, expands
 from pipeline.enrich.known_spans import FACTORY as KNOWN_SPANS
 from pipeline.enrich.gazetteer import Gazetteer, KnownEntity, gazetteer_files, load_gazetteer
-from pipeline.enrich.names import author_names, clean_mention, not_an_entity, surname_owner
+from pipeline.enrich.names import author_names, clean_mention, name_key, not_an_entity, surname_owner
 from pipeline.enrich.places import PlaceResolver
 from pipeline.enrich.span_repair import FACTORY as SPAN_REPAIR
 from pipeline.enrich.titles import BODY_WORDS, TITLE_WORDS, split_role, title_patterns
@@ -62,7 +62,7 @@ _SPEAKER = re.compile(r"^((?:[A-Z][A-Z.'’-]*\s){0,5}(?:Mc|Mac)?[A-Z][A-Z.'’-
 _NOT_SPEAKERS = {"Q", "QUESTION", "MODERATOR", "OPERATOR", "STAFF", "AUDIENCE", "AUDIENCE MEMBER", "REPORTER",
                  "NARRATOR", "ANNOUNCER", "VOICE", "INTERPRETER", "CROWD", "ALL", "END", "NOTE", "UPDATE", "EDITOR'S NOTE"}
 # A nickname in quotes inside a name: 'William "Hank" Taylor' is William Taylor.
-_NICKNAME = re.compile(r"(?<=[A-Z][a-z.]) [\"“][A-Z][\w.'-]{0,15}[\"”] (?=[A-Z])")
+_NICKNAME = re.compile(r"(?<=[A-Za-z.]) [\"“][A-Z][\w.'-]{0,15}[\"”] (?=[A-Z])")
 # Armed services a rank names ("Army Sgt.", "Air Force Brig. Gen."): U.S. ones unless another country is named.
 _SERVICES = {"Army": "United States Army", "Navy": "United States Navy", "Air Force": "United States Air Force",
              "Marine Corps": "United States Marine Corps", "Marines": "United States Marine Corps",
@@ -163,6 +163,9 @@ class EntityEngine:
         self._known = {clean_mention(form): entity for form, entity in gazetteer.by_form().items()}
         self._by_name = gazetteer.by_name()
         self._titles = frozenset(gazetteer.titles)
+        people = [entity for entity in gazetteer.entities if entity.type is EntityType.PERSON]
+        self._person_keys = _unique_index((name_key(form), entity) for entity in people for form in entity.forms)
+        self._surnames = _unique_index((entity.name.split()[-1], entity) for entity in people if " " in entity.name)
         self._organisation_words = {
             word for entity in gazetteer.entities if entity.type is EntityType.ORGANISATION for word in entity.forms
         }
@@ -366,7 +369,11 @@ class EntityEngine:
                 owner = surname_owner(mention.name, people)
                 if owner:
                     mention.name, mention.type = owner, EntityType.PERSON
-            if mention.known is None and mention.type is EntityType.PERSON and (known := self._lookup(mention.name)):
+                elif mention.role and " " not in mention.name and (known := self._surnames.get(mention.name)):
+                    # "Secretary Austin" in a story that never names him in full: the one known person of that name.
+                    mention.name, mention.type, mention.known = known.name, known.type, known
+            if mention.known is None and mention.type is EntityType.PERSON and (
+                    known := self._lookup(mention.name) or self._person_keys.get(name_key(mention.name))):
                 mention.name, mention.type, mention.known = known.name, known.type, known
             if mention.known is None and mention.type is EntityType.PERSON and " " not in mention.name:
                 # One word the model took for a person, and no one in the story has it as a surname:
@@ -374,6 +381,7 @@ class EntityEngine:
                 mention.type = EntityType.PLACE if self.places.is_place(mention.name) else EntityType.GROUP
             if mention.type is EntityType.PERSON:
                 mention.name = _INITIALS.sub(r"\1 ", mention.name)  # "B.G. Verghese" -> "B. G. Verghese"
+        _one_spelling(mentions)
 
         grouped: dict[str, list[_Mention]] = {}
         for mention in mentions:
@@ -471,7 +479,10 @@ class EntityEngine:
             words = [w.capitalize() if len(w) > 2 or not w.endswith(".") else w.title() for w in label.split()]
             _, name = split_role(" ".join(words), self._titles)
             owner = surname_owner(name.split()[-1], people) if name else None
-            if owner or " " in name:
+            known = None if owner or " " in name else self._surnames.get(name)
+            if known:
+                found.append(_Mention(known.name, EntityType.PERSON, offset + match.start(), label, known, None))
+            elif owner or " " in name:
                 found.append(_Mention(owner or name, EntityType.PERSON, offset + match.start(), label, None, None))
         return found
 
@@ -533,6 +544,30 @@ def _headline_mentions(headline: str, group: list[_Mention]) -> list[_Mention]:
         for match in re.finditer(pattern, headline)
     ]
 
+
+
+def _unique_index(pairs: Iterable[tuple[str, KnownEntity]]) -> dict[str, KnownEntity]:
+    """key -> entity, for the keys only one entity has."""
+    owners: dict[str, set[str]] = {}
+    entities: dict[str, KnownEntity] = {}
+    for key, entity in pairs:
+        if key:
+            owners.setdefault(key, set()).add(entity.name)
+            entities[key] = entity
+    return {key: entities[key] for key, names in owners.items() if len(names) == 1}
+
+
+def _one_spelling(mentions: list[_Mention]) -> None:
+    """Spellings of one unknown person in a story ("Shane Fitzsimmons", "Shane Fizsimmons") become the
+    one written most often (the first written, on a tie)."""
+    spellings: dict[str, Counter[str]] = {}
+    for mention in mentions:
+        if mention.type is EntityType.PERSON and mention.known is None and " " in mention.name:
+            spellings.setdefault(name_key(mention.name), Counter())[mention.name] += 1
+    chosen = {key: counts.most_common(1)[0][0] for key, counts in spellings.items() if len(counts) > 1}
+    for mention in mentions:
+        if mention.type is EntityType.PERSON and mention.known is None and " " in mention.name:
+            mention.name = chosen.get(name_key(mention.name), mention.name)
 
 
 def _person_like(text: str) -> bool:

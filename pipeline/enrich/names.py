@@ -7,6 +7,7 @@ The statistical model finds spans; these rules decide what each span is called, 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 
 _POSSESSIVE = re.compile(r"(?:'s|’s|'|’)$")
@@ -41,6 +42,31 @@ _NOT_ENTITIES = re.compile(
 def not_an_entity(name: str, kind: object) -> bool:
     """A span the model tagged that names no person, organisation or place."""
     return bool(_NOT_ENTITIES.search(name)) or len(name) < 2 or not any(char.isalpha() for char in name)
+
+
+_SUFFIXES = {"jr", "sr", "ii", "iii", "iv"}
+_ARTICLES = {"al", "el", "ul", "bin", "ibn"}
+_DIGRAPHS = [("ph", "f"), ("kh", "k"), ("gh", "g"), ("dh", "d"), ("th", "t"), ("sch", "sh"), ("tz", "z"), ("ck", "k"),
+             ("q", "k"), ("x", "ks")]
+
+
+def name_key(name: str) -> str:
+    """A person's name with what transliterations and typing vary taken out, so that spellings of
+    one name meet: "Sergey Lavrov" and "Sergei Lavrov", "Qassem Suleimani" and "Qasem Soleimani",
+    "Bashar Assad" and "Bashar al-Assad", "Gordon Chang" and "Gordon G. Chang" share a key. Each
+    word keeps its first letter and its consonants, doubled letters once; middle initials,
+    suffixes and Arabic articles go."""
+    plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
+    words = []
+    for word in re.split(r"[\s-]+", plain):
+        word = re.sub(r"[^a-z]", "", word)
+        if len(word) < 2 or word in _SUFFIXES or word in _ARTICLES:
+            continue
+        for spelled, sound in _DIGRAPHS:
+            word = word.replace(spelled, sound)
+        rest = re.sub(r"(.)\1+", r"\1", re.sub(r"[aeiouy]", "", word[1:]))
+        words.append(word[0] + rest)
+    return " ".join(words)
 
 
 def surname_owner(name: str, full_names: Iterable[str]) -> str | None:

@@ -23,6 +23,7 @@ OFFICES = frozenset("""
     Cpl. Corporal Pvt. Private Pfc. Spc. Specialist Brig. Brigadier Ensign Seaman Airman Petty Marine Soldier Trooper
     Warrant Master Staff Command Tech. Technical Senior First 1st 2nd 3rd Class Chaplain Gunnery Lance Sgt.Maj.
     CEO Founder Co-founder Executive Editor Correspondent Reporter Producer Anchor Coach Manager Captain
+    U Daw
 """.split())
 #: Words that may stand before an office in a title without being one ("Air Force", "Defense",
 #: "U.S.", "Acting"); a run of these alone is not a title.
@@ -55,6 +56,7 @@ MARKED_OFFICES = OFFICES - frozenset("""
     Crown Chief Head Executive Founder Co-founder Editor Correspondent Reporter Producer Anchor Coach Manager
     Officer Marine Soldier Trooper Father Justice Attorney Deputy Leader Chair General Captain Private Specialist
     Marshal Sheriff Lady Lord Sir Dame Miss Grand Commander Inspector Head King Queen Prince Princess Emperor Empress
+    U Daw
 """.split())
 
 
