@@ -30,7 +30,7 @@ from pipeline.enrich.known_spans import FACTORY as KNOWN_SPANS
 from pipeline.enrich.gazetteer import Gazetteer, KnownEntity, gazetteer_files, load_gazetteer
 from pipeline.enrich.names import author_names, clean_mention, name_key, not_an_entity, surname_owner
 from pipeline.enrich.places import PlaceResolver
-from pipeline.enrich.span_repair import FACTORY as SPAN_REPAIR
+from pipeline.enrich.span_repair import FACTORY as SPAN_REPAIR, INSTITUTION_WORDS
 from pipeline.enrich.titles import BODY_WORDS, TITLE_WORDS, split_role, title_patterns
 from pipeline.enrich.us_places import city_title, county_states, county_title, state_name
 from schemas import Article, EnrichedArticle, Entity, EntityType, GeoPoint, UniqueArticle
@@ -82,7 +82,7 @@ _FORT = re.compile(r"^(?:Fort|Camp|Joint Base|Naval Station|Naval Air Station) |
 # British and American spellings of institution words: "Australian Defense Force" is the Australian Defence Force.
 _SPELLINGS = [("Defense", "Defence"), ("Center", "Centre"), ("Organization", "Organisation"), ("Labor", "Labour")]
 _COUNTY = re.compile(r"\b(?:St\. )?[A-Z][\w.'-]*(?: (?:the )?[A-Z][\w.'-]*){0,3} (?:County|Parish)\b")
-_STATE_GUARD = re.compile(r"\b([A-Z][a-z]+(?: [A-Z][a-z]+)?) (?:Army |Air )?National Guard\b")
+_STATE_GUARD = re.compile(r"\b([A-Z][a-z]+(?: (?!Army |Air )[A-Z][a-z]+)?) ((?:Army |Air )?National Guard)\b")
 _SMALL_UNIT = re.compile(r"^(?:[A-Z]|\d+(?:st|nd|rd|th)) (?:Company|Platoon|Detachment|Troop|Battery)$")
 # An office written in lower case before what it is "of": the name after it is the office's.
 _OFFICE_OF = re.compile(r"\b(?:director|secretary|undersecretary|minister|chairman|commissioner|administrator|chief) "
@@ -164,7 +164,8 @@ class EntityEngine:
         self._by_name = gazetteer.by_name()
         self._titles = frozenset(gazetteer.titles)
         people = [entity for entity in gazetteer.entities if entity.type is EntityType.PERSON]
-        self._person_keys = _unique_index((name_key(form), entity) for entity in people for form in entity.forms)
+        self._person_keys = _unique_index((name_key(form), entity) for entity in people for form in entity.forms
+                                          if " " in name_key(form))
         self._surnames = _unique_index((entity.name.split()[-1], entity) for entity in people if " " in entity.name)
         self._organisation_words = {
             word for entity in gazetteer.entities if entity.type is EntityType.ORGANISATION for word in entity.forms
@@ -233,6 +234,20 @@ class EntityEngine:
             name = _US_PREFIX.sub("United States ", name)
         return name, label_type, None, role
 
+    def _acronym_parent(self, name: str) -> list[tuple[str, KnownEntity | None]]:
+        """"NOAA Office of Coast Survey": the known organisation its acronym names, and the office
+        within it when that is a name of its own ("VOA Kurdish Service" is VOA's)."""
+        first, _, rest = name.partition(" ")
+        if not (first.isupper() and len(first) > 1 and rest) or not (parent := self._lookup(first)):
+            return []
+        if parent.type is not EntityType.ORGANISATION:
+            return []
+        found: list[tuple[str, KnownEntity | None]] = [(parent.name, parent)]
+        words = rest.split()
+        if len(words) > 1 and any(word in INSTITUTION_WORDS for word in words) and words[-1] != "Service":
+            found.append((known.name, known) if (known := self._lookup(rest)) else (rest, None))
+        return found
+
     def _role_entities(self, role: str, start: int) -> list[_Mention]:
         """Organisations and places named inside a title: "U.N. Secretary-General" -> United
         Nations; "Army Sgt." -> United States Army."""
@@ -279,6 +294,10 @@ class EntityEngine:
             if known is None and kind is EntityType.ORGANISATION:
                 if _OFFICE_OF.search(text, max(0, ent.start_char - 40), ent.start_char):
                     continue  # "the director of National Intelligence": an office, no institution
+                if parts := self._acronym_parent(name):
+                    mentions.extend(_Mention(part, EntityType.ORGANISATION, offset + ent.start_char, ent.text, entry, None)
+                                    for part, entry in parts)
+                    continue
                 if name in _SERVICES and (service := self._by_name.get(_SERVICES[name])):
                     name, known = service.name, service  # "the Army" of a U.S. story
                 elif _FACILITY.search(name) or (" " not in name and not name.isupper() and self.places.is_place(name)):
@@ -328,13 +347,16 @@ class EntityEngine:
         # Names the text spells out in full that the model cuts or splits: county lists, "St. John the
         # Baptist Parish", "Louisiana National Guard". They replace the model's mentions inside them.
         spelled, spans = self._spelled_out(text, body_at, state)
-        mentions = [m for m in mentions if not any(a <= m.start < b for a, b in spans)] + spelled
+        mentions = [m for m in mentions if not any(m.start < b and a < m.start + len(m.form) for a, b in spans)] + spelled
         mentions += self._dateline(article, body_at)
         mentions += self._embassies(text, body_at)
         mentions += self._party_tags(text, body_at)
 
         # Acronyms the story defines: "(AMISOM)" after its long form means the long form.
         for short, long_form in definitions(text).items():
+            if not_an_entity(long_form, None):  # "Lunar Reconnaissance Orbiter (LRO)": a spacecraft
+                mentions = [m for m in mentions if clean_mention(m.form) not in (short, long_form)]
+                continue
             # The story's own definition beats the gazetteer's reading of the short form ("DRC":
             # a Disaster Recovery Center here, not the Democratic Republic of the Congo).
             target = self._lookup(long_form)
@@ -434,7 +456,7 @@ class EntityEngine:
                 spans.append((offset + match.start(), offset + match.end()))
         for match in _STATE_GUARD.finditer(text):
             if guard_state := state_name(match.group(1)):
-                found.append(_Mention(f"{guard_state} National Guard", EntityType.ORGANISATION, offset + match.start(), match.group(),
+                found.append(_Mention(f"{guard_state} {match.group(2)}", EntityType.ORGANISATION, offset + match.start(), match.group(),
                                       None, None))
                 spans.append((offset + match.start(), offset + match.end()))
         return found, spans

@@ -31,11 +31,11 @@ _CONNECTORS = {"of", "for", "and", "&", "the", "de", "du", "des", "del", "da", "
 # Connectors allowed inside a run of name words ("and" is not: it joins two names as often as one).
 _INNER = {"of", "for", "the", "de", "du", "des", "del", "da", "la", "al", "el"}
 # The last word of an institution's name that an "of"/"for" clause can complete.
-_INSTITUTION = set("""
+INSTITUTION_WORDS = frozenset("""
     Office Agency Department Ministry Commission Council Committee Bureau Institute Center Centre Association
     Union Organization Organisation Court Board Authority Administration Service Services Secretariat Directorate
     Academy School College University Foundation Society Federation Alliance Coalition Front Movement League Fund
-    Corporation Conference Assembly Tribunal Command Mission Program Programme Network Institution Council
+    Corporation Conference Assembly Tribunal Command Mission Program Programme Network Institution Survey
 """.split())
 # Unit words of armed forces, from battalion up.
 _UNIT = re.compile(r"^(?:Battalion|Regiment|Brigade|Division|Squadron|Wing|Group|Command|Corps|Fleet|Army|Force|"
@@ -123,7 +123,7 @@ class SpanRepair:
         while end - start > 1 and doc[end - 1].lower_ in _CONNECTORS:
             end -= 1
         # An institution and what it is of: "Office" + "for the Coordination of Humanitarian Affairs".
-        if doc[end - 1].text in _INSTITUTION and end + 1 < len(doc) and doc[end].lower_ in ("of", "for") \
+        if doc[end - 1].text in INSTITUTION_WORDS and end + 1 < len(doc) and doc[end].lower_ in ("of", "for") \
                 and not _breaks(doc[end - 1]):
             after = end + 1 + (doc[end + 1].lower_ == "the")
             run = _run_end(doc, after)
