@@ -33,8 +33,10 @@ from schemas import Article
 
 FORMAT = "wire"
 
-_DATE_LINE = re.compile(r"^\s*date\s+(\d{4}-\d{2}-\d{2})\s*(.*?)\s*$")
-_BYLINE = re.compile(r"^By\s+(.+?)\s*$")
+# Patterns without a lazy group before trailing spaces ("(.*?)\s*$" is quadratic on a line of spaces);
+# lines are stripped before they are matched.
+_DATE_LINE = re.compile(r"^\s*date\s+(\d{4}-\d{2}-\d{2})(?:\s+(.*))?$")
+_BYLINE = re.compile(r"^By\s+(.+)$")
 _TIMESTAMP = re.compile(
     r"^(?:Updated\s+)?((?:January|February|March|April|May|June|July|August|September|October|November|December)"
     r"\s+\d{1,2},\s+\d{4})(?:\s+(\d{1,2}:\d{2}\s*[AP]M))?\s*$"
@@ -74,7 +76,7 @@ def parse_wire_text(text: str, *, source: str, timezone: str = "America/New_York
     tz = ZoneInfo(timezone)
     for line in header:
         if byline is None and updated is None and (match := _BYLINE.match(line)):
-            byline = match.group(1)
+            byline = match.group(1).strip()
         elif updated is None and (match := _TIMESTAMP.match(line)):
             updated = _timestamp(match.group(1), match.group(2), tz)
         elif updated is not None and not lead and _HAS_PHOTO_DATE.search(line):
@@ -125,7 +127,7 @@ def _date_line(lines: list[str]) -> tuple[date, str, list[str]]:
         if not line.strip():
             continue
         first = first or line
-        match = _DATE_LINE.match(line)
+        match = _DATE_LINE.match(line.strip())
         if not match:
             # A page's banner or logo text above the date line, unknown to the chrome list.
             before += 1
@@ -136,7 +138,7 @@ def _date_line(lines: list[str]) -> tuple[date, str, list[str]]:
             published = date.fromisoformat(match.group(1))
         except ValueError:
             raise InvalidInput(f"not a calendar date: {match.group(1)!r}", "firstcreated") from None
-        return published, match.group(2), lines[index + 1 :]
+        return published, (match.group(2) or "").strip(), lines[index + 1 :]
     if first is not None:
         raise InvalidInput(f"first line must be ' date YYYY-MM-DD SECTION', got {first[:60]!r}", "firstcreated")
     raise InvalidInput("empty story", "headline")
@@ -167,13 +169,12 @@ def _next_nonblank(lines: list[str], field: str) -> tuple[str, list[str]]:
 def _header_and_paragraphs(lines: list[str]) -> tuple[list[str], list[str]]:
     """The header block is the run of lines up to the first blank line after the headline;
     after it, every non-blank line is a paragraph."""
-    while lines and not lines[0].strip():
-        lines = lines[1:]
+    start = next((index for index, line in enumerate(lines) if line.strip()), len(lines))
     header: list[str] = []
-    for index, line in enumerate(lines):
-        if not line.strip():
+    for index in range(start, len(lines)):
+        if not lines[index].strip():
             return header, [p.strip() for p in lines[index + 1 :] if p.strip()]
-        header.append(line.strip())
+        header.append(lines[index].strip())
     return header, []
 
 
