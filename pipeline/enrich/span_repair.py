@@ -7,9 +7,10 @@ long names, whatever the story. A spaCy component between the model and the gaze
 - **An institution and what it is "of"/"for"**: "United Nations Office" + "for the Coordination of
   Humanitarian Affairs" is one name when the first span ends in a word like Office or Agency.
 - **Cut inside a word**: "Port-au-" + "Prince": spans end where words end.
+- **Brackets**: a name ends before a bracket ("Bureau of Land Management (BLM)"), but for a
+  formation's role ("98th Training Division (Initial Entry Training)").
 - **Military units**: the ordinal belongs to the unit ("1st" + "Armored Division"); "Special
-  Troops Battalion, 1st Armored Division" is one unit; so is a unit's role in parentheses
-  ("98th Training Division (Initial Entry Training)"). A parenthesis is never left open.
+  Troops Battalion, 1st Armored Division" is one unit.
 - **Two places joined by "and"**: "Kakamega and Kisumu" is two places when each is one (a
   country's name with "and" in it is the gazetteer's to restore).
 - **A date glued on**: "Grafenwoehr Training Area Sept 23" ends before the date.
@@ -132,14 +133,10 @@ class SpanRepair:
         # A date glued on: "... Area Sept 23".
         if end - start > 2 and doc[end - 1].like_num and _MONTH.match(doc[end - 2].text):
             end -= 2
-        # A parenthesis left open: closed if it closes soon on the line, else cut off.
-        text = doc[start:end].text
-        if text.count("(") > text.count(")"):
-            close = next((i for i in range(end, min(end + 6, len(doc))) if doc[i].text == ")"), None)
-            if close is not None and "\n" not in doc[end:close].text:
-                end = close + 1
-            else:
-                end = next(i for i in range(start, end) if doc[i].text == "(")
+        # A parenthesis is not part of a name ("Bureau of Land Management (BLM)": the short form is the
+        # acronyms' business); a formation's role in one is put back by `_units`.
+        if paren := next((i for i in range(start + 1, end) if doc[i].text == "("), None):
+            end = paren
         return start, max(end, start + 1)
 
     def _units(self, doc: Doc, start: int, end: int) -> tuple[int, int]:

