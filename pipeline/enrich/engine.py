@@ -60,8 +60,10 @@ _LABEL_OF_TYPE = {
 _TITLE, _IGNORE = "TITLE", "IGNORE"
 # A transcript's speaker label: "MR. KIRBY:", "SEC. GATES:", "PRESS SECRETARY JOHN F. KIRBY:".
 _SPEAKER = re.compile(r"^((?:[A-Z][A-Z.'’-]*\s){0,5}(?:Mc|Mac)?[A-Z][A-Z.'’-]+):\s", re.MULTILINE)
-_NOT_SPEAKERS = {"Q", "QUESTION", "MODERATOR", "OPERATOR", "STAFF", "AUDIENCE", "AUDIENCE MEMBER", "REPORTER",
+_NOT_SPEAKERS = {"VOICE ONE", "VOICE TWO", "VOICE THREE", "Q", "QUESTION", "MODERATOR", "OPERATOR", "STAFF", "AUDIENCE", "AUDIENCE MEMBER", "REPORTER",
                  "NARRATOR", "ANNOUNCER", "VOICE", "INTERPRETER", "CROWD", "ALL", "END", "NOTE", "UPDATE", "EDITOR'S NOTE"}
+# A broadcast script's stage direction on a line of its own: "(THEME)", "(MUSIC)", "(SOUND OF APPLAUSE)".
+_STAGE_DIRECTION = re.compile(r"^\([A-Z][A-Z ,'-]*\)$", re.MULTILINE)
 # A nickname in quotes inside a name: 'William "Hank" Taylor' is William Taylor.
 _NICKNAME = re.compile(r"(?<=[A-Za-z.]) [\"“][A-Z][\w.'-]{0,15}[\"”] (?=[A-Z])")
 # Armed services a rank names ("Army Sgt.", "Air Force Brig. Gen."): U.S. ones unless another country is named.
@@ -90,6 +92,11 @@ _OFFICE_OF = re.compile(r"\b(?:director|secretary|undersecretary|minister|chairm
                         r"(?:of|for) (?:the )?$")
 _US_PREFIX = re.compile(r"^(?:U\.S\.|US)\s+(?=[A-Z])")
 _US = Place("US")
+# "Borno state", "Helmand province": a subdivision named with its kind.
+_SUBDIVISION_WORD = re.compile(r" ([Ss]tate|[Pp]rovince|[Gg]overnorate|[Dd]epartment)\b")
+#: Countries whose subdivisions' Wikipedia titles carry their kind.
+_SUBDIVISION_TITLES = {"NG": "{} State", "CO": "{} Department", "AF": "{} Province", "YE": "{} Governorate",
+                       "SY": "{} Governorate", "IQ": "{} Governorate", "EG": "{} Governorate", "JO": "{} Governorate"}
 _INITIALS = re.compile(r"\b([A-Z]\.)(?=[A-Z]\.)")
 
 
@@ -106,9 +113,10 @@ def story_text(article: Article) -> str:
 
 def model_text(article: Article) -> str:
     """What the model reads: the story text (title-case headlines read as names; headline mentions
-    are found by the names found below them), with nicknames in quotes and transcript speaker labels
-    blanked (a label in capitals reads as an organisation), offsets unchanged."""
+    are found by the names found below them), with nicknames in quotes, transcript speaker labels and
+    stage directions blanked (a label in capitals reads as an organisation), offsets unchanged."""
     text = _NICKNAME.sub(lambda m: " " * len(m.group()), story_text(article))
+    text = _STAGE_DIRECTION.sub(lambda m: " " * len(m.group()), text)
     return _SPEAKER.sub(lambda m: " " * len(m.group(1)) + m.group()[len(m.group(1)):], text)
 
 
@@ -207,6 +215,18 @@ class EntityEngine:
         known = self._known.get(clean_mention(name))
         return known.type is EntityType.PLACE if known else self.places.is_place(name)
 
+    def _subdivision_title(self, name: str, kind: re.Match | None) -> str | None:
+        """How Wikipedia titles a subdivision of a country that names them with their kind: "Borno
+        State", "Norte de Santander Department", "Helmand Province", "Al Bayda Governorate". A name
+        that is also a city's ("Kano", "Kandahar") is the subdivision only with its kind after it."""
+        if kind is None and self.places.is_city(name, min_population=1):
+            return None
+        for country in self.places.subdivision_countries(name):
+            pattern = _SUBDIVISION_TITLES.get(country)
+            if pattern and (kind is None or pattern.split()[-1].lower() == kind.group(1).lower()):
+                return pattern.format(name)
+        return None
+
     def _is_region(self, name: str) -> bool:
         """A country or a country's subdivision: what a "City, Region" names after the comma."""
         known = self._known.get(name)
@@ -251,11 +271,10 @@ class EntityEngine:
         """(institution, its entry), (office, person) of "<institution> <office> <person>", else None."""
         words = name.split()
         for index in range(1, len(words) - 2):
-            if words[index] in OFFICES and words[index].isalpha() and words[index - 1] not in QUALIFIERS | BODY_WORDS | OFFICES \
-                    and not words[index - 1].endswith(","):
+            if words[index] in OFFICES and words[index].isalpha() and not words[index - 1].endswith(","):
                 role, person = split_role(" ".join(words[index:]), self._titles)
                 body = " ".join(words[:index])
-                if role and _person_like(person) and len(words[:index]) > 1:
+                if role and _person_like(person) and (self._lookup(body) or set(words[:index]) & INSTITUTION_WORDS):
                     known = self._lookup(body)
                     return ((known.name, known) if known else (_US_PREFIX.sub("United States ", body), None)), (role, person)
         return None
@@ -307,7 +326,9 @@ class EntityEngine:
                 mentions.extend(self._role_entities(ent.text, offset + ent.start_char))
                 continue
             entity_type = SPACY_LABELS.get(ent.label_)
-            outer_role = title if ent.start == title_end else None
+            # The title just before the span, or before an "of" before it ("Secretary" of "Energy Dan Brouillette").
+            outer_role = title if ent.start == title_end or (
+                ent.start == title_end + 1 and doc[title_end].lower_ in ("of", "for")) else None
             if entity_type is None or "\n" in ent.text:  # a span across paragraphs is a model error
                 continue
             known = self._by_name.get(ent.ent_id_) if ent.ent_id_ else None
@@ -328,6 +349,12 @@ class EntityEngine:
             if known is None and kind in (EntityType.ORGANISATION, EntityType.GROUP, EntityType.PLACE) and "-" in name \
                     and self.places.is_place(name.replace("-", " ")):
                 name, kind = name.replace("-", " "), EntityType.PLACE  # "Khyber-Pakhtunkhwa"
+            if known is None and kind is EntityType.ORGANISATION and outer_role:
+                words = name.split()
+                while len(words) > 2 and words[0] in QUALIFIERS | BODY_WORDS:
+                    words = words[1:]
+                if len(words) < len(name.split()) and _person_like(" ".join(words)):
+                    name, kind = " ".join(words), EntityType.PERSON  # "Secretary" + "of Energy Dan Brouillette"
             if known is None and kind is not EntityType.PLACE and _FORT.search(clean_mention(ent.text)):
                 name, kind, role = clean_mention(ent.text), EntityType.PLACE, None  # "Joint Base Elmendorf-Richardson"
             if known is None and kind is EntityType.GROUP and self.places.is_place(name):
@@ -345,11 +372,13 @@ class EntityEngine:
                     kind = EntityType.PLACE  # "Air Traffic Operations Lab", "Kisumu", "Uttar Pradesh"
                 elif _SMALL_UNIT.match(name):
                     continue  # companies and detachments are not tagged
-                elif " " not in name and not name.isupper():
-                    continue  # one ordinary word ("Cabinet", "Congressional", "Rohingyas"): no institution's name
+                elif " " not in name and (not name.isupper() or len(name) > 7):
+                    continue  # one ordinary word ("Cabinet", "Rohingyas", a programme's "EXPLORATIONS"): no institution's name
                 elif (m := re.match(r"^(.+?) [Aa]dministration$", name)) and (who := self._lookup(m.group(1))):
                     name, kind, known = who.name, who.type, who  # "Trump Administration": the person
             if kind is EntityType.PLACE and known is None:
+                if name.isupper() and len(name) > 4:
+                    name = name.title()  # "YANKEETOWN, Fla." in a dateline not at the story's start
                 # "Palm Beach, Fla.": one place, named as Wikipedia names U.S. cities; the state
                 # after the comma is not a mention of its own (nor is it for a fort: "Fort Bliss").
                 follower = ents[index + 1] if index + 1 < len(ents) else None
@@ -369,16 +398,14 @@ class EntityEngine:
                             name = f"{name}, {clean_mention(follower.text)}"
                             skip.add(index + 2)
                 local = state_near(text, ent.start_char, ent.end_char) or state
-                if name.isupper() and len(name) > 4:
-                    name = name.title()  # "YANKEETOWN" in a dateline-style line
                 if name.endswith((" County", " Parish")) and (county := county_title(name, local)):
                     name = county
                 elif local and index + 1 not in skip and " " not in name and not self.places.country_code(name) \
                         and not state_name(name) and is_city_of(name, local) \
                         and (self.places.resolve(name) or _US).country_code == "US":  # not "Paris" in Texas
                     name = city_title(name, local)  # "Stillwater" in a story about Oklahoma
-                elif re.match(r" [Ss]tate\b", text[ent.end_char:]) and "NG" in self.places.subdivision_countries(name):
-                    name = f"{name} State"  # "Borno state": Nigeria's states are titled so
+                elif title := self._subdivision_title(name, _SUBDIVISION_WORD.match(text, ent.end_char)):
+                    name = title  # "Borno state" is Borno State; "Norte de Santander" its Department
                 elif name == "Washington" and index + 1 not in skip:
                     name = "Washington, D.C."  # the capital, unless a comma and a state follow
                 else:

@@ -22,7 +22,7 @@ def clean_mention(text: str) -> str:
         text = text[1:]
     while text.endswith(")") and text.count(")") > text.count("("):
         text = text[:-1]  # "(AMISOM)" or "Corps)", not "98th Division (Initial Entry Training)"
-    text = _POSSESSIVE.sub("", text).strip()
+    text = _POSSESSIVE.sub("", text).strip().replace("’", "'")  # Wikipedia titles write "O'Keefe"
     return _LEADING_ARTICLE.sub("", text).strip()
 
 

@@ -101,9 +101,11 @@ class PlaceResolver:
 
     def is_place(self, name: str, min_population: int = 20_000) -> bool:
         """Whether `name` is a country, a subdivision or a city of `min_population` people."""
-        cities = self._cities.get(name, ())
-        return name in self._countries or name in self._subdivisions or any(
-            city["population"] >= min_population for city in cities)
+        return name in self._countries or name in self._subdivisions or self.is_city(name, min_population)
+
+    def is_city(self, name: str, min_population: int = 20_000) -> bool:
+        """Whether GeoNames has a city called `name` of `min_population` people."""
+        return any(city["population"] >= min_population for city in self._cities.get(name, ()))
 
     def spelled(self, name: str) -> str:
         """The place's name with the diacritics GeoNames (and Wikipedia) give it, where news copy
