@@ -29,7 +29,7 @@ from spacy.tokens import Doc, Span
 from pipeline.enrich.acronyms import definitions, expands
 from pipeline.enrich.known_spans import FACTORY as KNOWN_SPANS
 from pipeline.enrich.gazetteer import Gazetteer, KnownEntity, gazetteer_files, load_gazetteer
-from pipeline.enrich.names import author_names, clean_mention, name_key, not_an_entity, surname_owner
+from pipeline.enrich.names import author_names, clean_mention, name_key, not_an_entity, surname, surname_owner
 from pipeline.enrich.places import Place, PlaceResolver
 from pipeline.enrich.span_repair import FACTORY as SPAN_REPAIR, INSTITUTION_WORDS
 from pipeline.enrich.titles import BODY_WORDS, OFFICES, QUALIFIERS, TITLE_WORDS, split_role, title_patterns
@@ -60,7 +60,8 @@ _LABEL_OF_TYPE = {
 _TITLE, _IGNORE = "TITLE", "IGNORE"
 # A transcript's speaker label: "MR. KIRBY:", "SEC. GATES:", "PRESS SECRETARY JOHN F. KIRBY:".
 _SPEAKER = re.compile(r"^((?:[A-Z][A-Z.'’-]*\s){0,5}(?:Mc|Mac)?[A-Z][A-Z.'’-]+):\s", re.MULTILINE)
-_NOT_SPEAKERS = {"VOICE ONE", "VOICE TWO", "VOICE THREE", "Q", "QUESTION", "MODERATOR", "OPERATOR", "STAFF", "AUDIENCE", "AUDIENCE MEMBER", "REPORTER",
+_NOT_SPEAKERS = {"VOICE ONE", "VOICE TWO", "VOICE THREE", "MUSIC", "SOUND", "NATS", "SOUNDBITE", "VIDEO", "AUDIO", "PHOTO",
+                 "Q", "QUESTION", "MODERATOR", "OPERATOR", "STAFF", "AUDIENCE", "AUDIENCE MEMBER", "REPORTER",
                  "NARRATOR", "ANNOUNCER", "VOICE", "INTERPRETER", "CROWD", "ALL", "END", "NOTE", "UPDATE", "EDITOR'S NOTE"}
 # A broadcast script's stage direction on a line of its own: "(THEME)", "(MUSIC)", "(SOUND OF APPLAUSE)".
 _STAGE_DIRECTION = re.compile(r"^\([A-Z][A-Z ,'-]*\)$", re.MULTILINE)
@@ -78,8 +79,10 @@ _PARTY_TAG = re.compile(r"\(([DR])-([A-Z][A-Za-z.]*(?: ?[A-Z][a-z]*\.)?)\)")
 _PARTIES = {"D": "Democratic Party (United States)", "R": "Republican Party (United States)"}
 _EMBASSY_ALONE = re.compile(r"^(?:U\.S\.|US|American|United States) [Ee]mbassy$")
 # Names ending in these are buildings and sites (places), whatever the model called them.
-_FACILITY = re.compile(r"\b(?:Lab|Laboratory|Facility|Building|Room|Airport|Airfield|Air Base|Airbase|Base|Square|"
-                       r"Park|Memorial|Bridge|Dam|Stadium|Arena|Palace|Church|Mosque|Cathedral|Temple|Prison|Camp)"
+_FACILITY = re.compile(r"\b(?<!National )(?:Lab|Laboratory|Facility|Building|Room|Airport|Airfield|Air Base|Airbase|Base|"
+                       r"Square|Park|Memorial|Bridge|Dam|Stadium|Arena|Palace|Church|Mosque|Cathedral|Temple|Prison|Camp|"
+                       r"Hospital|Visitor Center|Air Station|Boat Station|Ramp|Complex|Reservation|Refuge|Forest|Monument|"
+                       r"Battlefield|Seashore|Preserve|Range)"
                        r"(?: of [A-Z][\w.'-]*(?: [A-Z][\w.'-]*)*)?$")
 _FORT = re.compile(r"^(?:Fort|Camp|Joint Base|Naval Station|Naval Air Station) |(?:Air Force Base|Field|Airfield)$")
 # British and American spellings of institution words: "Australian Defense Force" is the Australian Defence Force.
@@ -176,7 +179,7 @@ class EntityEngine:
         people = [entity for entity in gazetteer.entities if entity.type is EntityType.PERSON]
         self._person_keys = _unique_index((name_key(form), entity) for entity in people for form in entity.forms
                                           if " " in name_key(form))
-        self._surnames = _unique_index((entity.name.split()[-1], entity) for entity in people if " " in entity.name)
+        self._surnames = _unique_index((surname(entity.name), entity) for entity in people if " " in entity.name)
         self._organisation_words = {
             word for entity in gazetteer.entities if entity.type is EntityType.ORGANISATION for word in entity.forms
         }
@@ -477,7 +480,8 @@ class EntityEngine:
             if mention.known is None and mention.type is EntityType.PERSON and (
                     known := self._lookup(mention.name) or self._person_keys.get(name_key(mention.name))):
                 mention.name, mention.type, mention.known = known.name, known.type, known
-            if mention.known is None and mention.type is EntityType.PERSON and " " not in mention.name:
+            if mention.known is None and mention.type is EntityType.PERSON and " " not in mention.name \
+                    and not mention.form.isupper():  # a speaker label is a person, named or not
                 # One word the model took for a person, and no one in the story has it as a surname:
                 # a place the small model does not know ("Goma", "Baalbek"), else a capitalised word.
                 mention.type = EntityType.PLACE if self.places.is_place(mention.name) else EntityType.GROUP
@@ -584,7 +588,7 @@ class EntityEngine:
             known = None if owner or " " in name else self._surnames.get(name)
             if known:
                 found.append(_Mention(known.name, EntityType.PERSON, offset + match.start(), label, known, None))
-            elif owner or " " in name:
+            elif name:  # a label the story names no one by is still a person: "BURAK:"
                 found.append(_Mention(owner or name, EntityType.PERSON, offset + match.start(), label, None, None))
         return found
 

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 _POSSESSIVE = re.compile(r"(?:'s|’s|'|’)$")
 _LEADING_ARTICLE = re.compile(r"^(?:the|The)\s+")
 _SPACES = re.compile(r"\s+")
+_DISAMBIGUATOR = re.compile(r" \([^)]*\)$")  # "John Kirby (admiral)"
 
 
 def clean_mention(text: str) -> str:
@@ -69,6 +70,11 @@ def name_key(name: str) -> str:
     return " ".join(words)
 
 
+def surname(full_name: str) -> str:
+    """The last word of a name, without a Wikipedia title's disambiguator: "John Kirby (admiral)" -> "Kirby"."""
+    return _DISAMBIGUATOR.sub("", full_name).split(" ")[-1]
+
+
 def surname_owner(name: str, full_names: Iterable[str]) -> str | None:
     """The one full name in the story that `name` is the surname of, if exactly one.
 
@@ -77,7 +83,7 @@ def surname_owner(name: str, full_names: Iterable[str]) -> str | None:
     """
     if " " in name:
         return None
-    owners = {full for full in full_names if full != name and full.split(" ")[-1] == name}
+    owners = {full for full in full_names if full != name and surname(full) == name}
     return owners.pop() if len(owners) == 1 else None
 
 

@@ -14,6 +14,7 @@ long names, whatever the story. A spaCy component between the model and the gaze
 - **Two places joined by "and"**: "Kakamega and Kisumu" is two places when each is one (a
   country's name with "and" in it is the gazetteer's to restore).
 - **A date glued on**: "Grafenwoehr Training Area Sept 23" ends before the date.
+- **Across a paragraph**: "Stillwater\n\n• Tennessee" is two names, one on each line.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from collections.abc import Callable
 
 from spacy.language import Language
 from spacy.tokens import Doc, Span, Token
+
+from pipeline.enrich.titles import TITLE_WORDS
 
 FACTORY = "wirestream_span_repair"
 
@@ -37,12 +40,14 @@ INSTITUTION_WORDS = frozenset("""
     Union Organization Organisation Court Board Authority Administration Service Services Secretariat Directorate
     Academy School College University Foundation Society Federation Alliance Coalition Front Movement League Fund
     Corporation Conference Assembly Tribunal Command Mission Program Programme Network Institution Survey
+    Agencies Associations Commissions Councils Committees Institutes Ministries Offices
 """.split())
 # Unit words of armed forces, from battalion up.
 _UNIT = re.compile(r"^(?:Battalion|Regiment|Brigade|Division|Squadron|Wing|Group|Command|Corps|Fleet|Army|Force|"
                    r"Center|Centre|Team|Task Force|Brigades|Battalions)$")
 # Formations whose name can carry their role in parentheses (a centre's parenthesis is another name).
 _FORMATION = re.compile(r"^(?:Battalion|Regiment|Brigade|Division|Squadron)$")
+_BULLETS = {"•", "·", "*", "-", "–", "—", ":"}
 _ORDINAL = re.compile(r"^\d+(?:st|nd|rd|th)$")
 _MONTH = re.compile(r"^(?:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\.?$|^(?:January|February|March|April|"
                     r"May|June|July|August|September|October|November|December)$")
@@ -103,7 +108,8 @@ class SpanRepair:
             while index < len(ents) and ents[index].start < end:
                 end = max(end, ents[index].end) if label in _REPAIRED else end
                 index += 1
-            repaired.extend(self._split_places(doc, start, end, label))
+            for part_start, part_end in _lines(doc, start, end):
+                repaired.extend(self._split_places(doc, part_start, part_end, label))
         doc.ents = [Span(doc, s, e, label=label) for s, e, label in _without_overlaps(repaired)]
         return doc
 
@@ -130,6 +136,15 @@ class SpanRepair:
             run = _run_end(doc, after)
             if run > after:
                 end = run
+        # "Fish and Wildlife Conservation Commission": a name of an institution runs back over "and"
+        # to the name words before it ("Florida Fish and ...") when those are no place of their own.
+        if doc[end - 1].text in INSTITUTION_WORDS and start > 1 and doc[start - 1].lower_ == "and" \
+                and _name_word(doc[start]) and _name_word(doc[start - 2]) and not _breaks(doc[start - 2]):
+            first = _run_start(doc, start - 1, limit=3)
+            left = doc[first : start - 1]
+            if left and left[-1].text not in INSTITUTION_WORDS and not self.is_place(left.text) \
+                    and not any(token.ent_type_ == "PERSON" or token.text in TITLE_WORDS for token in left):
+                start = first
         # A date glued on: "... Area Sept 23".
         if end - start > 2 and doc[end - 1].like_num and _MONTH.match(doc[end - 2].text):
             end -= 2
@@ -170,6 +185,21 @@ class SpanRepair:
         if self.is_place(left.text) and self.is_place(right.text):
             return [(left.start, left.end, "GPE"), (right.start, right.end, "GPE")]
         return [(start, end, label)]
+
+
+def _lines(doc: Doc, start: int, end: int) -> list[tuple[int, int]]:
+    """The parts of a span on each side of a paragraph break ("Stillwater\n\n• Tennessee"), each
+    without the bullets and spaces around it; the span itself when it has no break."""
+    parts, first = [], start
+    for index in range(start, end + 1):
+        at_break = index < end and ("\n" in doc[index].whitespace_ or (doc[index].is_space and "\n" in doc[index].text))
+        if index == end or at_break:
+            last = index + 1 if at_break and not doc[index].is_space else index
+            kept = [i for i in range(first, last) if not doc[i].is_space and doc[i].text not in _BULLETS]
+            if kept:
+                parts.append((kept[0], kept[-1] + 1))
+            first = index + 1
+    return parts
 
 
 def _without_overlaps(spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:

@@ -253,3 +253,25 @@ def test_name_key_meets_transliterations_not_other_names():
     assert name_key("Gordon G. Chang") == name_key("Gordon Chang")
     assert name_key("Mark Esper") != name_key("Mark Espar Jones")
     assert name_key("Ban") != name_key("Bannon Smith")
+
+
+def test_press_release_places_take_their_clause_state_and_titles(engine):
+    article = _article(
+        "WASHINGTON -- New clinics will open in:\n\n"
+        "• Oklahoma – a new clinic in Stillwater\n\n• Tennessee – Bolivar, Campbell County and Roane County\n\n"
+        "The Florida Fish and Wildlife Conservation Commission and the Hoh Rain Forest Visitor Center helped.\n\n"
+        "Fighting spread in Norte de Santander and in Kano state; the Borno state governor spoke.")
+    found = {(entity.type.value, entity.name) for entity in engine.entities(article)}
+    assert {("place", "Stillwater, Oklahoma"), ("place", "Bolivar, Tennessee"), ("place", "Campbell County, Tennessee"),
+            ("place", "Roane County, Tennessee")} <= found
+    assert ("organisation", "Florida Fish and Wildlife Conservation Commission") in found
+    assert ("place", "Hoh Rain Forest Visitor Center") in found
+    assert {("place", "Norte de Santander Department"), ("place", "Kano State"), ("place", "Borno State")} <= found
+
+
+def test_a_broadcast_scripts_labels_and_directions(engine):
+    article = _article("(THEME)\n\nVOICE ONE: This is Jane Roe with EXPLORATIONS.\n\n(MUSIC)\n\n"
+                       "OKONJO: We planted early this year.\n\nVOICE TWO: Farmers agreed.")
+    found = {(entity.type.value, entity.name) for entity in engine.entities(article)}
+    assert ("person", "Okonjo") in found  # a speaker the story names no further is still a person
+    assert not {name for _, name in found if name.upper() in ("THEME", "MUSIC", "EXPLORATIONS", "VOICE ONE", "VOICE TWO")}
