@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from pathlib import Path
@@ -74,6 +74,10 @@ _SERVICES = {"Army": "United States Army", "Navy": "United States Navy", "Air Fo
              "National Guard": "National Guard of the United States", "Space Force": "United States Space Force"}
 # "Bollinger, Butler and St. Louis counties": a list of counties (or parishes) of one state.
 _COUNTIES = re.compile(r"((?:[A-Z][\w.'-]*(?: [A-Z][\w.'-]*)?,? (?:and )?)+)(counties|parishes)\b")
+_COUNTIES_WORD = re.compile(r"\b(?:counties|parishes)\b")
+# Three or more capitalised names in a list: "Brown, Doniphan, Jackson, Jefferson and Leavenworth".
+_NAME_LIST = re.compile(r"\b[A-Z][a-z]+(?: [A-Z][a-z]+)?(?:(?:, (?:and )?| and )[A-Z][a-z]+(?: [A-Z][a-z]+)?){2,}\b")
+_LIST_SEPARATOR = re.compile(r", (?:and )?| and ")
 _EMBASSY = re.compile(r"\b(?:U\.S\.|US|American) [Ee]mbassy (?:in|compound in) ([A-Z][a-z]+(?: [A-Z][a-z]+)?)")
 _PARTY_TAG = re.compile(r"\(([DR])-([A-Z][A-Za-z.]*(?: ?[A-Z][a-z]*\.)?)\)")
 _PARTIES = {"D": "Democratic Party (United States)", "R": "Republican Party (United States)"}
@@ -530,22 +534,30 @@ class EntityEngine:
 
     def _spelled_out(self, text: str, offset: int, state: str | None) -> tuple[list[_Mention], list[tuple[int, int]]]:
         found, spans = [], []
-        for match in _COUNTIES.finditer(text):
-            if counties := self._counties_listed(match, offset, state):
-                found += counties
-                spans.append((offset + match.start(), offset + match.end()))
-        for match in _COUNTY.finditer(text):
-            if county := county_title(match.group(), state_near(text, match.start(), match.end()) or state):
-                found.append(_Mention(county, EntityType.PLACE, offset + match.start(), match.group(), None, None))
-                spans.append((offset + match.start(), offset + match.end()))
-        for match in _STATE_GUARD.finditer(text):
-            if guard_state := state_name(match.group(1)):
-                found.append(_Mention(f"{guard_state} {match.group(2)}", EntityType.ORGANISATION, offset + match.start(), match.group(),
-                                      None, None))
-                spans.append((offset + match.start(), offset + match.end()))
+        for match, mentions in self._spelled_names(text, state):
+            found += [_Mention(name, kind, offset + match.start(), match.group(), None, None) for name, kind in mentions]
+            spans.append((offset + match.start(), offset + match.end()))
         return found, spans
 
-    def _counties_listed(self, match: re.Match, offset: int, state: str | None) -> list[_Mention]:
+    def _spelled_names(self, text: str, state: str | None) -> Iterator[tuple[re.Match, list[tuple[str, EntityType]]]]:
+        """(match, its names) for the names of several words a text spells out that the model cuts."""
+        for match in _COUNTIES.finditer(text):
+            yield match, [(county, EntityType.PLACE) for county in self._counties_listed(match, state)]
+        for match in _COUNTY.finditer(text):
+            if county := county_title(match.group(), state_near(text, match.start(), match.end()) or state):
+                yield match, [(county, EntityType.PLACE)]
+        if _COUNTIES_WORD.search(text):  # a story about counties: lists of bare names are counties too
+            for match in _NAME_LIST.finditer(text):
+                local = state_near(text, match.start(), match.end()) or state
+                names = _LIST_SEPARATOR.split(match.group())
+                counties = [county for name in names if (county := county_title(name, local))]
+                if len(counties) == len(names):  # "Brown, Doniphan and Jackson in Kansas", every one a county
+                    yield match, [(county, EntityType.PLACE) for county in counties]
+        for match in _STATE_GUARD.finditer(text):
+            if guard_state := state_name(match.group(1)):
+                yield match, [(f"{guard_state} {match.group(2)}", EntityType.ORGANISATION)]
+
+    def _counties_listed(self, match: re.Match, state: str | None) -> list[str]:
         """"Bollinger, Butler and Carter counties": each a county of the story's state."""
         suffix = " Parish" if match.group(2) == "parishes" else " County"
         names = [n.strip() for n in re.split(r",\s*|\s+and\s+", match.group(1).strip().rstrip(",")) if n.strip()]
@@ -553,8 +565,7 @@ class EntityEngine:
         states = Counter(s for n in names for s in county_states(n + suffix))
         if state not in states:
             state = states.most_common(1)[0][0] if states else None
-        return [_Mention(county, EntityType.PLACE, offset + match.start(), name, None, None)
-                for name in names if (county := county_title(name + suffix, state))]
+        return [county for name in names if (county := county_title(name + suffix, state))]
 
     def _party_tags(self, text: str, offset: int) -> list[_Mention]:
         """"(D-W.Va.)" after a legislator: the party and the state."""

@@ -275,3 +275,13 @@ def test_a_broadcast_scripts_labels_and_directions(engine):
     found = {(entity.type.value, entity.name) for entity in engine.entities(article)}
     assert ("person", "Okonjo") in found  # a speaker the story names no further is still a person
     assert not {name for _, name in found if name.upper() in ("THEME", "MUSIC", "EXPLORATIONS", "VOICE ONE", "VOICE TWO")}
+
+
+def test_bare_county_names_in_a_story_about_counties(engine):
+    article = _article("Businesses in the following counties may apply:\n\n"
+                       "Brown, Doniphan, Jackson and Leavenworth in Kansas; and Buchanan, Clinton and Platte in Missouri\n\n"
+                       "Smith, Jones and Brown met the governor.")
+    found = {entity.name for entity in engine.entities(article) if entity.type is EntityType.PLACE}
+    assert {f"{c} County, Kansas" for c in ("Brown", "Doniphan", "Jackson", "Leavenworth")} <= found
+    assert {f"{c} County, Missouri" for c in ("Buchanan", "Clinton", "Platte")} <= found
+    assert "Smith County, Kansas" not in found  # two of three are no county of the state: people
