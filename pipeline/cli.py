@@ -9,6 +9,7 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -60,12 +61,12 @@ def stack_up() -> None:
     """Start Kafka (127.0.0.1:9092) and Elasticsearch (127.0.0.1:9200); resolve them with Maven
     on the first run. Safe to run again: what already runs is left alone."""
     from pipeline import stack
-    from pipeline.topics import ensure_topics
+    from pipeline.topics import TopicError, ensure_topics
 
     try:
         stack.up(console.print)
         created = ensure_topics(Settings())
-    except stack.StackError as error:
+    except (stack.StackError, TopicError) as error:
         raise fail(str(error)) from None
     if created:
         console.print(f"topics: created {', '.join(created)}")
@@ -99,9 +100,12 @@ def stack_status(
 @topics_app.command("create")
 def topics_create() -> None:
     """Create every pipeline topic that does not exist yet."""
-    from pipeline.topics import ensure_topics
+    from pipeline.topics import TopicError, ensure_topics
 
-    created = ensure_topics(Settings())
+    try:
+        created = ensure_topics(Settings())
+    except TopicError as error:
+        raise fail(str(error)) from None
     console.print(f"created: {', '.join(created)}" if created else "all topics exist")
 
 
@@ -145,19 +149,24 @@ def produce(
                 name, raw, fmt=fmt, source=source or settings.ingest.default_source,
                 timezone=settings.ingest.wire_timezone, max_bytes=settings.ingest.max_article_bytes,
             )
-            for item in items:
-                producer.send(item)
-                if isinstance(item, Rejected):
-                    summary.rejected += 1
-                    err.print(f"[red]rejected[/] {item}", highlight=False)
-                else:
+            for delivery in producer.deliver(items):
+                if delivery.sent:
                     summary.sent += 1
+                elif delivery.dead_lettered:
+                    summary.rejected += 1
+                    err.print(f"[red]rejected[/] {escape(delivery.label)}: {escape(delivery.reason or '')}",
+                              highlight=False)
+                else:
+                    summary.lost += 1
+                    err.print(f"[red]not sent[/] {escape(delivery.label)}: {escape(delivery.reason or '')}",
+                              highlight=False)
                 progress.advance(task)
     console.print(
         f"sent {summary.sent} article(s) to {settings.topics.raw}; "
         f"{summary.rejected} rejected input(s) to {settings.topics.dlq}"
+        + (f"; {summary.lost} on neither topic (see above)" if summary.lost else "")
     )
-    if summary.sent == 0 and summary.rejected:
+    if summary.lost or (summary.sent == 0 and summary.rejected):
         raise typer.Exit(1)
 
 
@@ -316,7 +325,7 @@ def worker(
     from pipeline.app import create_worker
     from pipeline.enrich import GazetteerError, load_gazetteer
     from pipeline.enrich.gazetteer import gazetteer_files
-    from pipeline.topics import ensure_topics
+    from pipeline.topics import TopicError, ensure_topics
 
     try:  # the model process reads it too, where an error would only show as dead letters
         load_gazetteer(gazetteer_files(CONFIG_DIR))
@@ -328,6 +337,8 @@ def worker(
         try:
             ensure_topics(settings)
             break
+        except TopicError as error:  # the broker answers but refuses: waiting will not help
+            raise fail(str(error)) from None
         except KafkaError as error:
             err.print(f"[yellow]waiting:[/] cannot reach Kafka at {settings.kafka.bootstrap_servers} "
                       f"({type(error).__name__}); retrying in {delay:.0f} s", highlight=False, soft_wrap=True)
@@ -425,13 +436,13 @@ def dlq(
         return
     reasons = Table("stage", "reason", "letters", title=f"{len(found.letters)} dead letter(s) on {topics}")
     for (stage, reason), count in found.by_reason():
-        reasons.add_row(stage, reason, str(count))
+        reasons.add_row(escape(stage), escape(reason), str(count))
     console.print(reasons)
     if last:
         newest = Table("when (UTC)", "stage", "input", "reason", "bytes", "at", title=f"the newest {min(last, len(found.letters))}")
         for item in found.letters[-last:]:
             letter = item.letter
-            newest.add_row(f"{letter.occurred_at:%Y-%m-%d %H:%M:%S}", letter.stage, letter.input, letter.reason,
+            newest.add_row(f"{letter.occurred_at:%Y-%m-%d %H:%M:%S}", escape(letter.stage), escape(letter.input), escape(letter.reason),
                            str(letter.raw_size), item.position)
         console.print(newest)
     if found.unreadable:

@@ -6,11 +6,13 @@ import base64
 import glob
 import sys
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from kafka import KafkaProducer
+from kafka.errors import KafkaError
+from kafka.producer.future import FutureRecordMetadata
 
 from pipeline.ingest import Rejected
 from pipeline.settings import Settings
@@ -24,6 +26,26 @@ MAX_DEAD_LETTER_RAW = 256 * 1024
 class ProduceSummary:
     sent: int = 0
     rejected: int = 0
+    lost: int = 0
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What became of one item handed to `ArticleProducer.deliver`.
+
+    `sent`: an article on the raw topic. Else `reason` says why not, and `dead_lettered` whether
+    the item (a refused input, or an article the broker refused) is on the dead-letter topic.
+    """
+
+    item: Article | Rejected
+    sent: bool
+    dead_lettered: bool = False
+    reason: str | None = None
+
+    @property
+    def label(self) -> str:
+        """The article's id, or the refused input's name."""
+        return self.item.id if isinstance(self.item, Article) else self.item.input
 
 
 def dead_letter(rejected: Rejected, stage: str = "ingest") -> DeadLetter:
@@ -55,12 +77,43 @@ class ArticleProducer:
             key_serializer=lambda key: key.encode("utf-8") if key is not None else None,
         )
 
-    def send(self, item: Article | Rejected) -> None:
-        """Queue an article on the raw topic, or a refused input on the dead-letter topic."""
+    def send(self, item: Article | Rejected) -> FutureRecordMetadata:
+        """Queue an article on the raw topic, or a refused input on the dead-letter topic; the
+        future says whether the broker took it. Raises `KafkaError` for a record refused at once."""
         if isinstance(item, Article):
-            self._producer.send(self.topics.raw, key=item.id, value=item.model_dump_json().encode("utf-8"))
-        else:
-            self._producer.send(self.topics.dlq, key=item.input[:200], value=dead_letter(item).model_dump_json().encode("utf-8"))
+            return self._producer.send(self.topics.raw, key=item.id, value=item.model_dump_json().encode("utf-8"))
+        return self._producer.send(self.topics.dlq, key=item.input[:200], value=dead_letter(item).model_dump_json().encode("utf-8"))
+
+    def deliver(self, items: Iterable[Article | Rejected], timeout: float = 60) -> list[Delivery]:
+        """Send every item and wait until the broker has each: nothing is reported sent that is not
+        on its topic. An article the broker refuses (too large for it, say) goes to the dead-letter
+        topic with the broker's reason; what cannot reach either topic comes back with `reason`."""
+        outcomes = self._send_all(items, timeout)
+        deliveries, letters = [], []
+        for item, error in outcomes:
+            if error is None:
+                deliveries.append(Delivery(item, sent=isinstance(item, Article), dead_lettered=isinstance(item, Rejected),
+                                           reason=None if isinstance(item, Article) else item.reason))
+            elif isinstance(item, Article):
+                letters.append(Rejected(item.id, f"not delivered to {self.topics.raw}: {error}",
+                                        item.model_dump_json().encode("utf-8")))
+            else:
+                deliveries.append(Delivery(item, sent=False, reason=f"{item.reason}; not delivered to {self.topics.dlq}: {error}"))
+        for letter, error in self._send_all(letters, timeout):
+            deliveries.append(Delivery(letter, sent=False, dead_lettered=error is None,
+                                       reason=letter.reason if error is None else f"{letter.reason}; nor to {self.topics.dlq}: {error}"))
+        return deliveries
+
+    def _send_all(self, items: Iterable[Article | Rejected], timeout: float) -> list[tuple[Article | Rejected, str | None]]:
+        pending: list[tuple[Article | Rejected, FutureRecordMetadata | str]] = []
+        for item in items:
+            try:
+                pending.append((item, self.send(item)))
+            except KafkaError as error:  # refused before it was queued: too large for max_request_size
+                pending.append((item, _one_line(error)))
+        if pending:
+            self.flush(timeout)
+        return [(item, outcome if isinstance(outcome, str) else _failure(outcome)) for item, outcome in pending]
 
     def flush(self, timeout: float | None = None) -> None:
         self._producer.flush(timeout)
@@ -74,6 +127,16 @@ class ArticleProducer:
     def __exit__(self, *exc: object) -> None:
         self.flush()
         self.close()
+
+
+def _failure(future: FutureRecordMetadata) -> str | None:
+    if not future.is_done:
+        return "the broker did not acknowledge it in time"
+    return _one_line(future.exception) if future.failed() else None
+
+
+def _one_line(error: BaseException | None) -> str:
+    return " ".join(str(error or "unknown error").split()) or type(error).__name__
 
 
 def read_inputs(targets: list[str]) -> Iterator[tuple[str, bytes | Rejected]]:

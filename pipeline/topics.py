@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from kafka import KafkaConsumer
+from kafka.errors import KafkaError
 from kafka.consumer.fetcher import ConsumerRecord
 
 from pipeline.settings import Settings
@@ -24,6 +25,10 @@ DEDUP_TABLE = "dedup-stories"
 ALERTS_TABLE = "alerts-sent"
 #: Copy counts of stories not indexed yet (keyed by story id, like `articles.duplicates`).
 WAITING_COPIES_TABLE = "index-waiting-copies"
+
+
+class TopicError(RuntimeError):
+    """A topic that could not be created or has no leader, in one line."""
 
 
 @dataclass(frozen=True)
@@ -89,6 +94,9 @@ def ensure_topics(settings: Settings, specs: list[TopicSpec] | None = None, wait
                 )
             except TopicAlreadyExistsError:
                 pass  # another worker starting at the same moment created them: the same topics
+            except KafkaError as error:  # kafka-python's message repeats the whole request: name the cause
+                names = ", ".join(spec.name for spec in missing)
+                raise TopicError(f"cannot create {names}: {type(error).__name__} ({error.description})") from None
             _wait_for_leaders(admin, [spec.name for spec in missing], wait_s)
         return [spec.name for spec in missing]
     finally:
@@ -97,10 +105,12 @@ def ensure_topics(settings: Settings, specs: list[TopicSpec] | None = None, wait
 
 def _wait_for_leaders(admin, names: list[str], wait_s: float) -> None:
     deadline = time.monotonic() + wait_s
-    while names and time.monotonic() < deadline:
+    while names:
         described = admin.describe_topics(names)
         names = [t["topic"] for t in described
                  if t["error_code"] or not t["partitions"] or any(p["leader"] < 0 for p in t["partitions"])]
+        if names and time.monotonic() > deadline:
+            raise TopicError(f"{', '.join(names)}: no partition leader after {wait_s:.0f} s; is the broker healthy?")
         if names:
             time.sleep(0.1)
 

@@ -14,7 +14,7 @@ from schemas.alerts import Alert
 
 def fail(message: str, console: Console = Console(stderr=True)) -> typer.Exit:
     """Print one line of error (never wrapped) and return the exit to raise."""
-    console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     return typer.Exit(1)
 
 
@@ -27,7 +27,7 @@ def print_alert(alert: Alert, console: Console) -> None:
     """One alert as an editor watching a subscription sees it."""
     update = " [magenta](update)[/]" if alert.is_update else ""
     console.print(f"[dim]{alert.alerted_at:%H:%M:%S}[/] [bold]{escape(alert.headline)}[/]{update}")
-    console.print(f"   [dim]{alert.source} · {alert.section or '-'} · version {alert.version} · "
+    console.print(f"   [dim]{escape(alert.source)} · {escape(alert.section or '-')} · version {alert.version} · "
                   f"matched {escape(', '.join(alert.matched))}[/]")
     console.print(f"   {highlighted(alert.snippet, EM_START, EM_END)}")
     if alert.link:
@@ -39,8 +39,8 @@ def print_results(result: SearchResult, console: Console) -> None:
     for rank, hit in enumerate(result.hits, 1):
         copies = f", {hit.copies} cop{'y' if hit.copies == 1 else 'ies'}" if hit.copies else ""
         console.print(f"\n[bold]{rank}. {escape(hit.headline)}[/]")
-        console.print(f"   [dim]{hit.source} · {hit.section or '-'} · {hit.versioncreated} · version {hit.version}"
-                      f"{copies} · id {hit.id}[/]")
+        console.print(f"   [dim]{escape(hit.source)} · {escape(hit.section or '-')} · {hit.versioncreated} · version "
+                      f"{hit.version}{copies} · id {escape(hit.id)}[/]")
         for snippet in hit.snippets:
             console.print(f"   … {highlighted(snippet)} …")
         entities = hit.people[:4] + hit.organisations[:3] + hit.places[:4]
@@ -50,5 +50,5 @@ def print_results(result: SearchResult, console: Console) -> None:
         table = Table("people", "organisations", "places", title="top entities of the matches")
         columns = [result.facets.get(name, []) for name in ("people", "organisations", "places")]
         for row in range(max(len(column) for column in columns)):
-            table.add_row(*(f"{c[row][0]} ({c[row][1]})" if row < len(c) else "" for c in columns))
+            table.add_row(*(f"{escape(c[row][0])} ({c[row][1]})" if row < len(c) else "" for c in columns))
         console.print(table)

@@ -11,8 +11,9 @@ from pydantic import AwareDatetime, Field, field_validator, model_validator
 
 from schemas.events import EntityType, _Event, _now
 
-#: Kafka's legal topic characters; the subscription's topic is `alerts.<name>`.
-NAME_PATTERN = r"^[A-Za-z0-9._-]{1,200}$"
+#: Kafka's legal topic characters but '.': the subscription's topic is `alerts.<name>`, and Kafka takes
+#: topics that differ only by '.' and '_' ("alerts.a.b", "alerts.a_b") for one another.
+NAME_PATTERN = r"^[A-Za-z0-9_-]{1,200}$"
 
 
 class EntityRef(_Event):
@@ -45,7 +46,7 @@ class Subscription(_Event):
     schema_version: Literal[1] = 1
     name: str = Field(
         pattern=NAME_PATTERN,
-        description="Letters, digits, '.', '_' or '-'; alerts go to the topic `alerts.<name>`.",
+        description="Letters, digits, '_' or '-'; alerts go to the topic `alerts.<name>`.",
     )
     any_entities: list[EntityRef] = Field(default_factory=list, description="Match when the story has any of these.")
     all_entities: list[EntityRef] = Field(default_factory=list, description="Match when the story has all of these.")
@@ -65,7 +66,8 @@ class Subscription(_Event):
     def _topic_name(cls, value: object) -> object:
         if isinstance(value, str) and not re.match(NAME_PATTERN, value):
             raise ValueError(
-                f"{value!r} cannot name a Kafka topic: use 1-200 letters, digits, '.', '_' or '-'"
+                f"{value!r} cannot name an alerts topic: use 1-200 letters, digits, '_' or '-' (no '.', which Kafka "
+                f"confuses with '_')"
             )
         return value
 

@@ -6,9 +6,12 @@ from datetime import date, datetime, timedelta, timezone
 from enum import Enum
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 MAX_HEADLINE_CHARS = 1_000
+#: A story's text (headline, body, captions, credits) at most: below spaCy's `max_length` (1,000,000
+#: characters), and its event well below the broker's 4 MiB message limit.
+MAX_TEXT_CHARS = 900_000
 #: Story timestamps outside these bounds are feed errors (year 1, 9999, a clock far ahead), refused at ingest.
 EARLIEST_STORY = datetime(1900, 1, 1, tzinfo=timezone.utc)
 #: How far ahead of this machine's clock a story's time may be (a wire's wrong time zone, clock skew).
@@ -58,6 +61,13 @@ class Article(_Event):
         if not value.strip():
             raise ValueError("must not be blank")
         return value
+
+    @model_validator(mode="after")
+    def _taggable(self) -> Article:
+        size = len(self.headline) + len(self.body_text) + sum(map(len, self.captions)) + sum(map(len, self.credits))
+        if size > MAX_TEXT_CHARS:
+            raise ValueError(f"too long: {size:,} characters of text, the limit is {MAX_TEXT_CHARS:,}")
+        return self
 
     @field_validator("firstcreated", "versioncreated")
     @classmethod

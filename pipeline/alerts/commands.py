@@ -9,6 +9,7 @@ from typing import Annotated, Optional
 import typer
 from elasticsearch import ApiError, TransportError
 from kafka.errors import KafkaError
+from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -20,6 +21,7 @@ from pipeline.enrich.gazetteer import gazetteer_files, load_gazetteer
 from pipeline.search import QueryError
 from pipeline.settings import CONFIG_DIR, Settings
 from pipeline.sinks.elasticsearch import connect
+from pipeline.topics import TopicError
 from pipeline.views import fail, print_alert
 from schemas.alerts import Alert, Subscription
 
@@ -62,7 +64,7 @@ def sync_file(settings: Settings) -> list[str]:
 
 @alerts_app.command("add")
 def add(
-    name: Annotated[str, typer.Argument(help="Letters, digits, '.', '_' or '-'; alerts go to `alerts.<name>`.")],
+    name: Annotated[str, typer.Argument(help="Letters, digits, '_' or '-'; alerts go to `alerts.<name>`.")],
     person: Annotated[Names, typer.Option("--person", help="Canonical person name; repeat for several.")] = None,
     org: Annotated[Names, typer.Option("--org", help="Canonical organisation name.")] = None,
     place: Annotated[Names, typer.Option("--place", help="Canonical place name.")] = None,
@@ -87,7 +89,7 @@ def add(
     try:
         [subscription] = checked([parse_subscription(data)], settings)
         store.put(subscription)
-    except SubscriptionError as error:
+    except (SubscriptionError, TopicError) as error:
         raise fail(str(error)) from None
     except KafkaError as error:
         raise fail(f"cannot reach Kafka at {settings.kafka.bootstrap_servers}: {error}") from None
@@ -170,10 +172,16 @@ def tail(
             shown[message.key] = None
             if len(shown) > SHOWN_IDS:
                 shown.popitem(last=False)
+            try:
+                alert = Alert.model_validate_json(message.value or b"")
+            except ValidationError as error:  # not an alert: say so and carry on
+                err.print(f"[yellow]skipped[/] a record at offset {message.offset} that is no alert: "
+                          f"{escape(error.errors()[0]['msg'])}", highlight=False)
+                continue
             if as_json:
-                print(message.value.decode(), flush=True)
+                print(alert.model_dump_json(), flush=True)
             else:
-                print_alert(Alert.model_validate_json(message.value), console)
+                print_alert(alert, console)
             seen += 1
             if count and seen >= count:
                 break

@@ -87,15 +87,24 @@ class SubscriptionFeed:
     def _apply(self, messages: Iterable[ConsumerRecord]) -> None:
         changed = False
         for message in messages:
-            name = message.key.decode()
+            try:
+                name = message.key.decode("utf-8")
+            except (AttributeError, UnicodeDecodeError):  # no key, or not text: no subscription's
+                log.warning("alerts: ignoring a record without a UTF-8 key at %s:%s", message.partition, message.offset)
+                continue
             if message.value is None:  # a tombstone: removed
                 changed |= self.subscriptions.pop(name, None) is not None
                 continue
             try:
-                self.subscriptions[name] = Subscription.model_validate_json(message.value)
-                changed = True
+                subscription = Subscription.model_validate_json(message.value)
             except ValidationError as error:
                 log.warning("alerts: ignoring unreadable subscription %r: %s", name, error.errors()[0]["msg"])
+                continue
+            if subscription.name != name:
+                log.warning("alerts: ignoring subscription %r stored under the key %r", subscription.name, name)
+                continue
+            self.subscriptions[name] = subscription
+            changed = True
         if changed:
             self.matcher = Matcher(self.subscriptions.values())
 

@@ -107,8 +107,9 @@ def test_alert_id_and_updates(esper):
 
 
 @pytest.mark.parametrize(("data", "error"), [
-    ({"name": "has space", "phrases": ["x"]}, "cannot name a Kafka topic"),
-    ({"name": "x" * 201, "phrases": ["x"]}, "cannot name a Kafka topic"),
+    ({"name": "has space", "phrases": ["x"]}, "cannot name an alerts topic"),
+    ({"name": "x" * 201, "phrases": ["x"]}, "cannot name an alerts topic"),
+    ({"name": "a.b", "phrases": ["x"]}, r"no '\.', which Kafka confuses with '_'"),
     ({"name": "ok", "any_entities": ["company:Acme"]}, "unknown entity type 'company'"),
     ({"name": "ok", "any_entities": ["Mark Esper"]}, "write an entity as type:Name"),
     ({"name": "ok"}, "give at least one of"),
