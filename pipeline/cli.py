@@ -297,17 +297,33 @@ def demo(
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
+    open_: Annotated[bool, typer.Option("--open", help="Accept requests without a token (loopback addresses only).")] = False,
 ) -> None:
     """Accept articles over HTTP: POST /articles with wire text, ninjs JSON, JSON Lines or a feed;
-    good ones go to articles.raw, bad ones to articles.dlq with the reason."""
+    good ones go to articles.raw, bad ones to articles.dlq with the reason. Clients send
+    `Authorization: Bearer <token>`, the token set in WIRESTREAM_INGEST__TOKEN (or [ingest] token)."""
     from aiohttp import web
 
     from pipeline.http_ingest import create_app
     from pipeline.producer import ArticleProducer
 
     settings = Settings()
+    if settings.ingest.token is None:
+        if not open_:
+            raise fail("no ingest token: set WIRESTREAM_INGEST__TOKEN, or run with --open on a loopback address")
+        if not _loopback(host):
+            raise fail(f"--open serves without a token, so only on a loopback address, not {host}")
     with ArticleProducer(settings) as producer:
         web.run_app(create_app(settings, producer), host=host, port=port)
+
+
+def _loopback(host: str) -> bool:
+    import ipaddress
+
+    try:
+        return host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a host name other than localhost
+        return False
 
 
 @app.command()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -54,6 +54,12 @@ class IngestSettings(BaseModel):
     wire_timezone: str = "America/New_York"
     max_article_bytes: int = Field(2_000_000, gt=0)
     default_source: str = "wire"
+    #: `wirestream serve` requires this bearer token (set it with WIRESTREAM_INGEST__TOKEN); without
+    #: one it runs only with `--open`, on a loopback address.
+    token: SecretStr | None = None
+    read_timeout_s: float = Field(30, gt=0, description="Time a client has to send its whole body.")
+    request_deadline_s: float = Field(60, gt=0, description="Time to parse a body and have the broker take it.")
+    http_threads: int = Field(2, gt=0, description="Threads that parse bodies and wait for the broker.")
 
 
 class FaustSettings(BaseModel):

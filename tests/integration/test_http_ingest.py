@@ -1,29 +1,76 @@
-"""POSTing articles to the HTTP endpoint lands them on the real Kafka."""
+"""POSTing articles to the HTTP endpoint lands them on the real Kafka; nothing is answered "accepted"
+that is not on its topic."""
 
 import asyncio
 import json
 
 from aiohttp.test_utils import TestClient, TestServer
+from kafka import KafkaAdminClient
+from kafka.admin import NewTopic
+from pydantic import SecretStr
 
 from pipeline.http_ingest import create_app
 from pipeline.producer import ArticleProducer
 from tests.integration.conftest import read_topic
 
+TOKEN = "test-token"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
-def test_post_wire_text_and_bad_json(settings, esper_text):
+
+def _with_token(settings):
+    return settings.model_copy(update={"ingest": settings.ingest.model_copy(update={"token": SecretStr(TOKEN)})})
+
+
+def _post_all(settings, requests):
     async def scenario():
         with ArticleProducer(settings) as producer:
             async with TestClient(TestServer(create_app(settings, producer))) as client:
-                good = await client.post("/articles?source=voa", data=esper_text, headers={"Content-Type": "text/plain"})
-                bad = await client.post("/articles", data=b'{"headline": ', headers={"Content-Type": "application/json"})
-                wrong = await client.post("/articles?format=pdf", data=b"x")
-                return (good.status, await good.json()), (bad.status, await bad.json()), wrong.status
+                answers = []
+                for path, body, headers in requests:
+                    response = await client.post(path, data=body, headers=headers)
+                    answers.append((response.status, await response.json()))
+                return answers
 
-    (good_status, good), (bad_status, bad), wrong_status = asyncio.run(scenario())
+    return asyncio.run(scenario())
+
+
+def test_post_wire_text_and_bad_json(settings, esper_text):
+    settings = _with_token(settings)
+    (good_status, good), (bad_status, bad), (wrong_status, _), (anonymous_status, anonymous) = _post_all(settings, [
+        ("/articles?source=voa", esper_text, {"Content-Type": "text/plain", **AUTH}),
+        ("/articles", b'{"headline": ', {"Content-Type": "application/json", **AUTH}),
+        ("/articles?format=pdf", b"x", AUTH),
+        ("/articles", esper_text, {"Content-Type": "text/plain"}),  # no token
+    ])
     assert good_status == 202 and len(good["accepted"]) == 1 and good["rejected"] == []
     assert bad_status == 422 and "not JSON" in bad["rejected"][0]["reason"]
     assert wrong_status == 400
+    assert anonymous_status == 401 and "token" in anonymous["error"]
     [(key, article)] = read_topic(settings, settings.topics.raw, expect=1)
     assert key == good["accepted"][0] and article["located"] == "PENTAGON"
     [(_, dead)] = read_topic(settings, settings.topics.dlq, expect=1)
     assert dead["input"] == "http" and json.dumps(dead)
+
+
+def test_an_article_the_broker_refuses_is_a_dead_letter_not_accepted(settings):
+    """The raw topic takes 100 KB records here: a 300 KB story passes the parser, the broker refuses it,
+    and both `serve` and `produce`'s delivery put it on the dead-letter topic with the broker's reason."""
+    small = settings.model_copy(update={"topics": settings.topics.model_copy(update={"raw": settings.topics.raw + "-small"})})
+    admin = KafkaAdminClient(bootstrap_servers=settings.kafka.bootstrap_servers)
+    admin.create_topics([NewTopic(small.topics.raw, 1, 1, topic_configs={"max.message.bytes": "100000"})])
+    admin.close()
+    small = _with_token(small)
+    big = " date 2020-01-02 USA\n\nA Story Too Big for Its Topic\n\n" + "A long paragraph of the story. " * 10_000
+    [(status, answer)] = _post_all(small, [("/articles?source=voa", big, {"Content-Type": "text/plain", **AUTH})])
+    assert status == 422 and answer["accepted"] == [], answer
+    assert "not delivered to" in answer["rejected"][0]["reason"] and "MessageSizeTooLarge" in answer["rejected"][0]["reason"]
+
+    with ArticleProducer(small) as producer:
+        from pipeline.ingest import parse_bytes
+
+        [delivery] = producer.deliver(parse_bytes("big.txt", big.encode(), source="voa"))
+    assert not delivery.sent and delivery.dead_lettered and "MessageSizeTooLarge" in delivery.reason
+
+    letters = read_topic(small, small.topics.dlq, expect=2)
+    assert all("not delivered to" in letter["reason"] for _, letter in letters)
+    assert read_topic(small, small.topics.raw, timeout_s=3) == []
