@@ -6,7 +6,7 @@ PYTHON ?= python3
 WS := $(VENV)/bin/wirestream
 PYTEST_ARGS ?=
 
-.PHONY: install demo test stack-up stack-down
+.PHONY: install demo test stack-up stack-down fuzz
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,3 +33,8 @@ test: install
 	$(VENV)/bin/pytest $(PYTEST_ARGS); status=$$?; \
 	if [ "$$started" = yes ]; then $(WS) stack down; fi; \
 	exit $$status
+
+# Five minutes of coverage-guided fuzzing of every parser (fuzz/README.md); no stack needed.
+fuzz: install
+	$(VENV)/bin/pip install --quiet -e ".[fuzz]"
+	$(VENV)/bin/python fuzz/parsers.py -max_total_time=300 -rss_limit_mb=2048 -artifact_prefix=fuzz- fuzz/corpus

@@ -179,8 +179,11 @@ def _header_and_paragraphs(lines: list[str]) -> tuple[list[str], list[str]]:
 
 
 def _timestamp(day: str, time: str | None, tz: ZoneInfo) -> datetime:
-    stamp = datetime.strptime(" ".join(day.split()), "%B %d, %Y")
-    if time:
-        clock = datetime.strptime(" ".join(time.upper().replace("AM", " AM").replace("PM", " PM").split()), "%I:%M %p")
-        stamp = stamp.replace(hour=clock.hour, minute=clock.minute)
+    try:
+        stamp = datetime.strptime(" ".join(day.split()), "%B %d, %Y")
+        if time:
+            clock = datetime.strptime(" ".join(time.upper().replace("AM", " AM").replace("PM", " PM").split()), "%I:%M %p")
+            stamp = stamp.replace(hour=clock.hour, minute=clock.minute)
+    except ValueError:  # "January 00, 2020", "13:75 PM"
+        raise InvalidInput(f"not a date and time: {' '.join(filter(None, [day, time]))!r}", "versioncreated") from None
     return stamp.replace(tzinfo=tz)

@@ -51,6 +51,7 @@ HOSTILE = {
     "feed declaring entities": _rss(b"&e;" * 90_000, b'<!DOCTYPE r [<!ENTITY e "' + b"x" * 1000 + b'">]>'),
     "JSON nested deeply": b"[" * SIZE + b"]" * SIZE,
     "JSON Lines of garbage": b"{}\n" * (SIZE // 3) + b'{"x"\n',
+    "impossible timestamp (found by fuzzing)": _wire("Updated January 00, 2020 02:07 PM\n\nBody.\n"),
     "atom date in year 9999": (b'<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><entry><title>T</title>'
                                b"<id>x</id><updated>9999-12-31T23:59:59Z</updated><content>body</content></entry></feed>"),
 }

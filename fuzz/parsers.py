@@ -1,0 +1,62 @@
+"""Coverage-guided fuzzing of every input parser with atheris (libFuzzer).
+
+    .venv/bin/python fuzz/parsers.py -max_total_time=300 fuzz/corpus      # `make fuzz`
+
+The first byte of each input picks the parser (wire text, ninjs, JSON Lines, feed, the HTML-to-text
+step, the dateline and chrome rules, the entity engine's name rules); the rest is its input. A
+parser may refuse anything, in one line, but must never raise, and must answer in time: libFuzzer
+reports inputs slower than `-timeout` seconds (default here: 2) as failures, so quadratic cases
+show up as crashes with the input saved.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import atheris
+
+# Only the project's own code is instrumented (pydantic's and lxml's compiled parts cannot be).
+with atheris.instrument_imports(include=["pipeline", "schemas"]):
+    from pipeline.enrich.acronyms import definitions
+    from pipeline.enrich.names import clean_mention, name_key
+    from pipeline.ingest import Rejected, parse_bytes
+    from pipeline.ingest.chrome import is_breadcrumb, is_chrome, is_trailer
+    from pipeline.ingest.datelines import split_dateline
+    from pipeline.ingest.html_text import html_to_text
+    from schemas import Article
+
+FORMATS = ("wire", "ninjs", "jsonl", "feed")
+
+
+def one_input(data: bytes) -> None:
+    if not data:
+        return
+    choice, raw = data[0] % 8, data[1:]
+    if choice < 4:
+        for result in parse_bytes("fuzz", raw, fmt=FORMATS[choice], source="fuzz"):
+            assert isinstance(result, (Article, Rejected))
+            if isinstance(result, Rejected):
+                assert result.reason and "\n" not in result.reason, result.reason
+        return
+    text = raw.decode("utf-8", errors="replace")
+    if choice == 4:
+        html_to_text(text)
+    elif choice == 5:
+        split_dateline(text)
+        is_chrome(text), is_trailer(text), is_breadcrumb(text)
+    elif choice == 6:
+        definitions(text)
+    else:
+        clean_mention(text), name_key(text)
+
+
+def main() -> None:
+    argv = list(sys.argv)
+    if not any(arg.startswith("-timeout=") for arg in argv):
+        argv.append("-timeout=2")
+    atheris.Setup(argv, one_input)
+    atheris.Fuzz()
+
+
+if __name__ == "__main__":
+    main()
