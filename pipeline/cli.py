@@ -374,7 +374,7 @@ def worker(
 
 @app.command("search")
 def search_command(
-    query: Annotated[str, typer.Argument(help="Words, phrases in quotes, or Lucene syntax: preemptive AND Iran.")] = "",
+    query: Annotated[str, typer.Argument(help='Words, "phrases in quotes", -excluded; plain text otherwise (a question, a pasted headline).')] = "",
     person: Annotated[Optional[list[str]], typer.Option("--person", help="A person, by any name the gazetteer knows (Esper: Mark Esper); repeat for all of several.")] = None,
     org: Annotated[Optional[list[str]], typer.Option("--org", help="An organisation, by name or alias (Pentagon, NASA, U.N.).")] = None,
     place: Annotated[Optional[list[str]], typer.Option("--place", help="A place, by name or alias (U.S., Burma).")] = None,
@@ -383,14 +383,16 @@ def search_command(
     until: Annotated[Optional[datetime], typer.Option(help="Updated at or before (ISO date or time).")] = None,
     limit: Annotated[int, typer.Option(min=1, max=1000, help="How many stories to show.")] = 10,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+    syntax: Annotated[str, typer.Option(help="plain, or lucene for Lucene's query syntax: 'preemptive AND Iran', 'headline:Esper'.")] = "plain",
 ) -> None:
-    """Search the indexed stories: ranked, with highlighted snippets and the top entities."""
+    """Search the indexed stories: ranked, with highlighted snippets and the top entities. People,
+    organisations and places the query names (in any alias) rank the stories tagged with them first."""
     import dataclasses
     import json
 
     from elasticsearch import NotFoundError, TransportError
 
-    from pipeline.search import QueryError, SearchRequest, search
+    from pipeline.search import SYNTAXES, QueryError, SearchRequest, query_entities, search
     from pipeline.sinks.elasticsearch import connect
     from pipeline.views import print_results
 
@@ -403,12 +405,15 @@ def search_command(
     def canonical(kind: EntityType, names: list[str] | None) -> list[str]:
         return [gazetteer.canonical(kind, name) for name in names or []]
 
+    if syntax not in SYNTAXES:
+        raise fail(f"--syntax must be one of {', '.join(SYNTAXES)}, not {syntax!r}")
     request = SearchRequest(query, canonical(EntityType.PERSON, person), canonical(EntityType.ORGANISATION, org),
-                            canonical(EntityType.PLACE, place), section, _aware(since), _aware(until), limit)
+                            canonical(EntityType.PLACE, place), section, _aware(since), _aware(until), limit,
+                            syntax=syntax, mentioned=query_entities(query, gazetteer))
     try:
         result = search(connect(settings), settings.elasticsearch.index_alias, request)
     except QueryError as error:
-        raise fail(f"malformed query: {error}") from None
+        raise fail(f"malformed query: {error}" + (" (plain text is the default; drop --syntax lucene)" if syntax == "lucene" else "")) from None
     except NotFoundError:
         raise fail(f"no index {settings.elasticsearch.index_alias!r} yet: start `wirestream worker` and feed "
                    "stories (`wirestream produce PATH`), or run `wirestream demo`") from None

@@ -1,8 +1,12 @@
 """Searching the stories: the query (pure) and its results, for `wirestream search` and the demo.
 
-Queries use Lucene's query string syntax (`preemptive AND Iran`, `"embassy compound"`,
-`headline:Esper`), over headline, body and captions; entity, section and date filters narrow it;
-facets count the top people, organisations and places of the matching stories.
+A query is plain text by default: words, "phrases in quotes" (matched as written, stop words and
+all) and -excluded words; anything else (":", "/", "?", "AND", brackets) is just text, so a pasted
+headline or a question reads as what it says. Lucene's query string syntax (`preemptive AND Iran`,
+`headline:Esper`) is there with `syntax="lucene"`. Words match headline (weighted 3), body and
+captions through the English analyzer (stemmed, stop words out); people, organisations and places the
+query names, in any alias the gazetteer knows ("Pentagon", "AMISOM"), lift the stories tagged with
+them. Entity, section and date filters narrow the matches; facets count their top entities.
 """
 
 from __future__ import annotations
@@ -14,8 +18,17 @@ from typing import Any
 
 from elasticsearch import BadRequestError, Elasticsearch
 
+from pipeline.enrich.gazetteer import Gazetteer
+from schemas import EntityType
+
 FACETS = {"people": "people", "organisations": "organisations", "places": "places"}
-SEARCH_FIELDS = ["headline^3", "headline.exact^3", "body_text", "body_text.exact", "captions"]
+#: Analysed with stemming and without stop words; quoted phrases use each field's `.exact` twin.
+SEARCH_FIELDS = ["headline^3", "body_text", "captions"]
+PHRASE_SUFFIX = ".exact"
+SYNTAXES = ("plain", "lucene")
+#: How much a story tagged with an entity the query names gains, per entity.
+ENTITY_BOOST = 4.0
+ENTITY_FIELDS = {EntityType.PERSON: "people", EntityType.ORGANISATION: "organisations", EntityType.PLACE: "places"}
 HIGHLIGHT_START, HIGHLIGHT_END = "\x02", "\x03"
 
 
@@ -33,6 +46,9 @@ class SearchRequest:
     since: datetime | None = None
     until: datetime | None = None
     limit: int = 10
+    syntax: str = "plain"
+    #: (type, canonical name) of the entities the query names, found with `query_entities`.
+    mentioned: list[tuple[EntityType, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -74,13 +90,19 @@ def build_query(request: SearchRequest) -> dict[str, Any]:
         if request.until:
             bounds["lte"] = request.until.isoformat()
         filters.append({"range": {"versioncreated": bounds}})
-    text = (
-        {"query_string": {"query": request.query, "fields": SEARCH_FIELDS, "default_operator": "or"}}
-        if request.query.strip()
-        else {"match_all": {}}
-    )
+    if request.syntax not in SYNTAXES:
+        raise QueryError(f"syntax must be one of {', '.join(SYNTAXES)}, not {request.syntax!r}")
+    text = {"match_all": {}}
+    if request.query.strip() and request.syntax == "lucene":
+        text = {"query_string": {"query": request.query, "fields": SEARCH_FIELDS, "default_operator": "or",
+                                 "quote_field_suffix": PHRASE_SUFFIX}}
+    elif request.query.strip():
+        text = {"simple_query_string": {"query": request.query, "fields": SEARCH_FIELDS, "default_operator": "or",
+                                        "flags": "PHRASE|NOT|WHITESPACE", "quote_field_suffix": PHRASE_SUFFIX}}
+    boosts = [{"term": {ENTITY_FIELDS[kind]: {"value": name, "boost": ENTITY_BOOST}}}
+              for kind, name in request.mentioned if kind in ENTITY_FIELDS]
     return {
-        "query": {"bool": {"must": [text], "filter": filters}},
+        "query": {"bool": {"must": [text], "should": boosts, "filter": filters}},
         "size": request.limit,
         "sort": ["_score", {"versioncreated": "desc"}],
         "highlight": {
@@ -91,6 +113,28 @@ def build_query(request: SearchRequest) -> dict[str, Any]:
         "aggs": {name: {"terms": {"field": field_name, "size": 8}} for name, field_name in FACETS.items()},
         "_source": {"excludes": ["body_text", "entities", "captions"]},
     }
+
+
+def query_entities(query: str, gazetteer: Gazetteer, longest: int = 6) -> list[tuple[EntityType, str]]:
+    """(type, canonical name) of each known entity the query names, longest names first: "Pentagon
+    briefing" -> the Department of Defense. Names of three letters or fewer count only as written
+    ("US", not the "us" of a question)."""
+    forms = gazetteer.forms_folded()
+    words = re.findall(r"[\w.'’-]+", query)
+    found: list[tuple[EntityType, str]] = []
+    index = 0
+    while index < len(words):
+        for size in range(min(longest, len(words) - index), 0, -1):
+            phrase = " ".join(words[index : index + size]).strip(".")
+            entity = forms.get(phrase.casefold())
+            if entity and (len(phrase) > 3 or phrase in entity.forms):
+                if (entity.type, entity.name) not in found:
+                    found.append((entity.type, entity.name))
+                index += size
+                break
+        else:
+            index += 1
+    return found
 
 
 def search(client: Elasticsearch, alias: str, request: SearchRequest) -> SearchResult:

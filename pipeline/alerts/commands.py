@@ -173,15 +173,15 @@ def tail(
             if len(shown) > SHOWN_IDS:
                 shown.popitem(last=False)
             try:
-                alert = Alert.model_validate_json(message.value or b"")
-            except ValidationError as error:  # not an alert: say so and carry on
-                err.print(f"[yellow]skipped[/] a record at offset {message.offset} that is no alert: "
-                          f"{escape(error.errors()[0]['msg'])}", highlight=False)
+                if as_json:  # scripts get the record as it is, if it is JSON at all
+                    print(json.dumps(json.loads(message.value or b"")), flush=True)
+                else:
+                    print_alert(Alert.model_validate_json(message.value or b""), console)
+            except (ValueError, ValidationError) as error:  # not an alert: say so and carry on
+                reason = error.errors()[0]["msg"] if isinstance(error, ValidationError) else "not JSON"
+                err.print(f"[yellow]skipped[/] a record at offset {message.offset} that is no alert: {escape(reason)}",
+                          highlight=False)
                 continue
-            if as_json:
-                print(alert.model_dump_json(), flush=True)
-            else:
-                print_alert(alert, console)
             seen += 1
             if count and seen >= count:
                 break

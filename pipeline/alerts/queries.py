@@ -19,7 +19,7 @@ from collections.abc import Sequence
 
 from elasticsearch import BadRequestError, Elasticsearch
 
-from pipeline.search import SEARCH_FIELDS, QueryError
+from pipeline.search import PHRASE_SUFFIX, SEARCH_FIELDS, QueryError
 from pipeline.sinks.documents import document
 from pipeline.sinks.elasticsearch import TEMPLATE_FILE
 from schemas import EnrichedArticle
@@ -30,8 +30,8 @@ QUERIES_PER_SEARCH = 100
 
 
 def query_clause(text: str, name: str | None = None) -> dict:
-    """A query_string over the searched fields, as `wirestream search` runs it; named when `name`."""
-    query = {"query": text, "fields": SEARCH_FIELDS, "default_operator": "or"}
+    """A query_string over the searched fields, as `wirestream search --syntax lucene` runs it; named when `name`."""
+    query = {"query": text, "fields": SEARCH_FIELDS, "default_operator": "or", "quote_field_suffix": PHRASE_SUFFIX}
     return {"query_string": query | ({"_name": name} if name else {})}
 
 

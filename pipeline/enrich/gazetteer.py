@@ -50,6 +50,7 @@ class Gazetteer(BaseModel):
     titles: list[str] = []
     ignore: list[str] = []
     _canonical: dict[tuple[EntityType, str], str] | None = PrivateAttr(None)
+    _folded: dict[str, KnownEntity] | None = PrivateAttr(None)
 
     def merged(self, other: Gazetteer) -> Gazetteer:
         """This gazetteer extended by `other`; its entries replace same-named ones here."""
@@ -67,6 +68,12 @@ class Gazetteer(BaseModel):
 
     def by_name(self) -> dict[str, KnownEntity]:
         return {entity.name: entity for entity in self.entities}
+
+    def forms_folded(self) -> dict[str, KnownEntity]:
+        """Every name and alias, case-folded -> its entity (people, organisations and places only)."""
+        if self._folded is None:
+            self._folded = {form.casefold(): e for e in self.entities if e.type is not EntityType.GROUP for form in e.forms}
+        return self._folded
 
     def canonical(self, kind: EntityType, name: str) -> str:
         """The canonical name of `name` (any alias, any case) as an entity of `kind`; unknown names stay."""

@@ -88,7 +88,7 @@ def test_each_subscription_is_alerted_once_per_story(settings, es, sample_texts,
         "esper": with_entity("person", "Mark Esper"),
         "baghdad": with_entity("place", "Baghdad"),
         "embassy": with_word("embassy"),
-        "preemptive": {hit.id for hit in search(es, alias, SearchRequest("preemptive AND Iran", limit=50)).hits},
+        "preemptive": {hit.id for hit in search(es, alias, SearchRequest("preemptive AND Iran", limit=50, syntax="lucene")).hits},
         "nothing": set(),
         "volcano": with_word("volcano"),
     }

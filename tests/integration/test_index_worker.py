@@ -8,7 +8,9 @@ from kafka import KafkaProducer
 
 from pipeline import loadgen
 from pipeline.ingest.wiretext import parse_wire_text
-from pipeline.search import QueryError, SearchRequest, search
+from pipeline.enrich.gazetteer import gazetteer_files, load_gazetteer
+from pipeline.search import QueryError, SearchRequest, query_entities, search
+from pipeline.settings import CONFIG_DIR
 from schemas import EnrichedArticle
 from tests.integration.conftest import documents, read_topic, wait_until
 from tests.integration.workers import WorkerProcess, produce
@@ -35,7 +37,16 @@ def test_stories_are_searchable_once_in_their_latest_version(settings, es, sampl
         assert [hit.id for hit in filtered.hits] == [esper.id]
         assert ("Mark Esper", 1) in filtered.facets["people"]
         with pytest.raises(QueryError, match="Cannot parse"):
-            search(es, alias, SearchRequest("preemptive AND (Iran"))
+            search(es, alias, SearchRequest("preemptive AND (Iran", syntax="lucene"))
+        # Plain text is the default: a question's "?", a pasted headline's quotes, colon and brackets
+        # are text, and the entities a query names lift the stories tagged with them.
+        esper_headline = indexed[esper.id]["headline"]
+        for text in ("Would the U.S. take preemptive action against Iran?", f'"{esper_headline}": (AND) Iran/Iraq',
+                     "preemptive AND (Iran"):
+            assert search(es, alias, SearchRequest(text)).hits[0].id == esper.id, text
+        gazetteer = load_gazetteer(gazetteer_files(CONFIG_DIR))
+        by_entity = search(es, alias, SearchRequest("Esper", mentioned=query_entities("Esper", gazetteer)))
+        assert by_entity.hits[0].id == esper.id
 
         # Replay everything the sink consumed, plus a document Elasticsearch will reject.
         enriched = [value for _, value in read_topic(settings, settings.topics.enriched)]
