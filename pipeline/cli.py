@@ -245,6 +245,16 @@ def bench_enrich(
     enrich.run(samples, articles, _worker_counts(workers), Settings(), console)
 
 
+@bench_app.command("search")
+def bench_search() -> None:
+    """Search relevance on the judged queries of `evaluation/search/`: nDCG@10, recall@5 and MRR per
+    query kind, dev and held-out queries apart, for plain BM25 (the baseline), the previous query and
+    `wirestream search`, on the same index; and their latency. Needs the local stack."""
+    from pipeline.bench import search
+
+    search.run(Settings(), console)
+
+
 @bench_app.command("index")
 def bench_index(
     documents: Annotated[int, typer.Option(help="How many enriched documents to write.")] = 20_000,

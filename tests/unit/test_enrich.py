@@ -190,6 +190,11 @@ def _article(body: str, headline: str = "Officials Speak") -> object:
     return parse_wire_text(f" date 2021-03-04 USA\n\n{headline}\n\n{body}\n", source="test")
 
 
+def _found(engine, body: str) -> set[tuple[str, str]]:
+    """(type, canonical name) of every entity of a story with this body."""
+    return {(entity.type.value, entity.name) for entity in engine.entities(_article(body))}
+
+
 def test_one_story_resolves_its_own_names(engine):
     article = _article(
         "CARVILLE, La. (8/31/12) - Air Force Brig. Gen. Jane Doe met Sen. Joe Manchin (D-W.Va.) and officials of "
@@ -231,12 +236,11 @@ def test_the_models_cut_spans_are_repaired_by_kind(engine):
 
 
 def test_spellings_and_acronyms_of_one_name_meet(engine):
-    article = _article(
+    found = _found(engine, (
         "Russian Foreign Minister Sergey Lavrov spoke to the National Geospatial-Intelligence Agency.\n\n"
         "NGA staff met the NOAA Office of Coast Survey. Anna Kowalczyk welcomed them. Anna Kowalcyk said the "
         "director of National Intelligence would attend.\n\n"
-        "Voting in Uttar Pradesh (U.P.) and Borno state ended in the northern city of Aleppo.")
-    found = {(entity.type.value, entity.name) for entity in engine.entities(article)}
+        "Voting in Uttar Pradesh (U.P.) and Borno state ended in the northern city of Aleppo."))
     assert ("person", "Sergei Lavrov") in found  # a transliteration of the gazetteer's name
     assert ("person", "Anna Kowalczyk") in found and ("person", "Anna Kowalcyk") not in found  # one spelling
     assert ("organisation", "NGA") not in found  # the long form the story names by its initials
@@ -256,12 +260,11 @@ def test_name_key_meets_transliterations_not_other_names():
 
 
 def test_press_release_places_take_their_clause_state_and_titles(engine):
-    article = _article(
+    found = _found(engine, (
         "WASHINGTON -- New clinics will open in:\n\n"
         "• Oklahoma – a new clinic in Stillwater\n\n• Tennessee – Bolivar, Campbell County and Roane County\n\n"
         "The Florida Fish and Wildlife Conservation Commission and the Hoh Rain Forest Visitor Center helped.\n\n"
-        "Fighting spread in Norte de Santander and in Kano state; the Borno state governor spoke.")
-    found = {(entity.type.value, entity.name) for entity in engine.entities(article)}
+        "Fighting spread in Norte de Santander and in Kano state; the Borno state governor spoke."))
     assert {("place", "Stillwater, Oklahoma"), ("place", "Bolivar, Tennessee"), ("place", "Campbell County, Tennessee"),
             ("place", "Roane County, Tennessee")} <= found
     assert ("organisation", "Florida Fish and Wildlife Conservation Commission") in found
@@ -270,9 +273,8 @@ def test_press_release_places_take_their_clause_state_and_titles(engine):
 
 
 def test_a_broadcast_scripts_labels_and_directions(engine):
-    article = _article("(THEME)\n\nVOICE ONE: This is Jane Roe with EXPLORATIONS.\n\n(MUSIC)\n\n"
+    found = _found(engine, "(THEME)\n\nVOICE ONE: This is Jane Roe with EXPLORATIONS.\n\n(MUSIC)\n\n"
                        "OKONJO: We planted early this year.\n\nVOICE TWO: Farmers agreed.")
-    found = {(entity.type.value, entity.name) for entity in engine.entities(article)}
     assert ("person", "Okonjo") in found  # a speaker the story names no further is still a person
     assert not {name for _, name in found if name.upper() in ("THEME", "MUSIC", "EXPLORATIONS", "VOICE ONE", "VOICE TWO")}
 

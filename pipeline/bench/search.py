@@ -1,0 +1,163 @@
+"""`wirestream bench search`: does search find what an editor means?
+
+The judged queries of `evaluation/search/queries.yaml` (keyword, paraphrase, entity, question and
+pasted-headline queries, graded 1-3 against every story they concern) run against the stories they
+judge (the samples, `evaluation/stories/dev/` and `evaluation/search/stories/`), enriched by the
+engine and indexed with the project's own template in an index of the run's own. Three rankings of
+the same index are scored: plain BM25 over headline and body (the baseline), the query the project
+used before (Lucene syntax, `.exact` fields weighted like the analysed ones), and `wirestream
+search` now. nDCG@10, recall@5 and MRR per query kind, dev and held-out queries apart, and the
+search latency of each.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+from elasticsearch import BadRequestError, Elasticsearch, helpers
+from rich.console import Console
+from rich.table import Table
+
+from pipeline.bench.common import delete_indices
+from pipeline.bundled import SAMPLES_DIR
+from pipeline.enrich import EntityEngine
+from pipeline.ingest.wiretext import parse_wire_text
+from pipeline.search import SearchRequest, build_query, query_entities
+from pipeline.settings import EVALUATION_STORIES, Settings
+from pipeline.sinks.documents import document
+from pipeline.sinks.elasticsearch import connect, ensure_index
+from schemas import UniqueArticle
+
+SEARCH_SET = EVALUATION_STORIES.parent / "search"
+KINDS = ("keyword", "paraphrase", "entity", "question", "headline")
+#: A story of this grade or more is relevant for recall@5 and MRR (nDCG uses every grade).
+RELEVANT = 2
+
+
+@dataclass(frozen=True)
+class Query:
+    id: str
+    kind: str
+    text: str
+    split: str
+    judgments: dict[str, int]
+
+
+@dataclass
+class Scores:
+    ndcg: list[float] = field(default_factory=list)
+    recall: list[float] = field(default_factory=list)
+    rr: list[float] = field(default_factory=list)
+    seconds: list[float] = field(default_factory=list)
+
+    def add(self, ranking: list[str], judgments: dict[str, int], seconds: float) -> None:
+        self.ndcg.append(ndcg_at(ranking, judgments, 10))
+        relevant = {name for name, grade in judgments.items() if grade >= RELEVANT}
+        self.recall.append(len(relevant & set(ranking[:5])) / len(relevant) if relevant else 0.0)
+        self.rr.append(next((1 / rank for rank, name in enumerate(ranking, 1) if name in relevant), 0.0))
+        self.seconds.append(seconds)
+
+
+def ndcg_at(ranking: list[str], judgments: dict[str, int], k: int) -> float:
+    """Normalised discounted cumulative gain of the first `k` results, gains 2^grade - 1."""
+    gain = sum((2 ** judgments.get(name, 0) - 1) / math.log2(rank + 1) for rank, name in enumerate(ranking[:k], 1))
+    ideal = sum((2 ** grade - 1) / math.log2(rank + 1)
+                for rank, grade in enumerate(sorted(judgments.values(), reverse=True)[:k], 1))
+    return gain / ideal if ideal else 0.0
+
+
+def load_queries(path: Path = SEARCH_SET / "queries.yaml") -> list[Query]:
+    return [Query(q["id"], q["kind"], q["query"], q["split"], dict(q["judgments"]))
+            for q in yaml.safe_load(path.read_text(encoding="utf-8"))]
+
+
+def corpus_files() -> dict[str, Path]:
+    """Every judged story by file name: the samples, the dev stories and the search set's own."""
+    folders = [SAMPLES_DIR, EVALUATION_STORIES / "dev", SEARCH_SET / "stories"]
+    return {path.name: path for folder in folders for path in sorted(folder.glob("*.txt"))}
+
+
+def run(settings: Settings, console: Console) -> None:
+    queries = load_queries()
+    files = corpus_files()
+    missing = {name for q in queries for name in q.judgments} - set(files)
+    if missing:
+        raise FileNotFoundError(f"judged stories not found: {', '.join(sorted(missing))}")
+    engine = EntityEngine.from_config()
+    client = connect(settings)
+    prefix = f"bench-search-{uuid.uuid4().hex[:8]}"
+    alias = f"{prefix}-articles"
+    try:
+        console.print(f"indexing {len(files)} stories (enriched by the engine) into {alias} ...")
+        names_of = _index(client, alias, files, engine)
+        systems: dict[str, Callable[[Query], dict]] = {
+            "plain BM25 (baseline)": lambda q: {"query": {"multi_match": {"query": q.text, "fields": ["headline", "body_text"]}}},
+            "previous query": lambda q: {"query": {"query_string": {
+                "query": q.text, "fields": ["headline^3", "headline.exact^3", "body_text", "body_text.exact", "captions"],
+                "default_operator": "or"}}},
+            "wirestream search": lambda q: build_query(SearchRequest(q.text, mentioned=query_entities(q.text, engine.gazetteer))),
+        }
+        results = {system: _score(client, alias, queries, make, names_of) for system, make in systems.items()}
+        for split in ("dev", "heldout"):
+            _report(console, split, queries, results)
+        latency = Table("system", "p50 ms", "p95 ms", title=f"search latency ({len(queries)} queries, {len(files)} stories)")
+        for system, by_query in results.items():
+            seconds = sorted(s for scores in by_query.values() for s in scores.seconds)
+            latency.add_row(system, f"{1000 * statistics.median(seconds):.1f}", f"{1000 * seconds[int(0.95 * (len(seconds) - 1))]:.1f}")
+        console.print(latency)
+    finally:
+        delete_indices(client, prefix)  # the index and its template
+
+
+def _index(client: Elasticsearch, alias: str, files: dict[str, Path], engine: EntityEngine) -> dict[str, str]:
+    """Index every story; returns story id -> file name."""
+    articles = {name: parse_wire_text(path.read_text(encoding="utf-8"), source=name.split("-")[0])
+                for name, path in files.items()}
+    enriched = engine.enrich([UniqueArticle(article=article, version=1) for article in articles.values()])
+    index = ensure_index(client, alias)
+    helpers.bulk(client, ({"_index": index, "_id": story.article.id, "_source": document(story)} for story in enriched))
+    client.indices.refresh(index=index)
+    return {article.id: name for name, article in articles.items()}
+
+
+def _score(client: Elasticsearch, alias: str, queries: list[Query], make: Callable[[Query], dict],
+           names_of: dict[str, str]) -> dict[str, Scores]:
+    by_query: dict[str, Scores] = {}
+    for query in queries:
+        body = make(query)
+        body.update(size=10, _source=False)
+        for key in ("highlight", "aggs", "sort"):
+            body.pop(key, None)
+        started = time.perf_counter()
+        try:
+            hits = client.search(index=alias, **body)["hits"]["hits"]
+        except BadRequestError:  # the previous query's Lucene syntax refuses some pasted text
+            hits = []
+        seconds = time.perf_counter() - started
+        scores = by_query.setdefault(query.id, Scores())
+        scores.add([names_of.get(hit["_id"], hit["_id"]) for hit in hits], query.judgments, seconds)
+    return by_query
+
+
+def _report(console: Console, split: str, queries: list[Query], results: dict[str, dict[str, Scores]]) -> None:
+    mine = [q for q in queries if q.split == split]
+    table = Table("kind", "queries", *(f"{system}\nnDCG@10 · R@5 · MRR" for system in results),
+                  title=f"{split} queries ({len(mine)})")
+    for kind in (*KINDS, "all"):
+        chosen = [q for q in mine if kind in ("all", q.kind)]
+        if not chosen:
+            continue
+        cells = []
+        for by_query in results.values():
+            scores = [by_query[q.id] for q in chosen]
+            cells.append(" · ".join(f"{statistics.mean(v for s in scores for v in getattr(s, metric)):.2f}"
+                                    for metric in ("ndcg", "recall", "rr")))
+        table.add_row(kind, str(len(chosen)), *cells)
+    console.print(table)
