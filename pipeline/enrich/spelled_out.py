@@ -1,0 +1,84 @@
+"""Names a story spells out in patterns the model reads in pieces: pure text rules, no model.
+
+"Bollinger, Butler and Carter counties", "St. John the Baptist Parish", "Brown, Doniphan and
+Jackson in Kansas" (in a story about counties), "Louisiana Army National Guard", "(D-W.Va.)" after a
+legislator, "the U.S. Embassy in Baghdad". Each rule yields the text it read and the names in it, under
+Wikipedia's titles; the engine lets them replace the model's mentions inside that text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterator
+
+from pipeline.enrich.us_places import county_states, county_title, state_name, state_near
+from schemas import Article, EntityType
+
+# "Bollinger, Butler and St. Louis counties": a list of counties (or parishes) of one state.
+_COUNTIES = re.compile(r"((?:[A-Z][\w.'-]*(?: [A-Z][\w.'-]*)?,? (?:and )?)+)(counties|parishes)\b")
+_COUNTIES_WORD = re.compile(r"\b(?:counties|parishes)\b")
+_COUNTY = re.compile(r"\b(?:St\. )?[A-Z][\w.'-]*(?: (?:the )?[A-Z][\w.'-]*){0,3} (?:County|Parish)\b")
+# Three or more capitalised names in a list: "Brown, Doniphan, Jackson, Jefferson and Leavenworth".
+_NAME_LIST = re.compile(r"\b[A-Z][a-z]+(?: [A-Z][a-z]+)?(?:(?:, (?:and )?| and )[A-Z][a-z]+(?: [A-Z][a-z]+)?){2,}\b")
+_LIST_SEPARATOR = re.compile(r", (?:and )?| and ")
+_STATE_GUARD = re.compile(r"\b([A-Z][a-z]+(?: (?!Army |Air )[A-Z][a-z]+)?) ((?:Army |Air )?National Guard)\b")
+_EMBASSY = re.compile(r"\b(?:U\.S\.|US|American) [Ee]mbassy (?:in|compound in) ([A-Z][a-z]+(?: [A-Z][a-z]+)?)")
+_PARTY_TAG = re.compile(r"\(([DR])-([A-Z][A-Za-z.]*(?: ?[A-Z][a-z]*\.)?)\)")
+PARTIES = {"D": "Democratic Party (United States)", "R": "Republican Party (United States)"}
+
+Names = list[tuple[str, EntityType]]
+
+
+def spelled_names(text: str, state: str | None) -> Iterator[tuple[re.Match, Names]]:
+    """(match, its names) for every pattern below in `text`; `state` is the story's U.S. state."""
+    for match in _COUNTIES.finditer(text):
+        yield match, [(county, EntityType.PLACE) for county in _counties_listed(match, state)]
+    for match in _COUNTY.finditer(text):
+        if county := county_title(match.group(), state_near(text, match.start(), match.end()) or state):
+            yield match, [(county, EntityType.PLACE)]
+    if _COUNTIES_WORD.search(text):  # a story about counties: lists of bare names are counties too
+        for match in _NAME_LIST.finditer(text):
+            local = state_near(text, match.start(), match.end()) or state
+            names = _LIST_SEPARATOR.split(match.group())
+            counties = [county for name in names if (county := county_title(name, local))]
+            if len(counties) == len(names):  # "Brown, Doniphan and Jackson in Kansas", every one a county
+                yield match, [(county, EntityType.PLACE) for county in counties]
+    for match in _STATE_GUARD.finditer(text):
+        if guard_state := state_name(match.group(1)):
+            yield match, [(f"{guard_state} {match.group(2)}", EntityType.ORGANISATION)]
+
+
+def party_tags(text: str) -> Iterator[tuple[re.Match, Names]]:
+    """"(D-W.Va.)" after a legislator: the party and the state."""
+    for match in _PARTY_TAG.finditer(text):
+        state = state_name(match.group(2))
+        yield match, [(PARTIES[match.group(1)], EntityType.ORGANISATION), *([(state, EntityType.PLACE)] if state else [])]
+
+
+def embassies(text: str) -> Iterator[tuple[re.Match, Names]]:
+    """"the U.S. Embassy in Baghdad": the building, titled as Wikipedia titles embassies."""
+    for match in _EMBASSY.finditer(text):
+        yield match, [(f"Embassy of the United States, {match.group(1)}", EntityType.PLACE)]
+
+
+def story_state(article: Article) -> str | None:
+    """The U.S. state a story is about: its dateline's, else the one it names most (for counties)."""
+    if article.located and "," in article.located:
+        if state := state_name(article.located.partition(",")[2].strip()):
+            return state
+    text = _COUNTIES.sub("", f"{article.headline}\n{article.body_text}")
+    counts = Counter(state for word in re.findall(r"\b[A-Z][a-z]+(?: [A-Z][a-z]+)?\b(?! County| Parish)", text)
+                     if (state := state_name(word)))
+    return counts.most_common(1)[0][0] if counts else None
+
+
+def _counties_listed(match: re.Match, state: str | None) -> list[str]:
+    """"Bollinger, Butler and Carter counties": each a county of the story's state."""
+    suffix = " Parish" if match.group(2) == "parishes" else " County"
+    names = [n.strip() for n in re.split(r",\s*|\s+and\s+", match.group(1).strip().rstrip(",")) if n.strip()]
+    # The story's state, unless it has none of these counties: then the state that has most of them.
+    states = Counter(s for n in names for s in county_states(n + suffix))
+    if state not in states:
+        state = states.most_common(1)[0][0] if states else None
+    return [county for name in names if (county := county_title(name + suffix, state))]
