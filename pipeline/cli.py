@@ -246,13 +246,16 @@ def bench_enrich(
 
 
 @bench_app.command("search")
-def bench_search() -> None:
+def bench_search(
+    documents: Annotated[int, typer.Option(min=1, help="Documents in the index the latency at scale is measured on.")] = 100_000,
+) -> None:
     """Search relevance on the judged queries of `evaluation/search/`: nDCG@10, recall@5 and MRR per
     query kind, dev and held-out queries apart, for plain BM25 (the baseline), the previous query and
-    `wirestream search`, on the same index; and their latency. Needs the local stack."""
+    `wirestream search`, on the same index; and their latency, there and on an index of `--documents`.
+    Needs the local stack."""
     from pipeline.bench import search
 
-    search.run(Settings(), console)
+    search.run(Settings(), console, documents)
 
 
 @bench_app.command("index")

@@ -7,7 +7,8 @@ engine and indexed with the project's own template in an index of the run's own.
 the same index are scored: plain BM25 over headline and body (the baseline), the query the project
 used before (Lucene syntax, `.exact` fields weighted like the analysed ones), and `wirestream
 search` now. nDCG@10, recall@5 and MRR per query kind, dev and held-out queries apart, and the
-search latency of each.
+search latency of each, on the judged stories and on an index of 100,000 documents (the judged
+stories repeated under other ids, force-merged like an index at rest).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from pipeline.search import SearchRequest, build_query, query_entities
 from pipeline.settings import EVALUATION_STORIES, Settings
 from pipeline.sinks.documents import document
 from pipeline.sinks.elasticsearch import connect, ensure_index
-from schemas import UniqueArticle
+from schemas import EnrichedArticle, UniqueArticle
 
 SEARCH_SET = EVALUATION_STORIES.parent / "search"
 KINDS = ("keyword", "paraphrase", "entity", "question", "headline")
@@ -84,7 +85,7 @@ def corpus_files() -> dict[str, Path]:
     return {path.name: path for folder in folders for path in sorted(folder.glob("*.txt"))}
 
 
-def run(settings: Settings, console: Console) -> None:
+def run(settings: Settings, console: Console, documents: int = 100_000) -> None:
     queries = load_queries()
     files = corpus_files()
     missing = {name for q in queries for name in q.judgments} - set(files)
@@ -96,7 +97,7 @@ def run(settings: Settings, console: Console) -> None:
     alias = f"{prefix}-articles"
     try:
         console.print(f"indexing {len(files)} stories (enriched by the engine) into {alias} ...")
-        names_of = _index(client, alias, files, engine)
+        names_of, enriched = _index(client, alias, files, engine)
         systems: dict[str, Callable[[Query], dict]] = {
             "plain BM25 (baseline)": lambda q: {"query": {"multi_match": {"query": q.text, "fields": ["headline", "body_text"]}}},
             "previous query": lambda q: {"query": {"query_string": {
@@ -107,24 +108,44 @@ def run(settings: Settings, console: Console) -> None:
         results = {system: _score(client, alias, queries, make, names_of) for system, make in systems.items()}
         for split in ("dev", "heldout"):
             _report(console, split, queries, results)
-        latency = Table("system", "p50 ms", "p95 ms", title=f"search latency ({len(queries)} queries, {len(files)} stories)")
-        for system, by_query in results.items():
-            seconds = sorted(s for scores in by_query.values() for s in scores.seconds)
-            latency.add_row(system, f"{1000 * statistics.median(seconds):.1f}", f"{1000 * seconds[int(0.95 * (len(seconds) - 1))]:.1f}")
+        big = f"{prefix}-latency"
+        console.print(f"indexing {documents:,} documents (the judged stories repeated under other ids) into {big} ...")
+        _index_repeated(client, big, enriched, documents)
+        at_scale = {system: _score(client, big, queries, make, names_of) for system, make in systems.items()}
+        latency = Table("system", f"p50 / p95 ms, {len(files)} stories", f"p50 / p95 ms, {documents:,} documents",
+                        title=f"search latency, ranking only: no highlights, no facets ({len(queries)} queries each)")
+        for system in systems:
+            latency.add_row(system, _percentiles(results[system]), _percentiles(at_scale[system]))
         console.print(latency)
     finally:
         delete_indices(client, prefix)  # the index and its template
 
 
-def _index(client: Elasticsearch, alias: str, files: dict[str, Path], engine: EntityEngine) -> dict[str, str]:
-    """Index every story; returns story id -> file name."""
+def _index(client: Elasticsearch, alias: str, files: dict[str, Path],
+           engine: EntityEngine) -> tuple[dict[str, str], list[EnrichedArticle]]:
+    """Index every story; returns story id -> file name, and the enriched stories."""
     articles = {name: parse_wire_text(path.read_text(encoding="utf-8"), source=name.split("-")[0])
                 for name, path in files.items()}
     enriched = engine.enrich([UniqueArticle(article=article, version=1) for article in articles.values()])
     index = ensure_index(client, alias)
     helpers.bulk(client, ({"_index": index, "_id": story.article.id, "_source": document(story)} for story in enriched))
     client.indices.refresh(index=index)
-    return {article.id: name for name, article in articles.items()}
+    return {article.id: name for name, article in articles.items()}, enriched
+
+
+def _index_repeated(client: Elasticsearch, alias: str, enriched: list[EnrichedArticle], count: int) -> None:
+    """`count` documents for the latency at scale: the enriched stories again and again, under other ids."""
+    index = ensure_index(client, alias)
+    documents = [document(story) for story in enriched]
+    actions = ({"_index": index, "_id": f"repeat-{i}", "_source": documents[i % len(documents)]} for i in range(count))
+    helpers.bulk(client, actions, chunk_size=2_000, request_timeout=120)
+    client.indices.refresh(index=index)
+    client.indices.forcemerge(index=index, max_num_segments=1, request_timeout=600)
+
+
+def _percentiles(by_query: dict[str, Scores]) -> str:
+    seconds = sorted(s for scores in by_query.values() for s in scores.seconds)
+    return f"{1000 * statistics.median(seconds):.1f} / {1000 * seconds[int(0.95 * (len(seconds) - 1))]:.1f}"
 
 
 def _score(client: Elasticsearch, alias: str, queries: list[Query], make: Callable[[Query], dict],
