@@ -30,7 +30,7 @@ from pipeline.enrich.acronyms import definitions, expands
 from pipeline.enrich.known_spans import FACTORY as KNOWN_SPANS
 from pipeline.enrich.gazetteer import Gazetteer, KnownEntity, gazetteer_files, load_gazetteer
 from pipeline.enrich.names import author_names, clean_mention, name_key, not_an_entity, surname, surname_owner
-from pipeline.enrich.places import Place, PlaceResolver
+from pipeline.enrich.places import PlaceResolver
 from pipeline.enrich.span_repair import FACTORY as SPAN_REPAIR, INSTITUTION_WORDS
 from pipeline.enrich.spelled_out import embassies, party_tags, spelled_names, story_state
 from pipeline.enrich.titles import BODY_WORDS, OFFICES, QUALIFIERS, TITLE_WORDS, split_role, title_patterns
@@ -88,7 +88,6 @@ _SMALL_UNIT = re.compile(r"^(?:[A-Z]|\d+(?:st|nd|rd|th)) (?:Company|Platoon|Deta
 _OFFICE_OF = re.compile(r"\b(?:director|secretary|undersecretary|minister|chairman|commissioner|administrator|chief) "
                         r"(?:of|for) (?:the )?$")
 _US_PREFIX = re.compile(r"^(?:U\.S\.|US)\s+(?=[A-Z])")
-_US = Place("US")
 # "Borno state", "Helmand province": a subdivision named with its kind.
 _SUBDIVISION_WORD = re.compile(r" ([Ss]tate|[Pp]rovince|[Gg]overnorate|[Dd]epartment)\b")
 #: Countries whose subdivisions' Wikipedia titles carry their kind.
@@ -224,6 +223,14 @@ class EntityEngine:
             if pattern and (kind is None or pattern.split()[-1].lower() == kind.group(1).lower()):
                 return pattern.format(name)
         return None
+
+    def _us_town(self, name: str, state: str) -> str | None:
+        """"Stillwater" in a story about Oklahoma is "Stillwater, Oklahoma": when the state has a town of
+        that name and the name is no country, state or better-known place abroad ("Paris" in Texas)."""
+        if " " in name or self.places.country_code(name) or state_name(name) or state not in self.places.us_city_states(name):
+            return None
+        elsewhere = self.places.resolve(name)
+        return city_title(name, state) if elsewhere is None or elsewhere.country_code == "US" else None
 
     def _is_region(self, name: str) -> bool:
         """A country or a country's subdivision: what a "City, Region" names after the comma."""
@@ -398,10 +405,8 @@ class EntityEngine:
                 local = state_near(text, ent.start_char, ent.end_char) or state
                 if name.endswith((" County", " Parish")) and (county := county_title(name, local)):
                     name = county
-                elif local and index + 1 not in skip and " " not in name and not self.places.country_code(name) \
-                        and not state_name(name) and local in self.places.us_city_states(name) \
-                        and (self.places.resolve(name) or _US).country_code == "US":  # not "Paris" in Texas
-                    name = city_title(name, local)  # "Stillwater" in a story about Oklahoma
+                elif local and index + 1 not in skip and (town := self._us_town(name, local)):
+                    name = town
                 elif title := self._subdivision_title(name, _SUBDIVISION_WORD.match(text, ent.end_char)):
                     name = title  # "Borno state" is Borno State; "Norte de Santander" its Department
                 elif name == "Washington" and index + 1 not in skip:

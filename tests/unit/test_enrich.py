@@ -264,12 +264,14 @@ def test_press_release_places_take_their_clause_state_and_titles(engine):
         "WASHINGTON -- New clinics will open in:\n\n"
         "• Oklahoma – a new clinic in Stillwater\n\n• Tennessee – Bolivar, Campbell County and Roane County\n\n"
         "The Florida Fish and Wildlife Conservation Commission and the Hoh Rain Forest Visitor Center helped.\n\n"
-        "Fighting spread in Norte de Santander and in Kano state; the Borno state governor spoke."))
+        "Fighting spread in Norte de Santander and in Kano state; the Borno state governor spoke.\n\n"
+        "In Texas, officials met envoys who had flown in from Paris."))
     assert {("place", "Stillwater, Oklahoma"), ("place", "Bolivar, Tennessee"), ("place", "Campbell County, Tennessee"),
             ("place", "Roane County, Tennessee")} <= found
     assert ("organisation", "Florida Fish and Wildlife Conservation Commission") in found
     assert ("place", "Hoh Rain Forest Visitor Center") in found
     assert {("place", "Norte de Santander Department"), ("place", "Kano State"), ("place", "Borno State")} <= found
+    assert ("place", "Paris") in found and ("place", "Paris, Texas") not in found  # the better-known Paris
 
 
 def test_a_broadcast_scripts_labels_and_directions(engine):
