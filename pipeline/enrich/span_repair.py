@@ -159,12 +159,12 @@ class SpanRepair:
             start -= 1  # "1st" + "Armored Division", "98th" + "Training Division"
         if not _UNIT.match(doc[end - 1].text):
             return start, end
-        # "Special Troops Battalion, 1st Armored Division": the unit and the one it belongs to.
+        # The model found the parent ("1st Armored Division"): the unit before the comma belongs to it.
         if start > 2 and _ORDINAL.match(doc[start].text) and doc[start - 1].text == ",":
             first = _run_start(doc, start - 1)
             if first < start - 1 and _UNIT.match(doc[start - 2].text):
                 start = first
-        # "Special Troops Battalion, 1st Armored Division": the unit and the one it belongs to.
+        # The model found the unit ("Special Troops Battalion"): its parent after the comma is part of its name.
         if end + 1 < len(doc) and doc[end].text == "," and _ORDINAL.match(doc[end + 1].text):
             run = _run_end(doc, end + 1)
             if run > end + 2 and _UNIT.match(doc[run - 1].text):
