@@ -171,8 +171,8 @@ class EntityEngine:
         self._by_name = gazetteer.by_name()
         self._titles = frozenset(gazetteer.titles)
         people = [entity for entity in gazetteer.entities if entity.type is EntityType.PERSON]
-        self._person_keys = _unique_index((name_key(form), entity) for entity in people for form in entity.forms
-                                          if " " in name_key(form))
+        self._person_keys = _unique_index((key, entity) for entity in people for form in entity.forms
+                                          if " " in (key := name_key(form)))
         self._surnames = _unique_index((surname(entity.name), entity) for entity in people if " " in entity.name)
         self._organisation_words = {
             word for entity in gazetteer.entities if entity.type is EntityType.ORGANISATION for word in entity.forms
@@ -264,10 +264,7 @@ class EntityEngine:
                     return known.name, known.type, known, role
                 name, label_type = rest, EntityType.PERSON
         if label_type is EntityType.PERSON:
-            words = name.split()
-            while len(words) > 2 and words[0] in QUALIFIERS | BODY_WORDS:
-                words = words[1:]  # "Energy Dan Brouillette" of "Secretary of Energy Dan Brouillette"
-            name = " ".join(words)
+            name = _after_qualifiers(name)  # "Energy Dan Brouillette" of "Secretary of Energy Dan Brouillette"
         if label_type is EntityType.ORGANISATION and _US_PREFIX.match(name):
             name = _US_PREFIX.sub("United States ", name)
         return name, label_type, None, role
@@ -279,9 +276,11 @@ class EntityEngine:
             if words[index] in OFFICES and words[index].isalpha() and not words[index - 1].endswith(","):
                 role, person = split_role(" ".join(words[index:]), self._titles)
                 body = " ".join(words[:index])
-                if role and _person_like(person) and (self._lookup(body) or set(words[:index]) & INSTITUTION_WORDS):
-                    known = self._lookup(body)
-                    return ((known.name, known) if known else (_US_PREFIX.sub("United States ", body), None)), (role, person)
+                known = self._lookup(body) if role and _person_like(person) else None
+                if known:
+                    return (known.name, known), (role, person)
+                if role and _person_like(person) and set(words[:index]) & INSTITUTION_WORDS:
+                    return (_US_PREFIX.sub("United States ", body), None), (role, person)
         return None
 
     def _acronym_parent(self, name: str) -> list[tuple[str, KnownEntity | None]]:
@@ -355,11 +354,9 @@ class EntityEngine:
                     and self.places.is_place(name.replace("-", " ")):
                 name, kind = name.replace("-", " "), EntityType.PLACE  # "Khyber-Pakhtunkhwa"
             if known is None and kind is EntityType.ORGANISATION and outer_role:
-                words = name.split()
-                while len(words) > 2 and words[0] in QUALIFIERS | BODY_WORDS:
-                    words = words[1:]
-                if len(words) < len(name.split()) and _person_like(" ".join(words)):
-                    name, kind = " ".join(words), EntityType.PERSON  # "Secretary" + "of Energy Dan Brouillette"
+                person = _after_qualifiers(name)
+                if person != name and _person_like(person):
+                    name, kind = person, EntityType.PERSON  # "Secretary" + "of Energy Dan Brouillette"
             if known is None and kind is not EntityType.PLACE and _FORT.search(clean_mention(ent.text)):
                 name, kind, role = clean_mention(ent.text), EntityType.PLACE, None  # "Joint Base Elmendorf-Richardson"
             if known is None and kind is EntityType.GROUP and self.places.is_place(name):
@@ -655,6 +652,15 @@ def _listed(after: str, country_code: Callable[[str], str | None]) -> bool:
     places, and not a country ("Agoncillo, Batangas, Philippines")."""
     match = re.match(r",? and [A-Z]|, ([A-Z][\w-]*(?: [A-Z][\w-]*)?)", after)
     return bool(match) and not (match.group(1) and country_code(match.group(1)))
+
+
+def _after_qualifiers(name: str) -> str:
+    """A name without the leading words of an office's body the model took into it, two words kept at
+    least: "Energy Dan Brouillette" -> "Dan Brouillette"."""
+    words = name.split()
+    while len(words) > 2 and words[0] in QUALIFIERS | BODY_WORDS:
+        words = words[1:]
+    return " ".join(words)
 
 
 def _person_like(text: str) -> bool:
