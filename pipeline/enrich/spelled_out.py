@@ -12,7 +12,7 @@ import re
 from collections import Counter
 from collections.abc import Iterator
 
-from pipeline.enrich.us_places import county_states, county_title, state_name, state_near
+from pipeline.enrich.us_places import county_states, county_title, state_name, state_near, states_named
 from schemas import Article, EntityType
 
 # "Bollinger, Butler and St. Louis counties": a list of counties (or parishes) of one state.
@@ -68,8 +68,7 @@ def story_state(article: Article) -> str | None:
         if state := state_name(article.located.partition(",")[2].strip()):
             return state
     text = _COUNTIES.sub("", f"{article.headline}\n{article.body_text}")
-    counts = Counter(state for word in re.findall(r"\b[A-Z][a-z]+(?: [A-Z][a-z]+)?\b(?! County| Parish)", text)
-                     if (state := state_name(word)))
+    counts = Counter(states_named(text))
     return counts.most_common(1)[0][0] if counts else None
 
 

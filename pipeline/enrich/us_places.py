@@ -108,6 +108,11 @@ def state_near(text: str, start: int, end: int) -> str | None:
     left = max(text.rfind(mark, 0, start) for mark in (";", "|", "\n", "•")) + 1
     rights = [i for mark in (";", "|", "\n", "•") if (i := text.find(mark, end)) != -1]
     right = min(rights, default=len(text))
-    before = [state for word in _CAPITALISED.findall(text, left, start) if (state := state_name(word))]
-    after = [state for word in _CAPITALISED.findall(text, end, right) if (state := state_name(word))]
+    before, after = states_named(text, left, start), states_named(text, end, right)
     return before[-1] if before else (after[0] if after else None)
+
+
+def states_named(text: str, start: int = 0, end: int | None = None) -> list[str]:
+    """The states text[start:end] names, in order, by name or abbreviation (not "Butler County"'s)."""
+    return [state for word in _CAPITALISED.findall(text, start, len(text) if end is None else end)
+            if (state := state_name(word))]
