@@ -51,6 +51,22 @@ def settings(kafka_ready: None) -> Iterator[Settings]:
 
 
 @pytest.fixture
+def small_raw_topic(settings: Settings) -> Settings:
+    """The test's settings with a raw topic of its own that takes records of 100 KB at most: for what
+    happens to an article the broker refuses."""
+    from kafka import KafkaAdminClient
+    from kafka.admin import NewTopic
+
+    small = settings.model_copy(update={"topics": settings.topics.model_copy(update={"raw": settings.topics.raw + "-small"})})
+    admin = KafkaAdminClient(bootstrap_servers=settings.kafka.bootstrap_servers)
+    try:
+        admin.create_topics([NewTopic(small.topics.raw, 1, 1, topic_configs={"max.message.bytes": "100000"})])
+    finally:
+        admin.close()
+    return small
+
+
+@pytest.fixture
 def es(es_ready: None) -> Iterator[Elasticsearch]:
     client = Elasticsearch("http://127.0.0.1:9200", request_timeout=30)
     yield client

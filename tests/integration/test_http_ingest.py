@@ -5,11 +5,10 @@ import asyncio
 import json
 
 from aiohttp.test_utils import TestClient, TestServer
-from kafka import KafkaAdminClient
-from kafka.admin import NewTopic
 from pydantic import SecretStr
 
 from pipeline.http_ingest import create_app
+from pipeline.ingest import parse_bytes
 from pipeline.producer import ArticleProducer
 from tests.integration.conftest import read_topic
 
@@ -52,22 +51,16 @@ def test_post_wire_text_and_bad_json(settings, esper_text):
     assert dead["input"] == "http" and json.dumps(dead)
 
 
-def test_an_article_the_broker_refuses_is_a_dead_letter_not_accepted(settings):
+def test_an_article_the_broker_refuses_is_a_dead_letter_not_accepted(small_raw_topic):
     """The raw topic takes 100 KB records here: a 300 KB story passes the parser, the broker refuses it,
     and both `serve` and `produce`'s delivery put it on the dead-letter topic with the broker's reason."""
-    small = settings.model_copy(update={"topics": settings.topics.model_copy(update={"raw": settings.topics.raw + "-small"})})
-    admin = KafkaAdminClient(bootstrap_servers=settings.kafka.bootstrap_servers)
-    admin.create_topics([NewTopic(small.topics.raw, 1, 1, topic_configs={"max.message.bytes": "100000"})])
-    admin.close()
-    small = _with_token(small)
+    small = _with_token(small_raw_topic)
     big = " date 2020-01-02 USA\n\nA Story Too Big for Its Topic\n\n" + "A long paragraph of the story. " * 10_000
     [(status, answer)] = _post_all(small, [("/articles?source=voa", big, {"Content-Type": "text/plain", **AUTH})])
     assert status == 422 and answer["accepted"] == [], answer
     assert "not delivered to" in answer["rejected"][0]["reason"] and "MessageSizeTooLarge" in answer["rejected"][0]["reason"]
 
     with ArticleProducer(small) as producer:
-        from pipeline.ingest import parse_bytes
-
         [delivery] = producer.deliver(parse_bytes("big.txt", big.encode(), source="voa"))
     assert not delivery.sent and delivery.dead_lettered and "MessageSizeTooLarge" in delivery.reason
 

@@ -62,16 +62,10 @@ def test_stdin_and_missing_paths(settings, esper_text, monkeypatch, tmp_path):
     assert dead["reason"] == "no file matches this pattern"
 
 
-def test_produce_never_says_sent_for_what_the_broker_refused(settings, tmp_path, monkeypatch):
+def test_produce_never_says_sent_for_what_the_broker_refused(small_raw_topic, tmp_path, monkeypatch):
     """A story over the text limit is refused by the parser; one the broker refuses (its raw topic
     takes 100 KB records here) is a dead letter with the broker's reason, not "sent"."""
-    from kafka import KafkaAdminClient
-    from kafka.admin import NewTopic
-
-    small = settings.model_copy(update={"topics": settings.topics.model_copy(update={"raw": settings.topics.raw + "-small"})})
-    admin = KafkaAdminClient(bootstrap_servers=settings.kafka.bootstrap_servers)
-    admin.create_topics([NewTopic(small.topics.raw, 1, 1, topic_configs={"max.message.bytes": "100000"})])
-    admin.close()
+    small = small_raw_topic
     (tmp_path / "too-long.txt").write_text(" date 2020-01-02 USA\n\nToo Long\n\n" + "word " * 200_000)
     (tmp_path / "too-big-for-topic.txt").write_text(" date 2020-01-02 USA\n\nToo Big\n\n" + "word " * 30_000)
 
