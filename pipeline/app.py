@@ -47,7 +47,7 @@ def create_app(settings: Settings) -> faust.App:
     # Before anything asks for the consumer: see pipeline/agents/transport.py for the fix it carries.
     app.transport = Transport(app.conf.broker_consumer, app, loop=app.loop)
     dedup.register(app, settings)
-    model = ModelProcess()
+    model = ModelProcess(vectors=settings.search.vectors)
     enrich.register(app, settings, model)
     index.register(app, settings)
     alerts.register(app, settings)

@@ -250,8 +250,9 @@ def bench_search(
     documents: Annotated[int, typer.Option(min=1, help="Documents in the index the latency at scale is measured on.")] = 100_000,
 ) -> None:
     """Search relevance on the judged queries of `evaluation/search/`: nDCG@10, recall@5 and MRR per
-    query kind, dev and held-out queries apart, for plain BM25 (the baseline), the previous query and
-    `wirestream search`, on the same index; and their latency, there and on an index of `--documents`.
+    query kind, dev and held-out queries apart, for plain BM25 (the baseline), the previous query, and
+    `wirestream search` by its words alone and hybrid (words and vectors), on the same index; their
+    latency, there and on an index of `--documents`; and the index size with and without vectors.
     Needs the local stack."""
     from pipeline.bench import search
 
@@ -399,13 +400,17 @@ def search_command(
     syntax: Annotated[str, typer.Option(help="plain, or lucene for Lucene's query syntax: 'preemptive AND Iran', 'headline:Esper'.")] = "plain",
 ) -> None:
     """Search the indexed stories: ranked, with highlighted snippets and the top entities. People,
-    organisations and places the query names (in any alias) rank the stories tagged with them first."""
+    organisations and places the query names (in any alias) rank the stories tagged with them first.
+    A plain query also finds stories by meaning (hybrid search, `search.vectors`); "quotes" and
+    -exclusions keep it to the words."""
     import dataclasses
     import json
 
+    from pipeline.embedding import load_embedder
+
     from elasticsearch import NotFoundError, TransportError
 
-    from pipeline.search import SYNTAXES, QueryError, SearchRequest, query_entities, search
+    from pipeline.search import SYNTAXES, QueryError, SearchRequest, is_hybrid, query_entities, search
     from pipeline.sinks.elasticsearch import connect
     from pipeline.views import print_results
 
@@ -423,8 +428,9 @@ def search_command(
     request = SearchRequest(query, canonical(EntityType.PERSON, person), canonical(EntityType.ORGANISATION, org),
                             canonical(EntityType.PLACE, place), section, _aware(since), _aware(until), limit,
                             syntax=syntax, mentioned=query_entities(query, gazetteer))
+    embedder = load_embedder(settings.search.vectors) if is_hybrid(request) else None
     try:
-        result = search(connect(settings), settings.elasticsearch.index_alias, request)
+        result = search(connect(settings), settings.elasticsearch.index_alias, request, embedder)
     except QueryError as error:
         raise fail(f"malformed query: {error}" + (" (plain text is the default; drop --syntax lucene)" if syntax == "lucene" else "")) from None
     except NotFoundError:

@@ -17,6 +17,7 @@ from pipeline import loadgen
 from pipeline.alerts.subscriptions import ALERTS_FILE, load_subscriptions
 from pipeline.ingest import parse_bytes
 from pipeline.producer import ArticleProducer
+from pipeline.embedding import load_embedder
 from pipeline.search import SearchRequest, search
 from pipeline.settings import CONFIG_DIR, Settings
 from pipeline.sinks.elasticsearch import connect
@@ -84,7 +85,7 @@ def run(settings: Settings, samples: Path, console: Console) -> None:
     _print_entities(enriched, console)
 
     console.print(f"\n[bold]4.[/] wirestream search {DEMO_QUERY!r}")
-    print_results(search(client, alias, SearchRequest(DEMO_QUERY, limit=3)), console)
+    print_results(search(client, alias, SearchRequest(DEMO_QUERY, limit=3), load_embedder(settings.search.vectors)), console)
     console.print(f"\n[bold]5.[/] alerts delivered: {len(alerts)}")
     for sub in subscriptions:
         mine = [alert for alert in alerts if alert.subscription == sub.name]

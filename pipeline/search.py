@@ -7,17 +7,24 @@ headline or a question reads as what it says. Lucene's query string syntax (`pre
 captions through the English analyzer (stemmed, stop words out); people, organisations and places the
 query names, in any alias the gazetteer knows ("Pentagon", "AMISOM"), lift the stories tagged with
 them. Entity, section and date filters narrow the matches; facets count their top entities.
+
+With an `Embedder`, a plain query is also run as a vector search (kNN over the stories' vectors,
+which find "Pyongyang rocket launch" in a story that says "North Korea fired a ballistic missile"),
+and the two rankings are fused here by reciprocal rank (Elasticsearch's own RRF needs a paid
+licence). A query with "quotes" or -exclusions asks for exact words, so it stays lexical.
 """
 
 from __future__ import annotations
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from elasticsearch import BadRequestError, Elasticsearch
 
+from pipeline.embedding import Embedder
 from pipeline.enrich.gazetteer import Gazetteer
 from schemas import EntityType
 
@@ -30,6 +37,11 @@ SYNTAXES = ("plain", "lucene")
 ENTITY_BOOST = 4.0
 ENTITY_FIELDS = {EntityType.PERSON: "people", EntityType.ORGANISATION: "organisations", EntityType.PLACE: "places"}
 HIGHLIGHT_START, HIGHLIGHT_END = "\x02", "\x03"
+#: Stories each ranking of a hybrid search contributes before they are fused.
+CANDIDATES = 50
+#: Reciprocal rank fusion's constant: a story's score is the sum of 1 / (RRF_K + its rank).
+RRF_K = 60
+_EXACT_INTENT = re.compile(r'"|(?:^|\s)-\w')
 
 
 class QueryError(ValueError):
@@ -77,42 +89,81 @@ class SearchResult:
 
 def build_query(request: SearchRequest) -> dict[str, Any]:
     """The search body: ranked text match, exact filters, highlights and entity facets."""
-    filters: list[dict] = []
+    if request.syntax not in SYNTAXES:
+        raise QueryError(f"syntax must be one of {', '.join(SYNTAXES)}, not {request.syntax!r}")
+    boosts = [{"term": {ENTITY_FIELDS[kind]: {"value": name, "boost": ENTITY_BOOST}}}
+              for kind, name in request.mentioned if kind in ENTITY_FIELDS]
+    return {
+        "query": {"bool": {"must": [text_query(request)], "should": boosts, "filter": filters(request)}},
+        "size": request.limit,
+        "sort": ["_score", {"versioncreated": "desc"}],
+        "highlight": _highlight(),
+        "aggs": {name: {"terms": {"field": field_name, "size": 8}} for name, field_name in FACETS.items()},
+        "_source": _SOURCE,
+    }
+
+
+def knn_query(vector: list[float], request: SearchRequest, k: int = CANDIDATES) -> dict[str, Any]:
+    """The vector half of a hybrid search: the `k` stories nearest the query's vector, under the
+    same filters as the words."""
+    return {
+        "knn": {"field": "embedding", "query_vector": vector, "k": k, "num_candidates": 4 * k,
+                "filter": filters(request)},
+        "size": k,
+        "_source": False,
+    }
+
+
+def is_hybrid(request: SearchRequest) -> bool:
+    """Whether a vector search joins the words: plain text with no "quotes" or -exclusions."""
+    return request.syntax == "plain" and bool(request.query.strip()) and not _EXACT_INTENT.search(request.query)
+
+
+def fuse(rankings: list[list[str]], k: int = RRF_K) -> list[tuple[str, float]]:
+    """Reciprocal rank fusion: (id, score) best first; ties keep the first ranking's order."""
+    scores: dict[str, float] = {}
+    for ranking in rankings:
+        for rank, doc_id in enumerate(ranking, 1):
+            scores[doc_id] = scores.get(doc_id, 0.0) + 1.0 / (k + rank)
+    return sorted(scores.items(), key=lambda item: -item[1])
+
+
+def filters(request: SearchRequest) -> list[dict]:
+    """The exact conditions: entities, section, date range."""
+    found: list[dict] = []
     for field_name, values in (("people", request.people), ("organisations", request.organisations),
                                ("places", request.places)):
-        filters += [{"term": {field_name: value}} for value in values]
+        found += [{"term": {field_name: value}} for value in values]
     if request.section:
-        filters.append({"term": {"section": request.section}})
+        found.append({"term": {"section": request.section}})
     if request.since or request.until:
         bounds = {}
         if request.since:
             bounds["gte"] = request.since.isoformat()
         if request.until:
             bounds["lte"] = request.until.isoformat()
-        filters.append({"range": {"versioncreated": bounds}})
-    if request.syntax not in SYNTAXES:
-        raise QueryError(f"syntax must be one of {', '.join(SYNTAXES)}, not {request.syntax!r}")
-    text = {"match_all": {}}
-    if request.query.strip() and request.syntax == "lucene":
-        text = {"query_string": {"query": request.query, "fields": SEARCH_FIELDS, "default_operator": "or",
+        found.append({"range": {"versioncreated": bounds}})
+    return found
+
+
+def text_query(request: SearchRequest) -> dict[str, Any]:
+    """The words of the query, in its syntax; every story when there are none."""
+    if not request.query.strip():
+        return {"match_all": {}}
+    if request.syntax == "lucene":
+        return {"query_string": {"query": request.query, "fields": SEARCH_FIELDS, "default_operator": "or",
                                  "quote_field_suffix": PHRASE_SUFFIX}}
-    elif request.query.strip():
-        text = {"simple_query_string": {"query": request.query, "fields": SEARCH_FIELDS, "default_operator": "or",
-                                        "flags": "PHRASE|NOT|WHITESPACE", "quote_field_suffix": PHRASE_SUFFIX}}
-    boosts = [{"term": {ENTITY_FIELDS[kind]: {"value": name, "boost": ENTITY_BOOST}}}
-              for kind, name in request.mentioned if kind in ENTITY_FIELDS]
-    return {
-        "query": {"bool": {"must": [text], "should": boosts, "filter": filters}},
-        "size": request.limit,
-        "sort": ["_score", {"versioncreated": "desc"}],
-        "highlight": {
-            "pre_tags": [HIGHLIGHT_START],
-            "post_tags": [HIGHLIGHT_END],
-            "fields": {"headline": {"number_of_fragments": 0}, "body_text": {"fragment_size": 160, "number_of_fragments": 2}},
-        },
-        "aggs": {name: {"terms": {"field": field_name, "size": 8}} for name, field_name in FACETS.items()},
-        "_source": {"excludes": ["body_text", "entities", "captions"]},
-    }
+    return {"simple_query_string": {"query": request.query, "fields": SEARCH_FIELDS, "default_operator": "or",
+                                    "flags": "PHRASE|NOT|WHITESPACE", "quote_field_suffix": PHRASE_SUFFIX}}
+
+
+_SOURCE = {"excludes": ["body_text", "entities", "captions", "embedding"]}
+
+
+def _highlight(query: dict | None = None) -> dict[str, Any]:
+    fields = {"headline": {"number_of_fragments": 0}, "body_text": {"fragment_size": 160, "number_of_fragments": 2}}
+    return {"pre_tags": [HIGHLIGHT_START], "post_tags": [HIGHLIGHT_END], "fields": fields,
+            **({"highlight_query": query} if query else {})}
 
 
 def query_entities(query: str, gazetteer: Gazetteer, longest: int = 6) -> list[tuple[EntityType, str]]:
@@ -137,14 +188,52 @@ def query_entities(query: str, gazetteer: Gazetteer, longest: int = 6) -> list[t
     return found
 
 
-def search(client: Elasticsearch, alias: str, request: SearchRequest) -> SearchResult:
-    """Run a search; a malformed query raises `QueryError` with Elasticsearch's reason."""
+def search(client: Elasticsearch, alias: str, request: SearchRequest,
+           embedder: Embedder | None = None) -> SearchResult:
+    """Run a search, hybrid when an `embedder` is given and the query `is_hybrid`; a malformed
+    query raises `QueryError` with Elasticsearch's reason."""
     try:
-        response = client.search(index=alias, **build_query(request))
+        if embedder is None or not is_hybrid(request):
+            response = client.search(index=alias, **build_query(request))
+            return _result(response, response["hits"]["hits"])
+        return _hybrid(client, alias, request, embedder)
     except BadRequestError as error:
         raise QueryError(error_reason(error)) from None
+
+
+def hybrid_ranking(client: Elasticsearch, alias: str, request: SearchRequest,
+                   embedder: Embedder) -> tuple[dict, list[tuple[str, float]]]:
+    """The words' response (its total and facets) and the fused (id, score) ranking, best first.
+    Elasticsearch ranks the words while the query is embedded here."""
+    words = build_query(request)
+    words.update(size=CANDIDATES, _source=False)
+    for unused in ("highlight", "sort"):
+        words.pop(unused)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending = pool.submit(client.search, index=alias, **words)
+        vector = embedder.embed_one(request.query).tolist()
+        lexical = pending.result()
+    nearest = client.search(index=alias, **knn_query(vector, request))
+    return lexical, fuse([[hit["_id"] for hit in lexical["hits"]["hits"]],
+                          [hit["_id"] for hit in nearest["hits"]["hits"]]])
+
+
+def _hybrid(client: Elasticsearch, alias: str, request: SearchRequest, embedder: Embedder) -> SearchResult:
+    """The fused ranking's first stories, fetched with their highlights."""
+    lexical, fused = hybrid_ranking(client, alias, request, embedder)
+    fused = fused[: request.limit]
+    if not fused:
+        return _result(lexical, [])
+    chosen = client.search(index=alias, query={"ids": {"values": [doc_id for doc_id, _ in fused]}},
+                           size=len(fused), _source=_SOURCE, highlight=_highlight(text_query(request)))
+    by_id = {hit["_id"]: hit for hit in chosen["hits"]["hits"]}
+    hits = [{**by_id[doc_id], "_score": score} for doc_id, score in fused if doc_id in by_id]
+    return _result(lexical, hits)
+
+
+def _result(response: dict, raw_hits: list[dict]) -> SearchResult:
     hits = []
-    for hit in response["hits"]["hits"]:
+    for hit in raw_hits:
         doc, highlight = hit["_source"], hit.get("highlight", {})
         hits.append(Hit(
             id=hit["_id"], score=hit["_score"] or 0.0, headline=doc["headline"], source=doc["source"],
@@ -154,7 +243,7 @@ def search(client: Elasticsearch, alias: str, request: SearchRequest) -> SearchR
             people=doc.get("people", []), organisations=doc.get("organisations", []), places=doc.get("places", []),
         ))
     facets = {name: [(b["key"], b["doc_count"]) for b in agg["buckets"]] for name, agg in response["aggregations"].items()}
-    return SearchResult(total=response["hits"]["total"]["value"], hits=hits, facets=facets)
+    return SearchResult(total=max(response["hits"]["total"]["value"], len(hits)), hits=hits, facets=facets)
 
 
 def error_reason(error: BadRequestError) -> str:

@@ -70,6 +70,11 @@ class DedupSettings(BaseModel):
     window_days: float = Field(7, gt=0)
 
 
+class SearchSettings(BaseModel):
+    vectors: bool = Field(True, description="Embed each story (headline and lead) for hybrid search; "
+                          "costs about as much CPU per story as the entity model.")
+
+
 class Settings(BaseSettings):
     """Everything configurable, with the defaults of `config/settings.toml`."""
 
@@ -86,6 +91,7 @@ class Settings(BaseSettings):
     ingest: IngestSettings = IngestSettings()
     faust: FaustSettings = FaustSettings()
     dedup: DedupSettings = DedupSettings()
+    search: SearchSettings = SearchSettings()
 
     def isolated(self, prefix: str) -> Settings:
         """A copy whose topics, Faust app id and index alias start with `prefix`: a run (a test, a demo) that

@@ -179,6 +179,9 @@ class EnrichedArticle(_Event):
     copies: int = Field(0, ge=0)
     authors: list[str] = Field(default_factory=list, description="People in the byline: authors, not subjects.")
     entities: list[Entity] = Field(default_factory=list, description="Most salient first.")
+    embedding: list[float] | None = Field(
+        None, description="The story's vector for hybrid search (headline and lead, unit length, "
+        "`pipeline.embedding`); none when vectors are off or the model is not installed.")
     enriched_at: AwareDatetime = Field(default_factory=_now)
 
     def names(self, kind: EntityType) -> list[str]:

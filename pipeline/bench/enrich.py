@@ -1,6 +1,7 @@
 """The enrichment benchmark: entity quality on the labelled stories (development and held-out sets
-apart, next to raw spaCy), the agent's batch code next to raw `nlp.pipe` on the same texts, and the
-real agent on Kafka with one and two worker processes next to `nlp.pipe` with as many."""
+apart, next to raw spaCy), the agent's batch code next to raw `nlp.pipe` on the same texts (with
+and without story vectors), and the real agent on Kafka with one and two worker processes next to
+`nlp.pipe` with as many."""
 
 from __future__ import annotations
 
@@ -12,9 +13,11 @@ import spacy
 from kafka import KafkaConsumer, KafkaProducer
 from rich.console import Console
 from rich.table import Table
+from threadpoolctl import threadpool_limits
 
 from pipeline import loadgen
 from pipeline.bench.common import load_samples
+from pipeline.embedding import Embedder
 from pipeline.enrich import EntityEngine
 from pipeline.enrich.batch import BATCH_SIZE, enrich_batch
 from pipeline.enrich.evaluation import Scores, engine_labels, load_set, raw_spacy_labels
@@ -47,19 +50,27 @@ def run(samples: Path, count: int, workers: list[int], settings: Settings, conso
     for _ in range(2):
         raw_s = min(raw_s, _timed(lambda: list(nlp.pipe(texts, batch_size=BATCH_SIZE))))
         agent_s = min(agent_s, _timed(lambda: _agent_path(engine, payloads)))
-    figures.update({"stories": count, "raw_nlp_pipe_per_s": count / raw_s, "agent_batch_per_s": count / agent_s})
+    embedder = Embedder.load()
+    with threadpool_limits(1):  # one BLAS thread, as in the agent's model process
+        vectors_s = min(_timed(lambda: _agent_path(engine, payloads, embedder)) for _ in range(2))
+    figures.update({"stories": count, "raw_nlp_pipe_per_s": count / raw_s, "agent_batch_per_s": count / agent_s,
+                    "agent_batch_with_vectors_per_s": count / vectors_s,
+                    "vector_ms_per_story": 1000 * (vectors_s - agent_s) / count})
     figures["agent_overhead"] = 1 - figures["agent_batch_per_s"] / figures["raw_nlp_pipe_per_s"]
 
     table = Table("figure", "articles/s", "compared with")
     table.add_row("raw nlp.pipe (NER components), 1 process", f"{figures['raw_nlp_pipe_per_s']:.1f}", "the limit")
     table.add_row("agent batch: decode, tag, canonicalise, places, encode", f"{figures['agent_batch_per_s']:.1f}",
                   f"overhead {figures['agent_overhead']:.1%} (target under {OVERHEAD_TARGET:.0%})")
+    table.add_row("agent batch with story vectors (search.vectors), 1 core", f"{figures['agent_batch_with_vectors_per_s']:.1f}",
+                  f"vectors cost {figures['vector_ms_per_story']:.1f} ms per story")
+    vectors = "with" if settings.search.vectors else "without"
     for n in workers:
         limit = nlp_pipe_rate(nlp, texts, n)
         rate = _on_kafka(settings, payloads, n, console)
         figures[f"raw_nlp_pipe_{n}_processes_per_s"] = limit
         figures[f"agent_on_kafka_{n}_workers_per_s"] = rate
-        table.add_row(f"agent on Kafka, {n} worker process{'es' if n > 1 else ''}", f"{rate:.1f}",
+        table.add_row(f"agent on Kafka, {n} worker process{'es' if n > 1 else ''}, {vectors} vectors", f"{rate:.1f}",
                       f"nlp.pipe with n_process={n}: {limit:.1f}/s ({rate / limit:.0%} of it)")
     if len(workers) > 1:
         first, last = workers[0], workers[-1]
@@ -96,11 +107,11 @@ def nlp_pipe_rate(nlp, texts: list[str], processes: int) -> float:
     return len(texts) / _timed(lambda: list(nlp.pipe(texts, batch_size=BATCH_SIZE, n_process=processes)))
 
 
-def _agent_path(engine: EntityEngine, payloads: list[bytes]) -> None:
-    """What the agent does per batch, without Kafka: decode, enrich, encode."""
+def _agent_path(engine: EntityEngine, payloads: list[bytes], embedder: Embedder | None = None) -> None:
+    """What the agent does per batch, without Kafka: decode, enrich (embed), encode."""
     for start in range(0, len(payloads), BATCH_SIZE):
         batch = payloads[start : start + BATCH_SIZE]
-        result = enrich_batch(engine, batch, [str(i) for i in range(len(batch))])
+        result = enrich_batch(engine, batch, [str(i) for i in range(len(batch))], embedder)
         for story in result.enriched:
             story.model_dump_json().encode()
 

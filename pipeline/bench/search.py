@@ -3,12 +3,14 @@
 The judged queries of `evaluation/search/queries.yaml` (keyword, paraphrase, entity, question and
 pasted-headline queries, graded 1-3 against every story they concern) run against the stories they
 judge (the samples, `evaluation/stories/dev/` and `evaluation/search/stories/`), enriched by the
-engine and indexed with the project's own template in an index of the run's own. Three rankings of
-the same index are scored: plain BM25 over headline and body (the baseline), the query the project
-used before (Lucene syntax, `.exact` fields weighted like the analysed ones), and `wirestream
-search` now. nDCG@10, recall@5 and MRR per query kind, dev and held-out queries apart, and the
-search latency of each, on the judged stories and on an index of 100,000 documents (the judged
-stories repeated under other ids, force-merged like an index at rest).
+engine (with their vectors) and indexed with the project's own template in an index of the run's
+own. Four rankings of the same index are scored: plain BM25 over headline and body (the baseline),
+the query the project used before (Lucene syntax, `.exact` fields weighted like the analysed ones),
+`wirestream search`'s words alone (lexical), and `wirestream search` with vectors (hybrid: the words'
+and the vector's rankings fused). nDCG@10, recall@5 and MRR per query kind, dev and held-out queries
+apart, and the search latency of each (query embedding included), on the judged stories and on an
+index of 100,000 documents (the judged stories repeated under other ids, force-merged like an
+index at rest).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import yaml
 from elasticsearch import BadRequestError, Elasticsearch, helpers
 from rich.console import Console
@@ -28,9 +31,11 @@ from rich.table import Table
 
 from pipeline.bench.common import delete_indices
 from pipeline.bundled import SAMPLES_DIR
+from pipeline.embedding import DIMS, Embedder, story_text
 from pipeline.enrich import EntityEngine
+from pipeline.enrich.batch import VECTOR_DECIMALS
 from pipeline.ingest.wiretext import parse_wire_text
-from pipeline.search import SearchRequest, build_query, query_entities
+from pipeline.search import CANDIDATES, SearchRequest, build_query, hybrid_ranking, is_hybrid, query_entities
 from pipeline.settings import EVALUATION_STORIES, Settings
 from pipeline.sinks.documents import document
 from pipeline.sinks.elasticsearch import connect, ensure_index
@@ -92,55 +97,100 @@ def run(settings: Settings, console: Console, documents: int = 100_000) -> None:
     if missing:
         raise FileNotFoundError(f"judged stories not found: {', '.join(sorted(missing))}")
     engine = EntityEngine.from_config()
+    embedder = Embedder.load()
     client = connect(settings)
     prefix = f"bench-search-{uuid.uuid4().hex[:8]}"
     alias = f"{prefix}-articles"
     try:
         console.print(f"indexing {len(files)} stories (enriched by the engine) into {alias} ...")
-        names_of, enriched = _index(client, alias, files, engine)
-        systems: dict[str, Callable[[Query], dict]] = {
-            "plain BM25 (baseline)": lambda q: {"query": {"multi_match": {"query": q.text, "fields": ["headline", "body_text"]}}},
-            "previous query": lambda q: {"query": {"query_string": {
+        names_of, enriched = _index(client, alias, files, engine, embedder)
+
+        def request(q: Query) -> SearchRequest:
+            return SearchRequest(q.text, mentioned=query_entities(q.text, engine.gazetteer), limit=CANDIDATES)
+
+        def hybrid(index: str, q: Query) -> list[str]:
+            if not is_hybrid(request(q)):
+                return _ids(client, index, build_query(request(q)))[:10]
+            return [doc_id for doc_id, _ in hybrid_ranking(client, index, request(q), embedder)[1][:10]]
+
+        systems: dict[str, Callable[[str, Query], list[str]]] = {
+            "plain BM25 (baseline)": lambda index, q: _ids(client, index, {"query": {"multi_match": {
+                "query": q.text, "fields": ["headline", "body_text"]}}}),
+            "previous query": lambda index, q: _ids(client, index, {"query": {"query_string": {
                 "query": q.text, "fields": ["headline^3", "headline.exact^3", "body_text", "body_text.exact", "captions"],
-                "default_operator": "or"}}},
-            "wirestream search": lambda q: build_query(SearchRequest(q.text, mentioned=query_entities(q.text, engine.gazetteer))),
+                "default_operator": "or"}}}),
+            "wirestream search, words only": lambda index, q: _ids(client, index, build_query(request(q)))[:10],
+            "wirestream search, hybrid": hybrid,
         }
-        results = {system: _score(client, alias, queries, make, names_of) for system, make in systems.items()}
+        results = {system: _score(alias, queries, rank, names_of) for system, rank in systems.items()}
         for split in ("dev", "heldout"):
             _report(console, split, queries, results)
         big = f"{prefix}-latency"
         console.print(f"indexing {documents:,} documents (the judged stories repeated under other ids) into {big} ...")
         _index_repeated(client, big, enriched, documents)
-        at_scale = {system: _score(client, big, queries, make, names_of) for system, make in systems.items()}
+        at_scale = {system: _score(big, queries, rank, names_of) for system, rank in systems.items()}
         latency = Table("system", f"p50 / p95 ms, {len(files)} stories", f"p50 / p95 ms, {documents:,} documents",
-                        title=f"search latency, ranking only: no highlights, no facets ({len(queries)} queries each)")
+                        title=f"search latency, ranking only: no highlights ({len(queries)} queries each)")
         for system in systems:
             latency.add_row(system, _percentiles(results[system]), _percentiles(at_scale[system]))
         console.print(latency)
+        sizes = Table("index", "size", "per 100,000 stories", title="index size (force-merged)")
+        sizes.add_row(f"{documents:,} documents, with vectors", _mb(_store_bytes(client, big)),
+                      _mb(_store_bytes(client, big) * 100_000 / documents))
+        sample = 5_000
+        for vectors in (True, False):
+            name = f"{prefix}-size-{'with' if vectors else 'without'}"
+            _index_repeated(client, name, enriched, sample, vectors=vectors)
+            sizes.add_row(f"{sample:,} documents, {'with' if vectors else 'without'} vectors",
+                          _mb(_store_bytes(client, name)), _mb(_store_bytes(client, name) * 100_000 / sample))
+        console.print(sizes)
     finally:
         delete_indices(client, prefix)  # the index and its template
 
 
-def _index(client: Elasticsearch, alias: str, files: dict[str, Path],
-           engine: EntityEngine) -> tuple[dict[str, str], list[EnrichedArticle]]:
+def _index(client: Elasticsearch, alias: str, files: dict[str, Path], engine: EntityEngine,
+           embedder: Embedder) -> tuple[dict[str, str], list[EnrichedArticle]]:
     """Index every story; returns story id -> file name, and the enriched stories."""
     articles = {name: parse_wire_text(path.read_text(encoding="utf-8"), source=name.split("-")[0])
                 for name, path in files.items()}
     enriched = engine.enrich([UniqueArticle(article=article, version=1) for article in articles.values()])
+    vectors = embedder.embed([story_text(s.article.headline, s.article.body_text) for s in enriched])
+    enriched = [story.model_copy(update={"embedding": vector.round(VECTOR_DECIMALS).tolist()})
+                for story, vector in zip(enriched, vectors)]
     index = ensure_index(client, alias)
     helpers.bulk(client, ({"_index": index, "_id": story.article.id, "_source": document(story)} for story in enriched))
     client.indices.refresh(index=index)
     return {article.id: name for name, article in articles.items()}, enriched
 
 
-def _index_repeated(client: Elasticsearch, alias: str, enriched: list[EnrichedArticle], count: int) -> None:
-    """`count` documents for the latency at scale: the enriched stories again and again, under other ids."""
+def _index_repeated(client: Elasticsearch, alias: str, enriched: list[EnrichedArticle], count: int,
+                    vectors: bool = True) -> None:
+    """`count` documents for the latency at scale: the enriched stories again and again, under other
+    ids, each copy's vector moved a little (cosine ~0.9 to its story's): a vector index of a thousand
+    identical points is no index a newsroom has, and its graph search is far slower."""
     index = ensure_index(client, alias)
     documents = [document(story) for story in enriched]
-    actions = ({"_index": index, "_id": f"repeat-{i}", "_source": documents[i % len(documents)]} for i in range(count))
+    noise = np.random.default_rng(7)
+
+    def copy(i: int) -> dict:
+        doc = documents[i % len(documents)]
+        if "embedding" not in doc or not vectors:
+            return {key: value for key, value in doc.items() if key != "embedding"}
+        vector = np.asarray(doc["embedding"]) + noise.normal(0, 0.025, DIMS)
+        return {**doc, "embedding": (vector / np.linalg.norm(vector)).round(VECTOR_DECIMALS).tolist()}
+
+    actions = ({"_index": index, "_id": f"repeat-{i}", "_source": copy(i)} for i in range(count))
     helpers.bulk(client, actions, chunk_size=2_000, request_timeout=120)
     client.indices.refresh(index=index)
     client.indices.forcemerge(index=index, max_num_segments=1, request_timeout=600)
+
+
+def _store_bytes(client: Elasticsearch, alias: str) -> int:
+    return client.indices.stats(index=alias, metric="store")["_all"]["total"]["store"]["size_in_bytes"]
+
+
+def _mb(size: float) -> str:
+    return f"{size / 1e6:,.0f} MB"
 
 
 def _percentiles(by_query: dict[str, Scores]) -> str:
@@ -148,22 +198,27 @@ def _percentiles(by_query: dict[str, Scores]) -> str:
     return f"{1000 * statistics.median(seconds):.1f} / {1000 * seconds[int(0.95 * (len(seconds) - 1))]:.1f}"
 
 
-def _score(client: Elasticsearch, alias: str, queries: list[Query], make: Callable[[Query], dict],
+def _ids(client: Elasticsearch, index: str, body: dict) -> list[str]:
+    """The ranked story ids of a search body: no sources, highlights or facets."""
+    body = {**body, "_source": False}
+    body.setdefault("size", 10)
+    for key in ("highlight", "aggs", "sort"):
+        body.pop(key, None)
+    try:
+        return [hit["_id"] for hit in client.search(index=index, **body)["hits"]["hits"]]
+    except BadRequestError:  # the previous query's Lucene syntax refuses some pasted text
+        return []
+
+
+def _score(index: str, queries: list[Query], rank: Callable[[str, Query], list[str]],
            names_of: dict[str, str]) -> dict[str, Scores]:
     by_query: dict[str, Scores] = {}
     for query in queries:
-        body = make(query)
-        body.update(size=10, _source=False)
-        for key in ("highlight", "aggs", "sort"):
-            body.pop(key, None)
         started = time.perf_counter()
-        try:
-            hits = client.search(index=alias, **body)["hits"]["hits"]
-        except BadRequestError:  # the previous query's Lucene syntax refuses some pasted text
-            hits = []
+        ranking = rank(index, query)
         seconds = time.perf_counter() - started
         scores = by_query.setdefault(query.id, Scores())
-        scores.add([names_of.get(hit["_id"], hit["_id"]) for hit in hits], query.judgments, seconds)
+        scores.add([names_of.get(doc_id, doc_id) for doc_id in ranking], query.judgments, seconds)
     return by_query
 
 

@@ -16,6 +16,9 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
+from threadpoolctl import threadpool_limits
+
+from pipeline.embedding import Embedder, load_embedder
 from pipeline.enrich.batch import EnrichResult, enrich_batch
 from pipeline.enrich.engine import EntityEngine
 from pipeline.ingest import Rejected
@@ -24,6 +27,7 @@ from pipeline.producer import dead_letter
 log = logging.getLogger(__name__)
 
 _engine: EntityEngine | None = None  # in the model process
+_embedder: Embedder | None = None  # in the model process, when vectors are on
 
 
 class ModelProcess:
@@ -34,8 +38,9 @@ class ModelProcess:
     once more goes to the dead letters rather than stopping the worker.
     """
 
-    def __init__(self) -> None:
-        self._pool = _start()
+    def __init__(self, vectors: bool = True) -> None:
+        self._vectors = vectors
+        self._pool = _start(vectors)
 
     async def warm_up(self) -> None:
         """Start the child and load the model now, not on the first story."""
@@ -86,19 +91,22 @@ class ModelProcess:
         # Two batches in flight both see the child die: the second must not stop the new one.
         if self._pool is broken:
             self.close()
-            self._pool = _start()
+            self._pool = _start(self._vectors)
 
 
-def _start() -> ProcessPoolExecutor:
+def _start(vectors: bool) -> ProcessPoolExecutor:
     # spawn, not fork: the worker runs threads (Kafka's, Faust's) that a fork would copy mid-state.
     return ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=_load, initargs=(os.getpid(),))
+                               initializer=_load, initargs=(os.getpid(), vectors))
 
 
-def _load(parent: int) -> None:
-    global _engine
+def _load(parent: int, vectors: bool) -> None:
+    global _engine, _embedder
     threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
+    # The story embedder's matrix products would take both cores; this process has one.
+    threadpool_limits(1)
     _engine = EntityEngine.from_config()
+    _embedder = load_embedder(vectors)
 
 
 def _exit_with(parent: int) -> None:
@@ -110,4 +118,4 @@ def _exit_with(parent: int) -> None:
 
 def _tag(values: list[bytes], where: list[str]) -> EnrichResult:
     assert _engine is not None
-    return enrich_batch(_engine, values, where)
+    return enrich_batch(_engine, values, where, _embedder)

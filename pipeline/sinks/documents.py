@@ -36,8 +36,8 @@ def external_version(story: EnrichedArticle) -> int:
 def document(story: EnrichedArticle, copies: int | None = None, *, nested: bool = True) -> dict[str, Any]:
     """The indexed document: the article's fields flattened, entity facets, and places as points.
 
-    With `nested=False`, without the nested `entities` (each one a Lucene document of its own):
-    for matching query subscriptions, as a query_string never reaches nested fields.
+    With `nested=False`, without the nested `entities` (each one a Lucene document of its own) and
+    without the vector: for matching query subscriptions, which reach neither.
     """
     doc = story.article.model_dump(mode="json", exclude={"schema_version"})
     doc.update(
@@ -51,6 +51,8 @@ def document(story: EnrichedArticle, copies: int | None = None, *, nested: bool 
     )
     if nested:
         doc["entities"] = [entity.model_dump(mode="json", exclude_none=True) for entity in story.entities]
+        if story.embedding:
+            doc["embedding"] = story.embedding
     for kind, field in _ENTITY_FIELDS.items():
         doc[field] = story.names(kind)
     return doc

@@ -49,7 +49,11 @@ def ensure_index(client: Elasticsearch, alias: str) -> str:
     template["index_patterns"] = [f"{alias}-v*"]
     client.indices.put_index_template(name=alias, **template)
     if client.indices.exists_alias(name=alias):
-        return next(iter(client.indices.get_alias(name=alias)))
+        index = next(iter(client.indices.get_alias(name=alias)))
+        # Fields added to the template since the index was made (the story vector) are added to it;
+        # a changed field is refused by Elasticsearch and needs a new index version and a reindex.
+        client.indices.put_mapping(index=index, **template["template"]["mappings"])
+        return index
     index = f"{alias}-v{template['_meta']['mapping_version']}"
     if not client.indices.exists(index=index):
         client.indices.create(index=index, aliases={alias: {"is_write_index": True}})

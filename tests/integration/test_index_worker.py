@@ -7,6 +7,7 @@ import pytest
 from kafka import KafkaProducer
 
 from pipeline import loadgen
+from pipeline.embedding import DIMS, Embedder
 from pipeline.ingest.wiretext import parse_wire_text
 from pipeline.enrich.gazetteer import gazetteer_files, load_gazetteer
 from pipeline.search import QueryError, SearchRequest, query_entities, search
@@ -47,6 +48,13 @@ def test_stories_are_searchable_once_in_their_latest_version(settings, es, sampl
         gazetteer = load_gazetteer(gazetteer_files(CONFIG_DIR))
         by_entity = search(es, alias, SearchRequest("Esper", mentioned=query_entities("Esper", gazetteer)))
         assert by_entity.hits[0].id == esper.id
+        # Every story has its vector, and a query sharing no word with a story finds it by meaning.
+        assert all(len(doc["embedding"]) == DIMS for doc in indexed.values())
+        volcano = next(s for s in stories if "Volcano" in s.headline)
+        meaning = SearchRequest("magma ashfall Luzon")
+        assert search(es, alias, meaning).hits == []  # the words alone find nothing
+        hybrid = search(es, alias, meaning, Embedder.load())
+        assert hybrid.hits[0].id == volcano.id and hybrid.hits[0].headline == volcano.headline
 
         # Replay everything the sink consumed, plus a document Elasticsearch will reject.
         enriched = [value for _, value in read_topic(settings, settings.topics.enriched)]

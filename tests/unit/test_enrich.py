@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.enrich import EntityEngine, GazetteerError, load_gazetteer
+from pipeline.enrich import GazetteerError, load_gazetteer
 from pipeline.enrich.batch import enrich_batch
 from pipeline.enrich.evaluation import Scores, engine_labels, load_set
 from pipeline.enrich.gazetteer import gazetteer_files
@@ -16,13 +16,8 @@ from schemas import EntityType, UniqueArticle
 
 
 @pytest.fixture(scope="module")
-def engine():
-    return EntityEngine.from_config()
-
-
-@pytest.fixture(scope="module")
-def stories(sample_texts):
-    return {name: parse_wire_text(text, source="voa") for name, text in sample_texts.items()}
+def stories(sample_stories):
+    return sample_stories
 
 
 @pytest.fixture(scope="module")
