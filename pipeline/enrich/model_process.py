@@ -26,6 +26,10 @@ from pipeline.producer import dead_letter
 
 log = logging.getLogger(__name__)
 
+#: How long a batch may take in the model process before the child counts as hung. A batch of 32
+#: takes 1-3 s; a child that has not loaded its models yet (just replaced) takes ~5 s more.
+DEADLINE_S = 120.0
+
 _engine: EntityEngine | None = None  # in the model process
 _embedder: Embedder | None = None  # in the model process, when vectors are on
 
@@ -33,18 +37,23 @@ _embedder: Embedder | None = None  # in the model process, when vectors are on
 class ModelProcess:
     """Runs `enrich_batch` in a child process that loads the engine once.
 
-    A child that dies (killed, out of memory, a crash in native code) is replaced and its batch
-    tagged again; a batch it dies on twice is tagged story by story, and a story that kills it
-    once more goes to the dead letters rather than stopping the worker.
+    A child that dies (killed, out of memory, a crash in native code), or gives no answer within
+    `deadline_s` (hung: stopped, deadlocked, swapping), is killed and replaced, and its batch tagged
+    again; a batch that fails twice is tagged story by story, and a story that fails once more goes
+    to the dead letters with the reason rather than stopping the worker. Without the deadline a hung
+    child would hold the agent's await forever, and with it every agent of the worker (Faust feeds
+    them all from one fetch loop).
     """
 
-    def __init__(self, vectors: bool = True) -> None:
+    def __init__(self, vectors: bool = True, deadline_s: float = DEADLINE_S) -> None:
         self._vectors = vectors
+        self._deadline_s = deadline_s
         self._pool = _start(vectors)
 
     async def warm_up(self) -> None:
-        """Start the child and load the model now, not on the first story."""
-        await self._run([], [])
+        """Start the child and load the model now, not on the first story (no deadline: loading
+        takes as long as the machine needs)."""
+        await self._run([], [], timed=False)
 
     async def enrich(self, values: list[bytes], where: list[str]) -> EnrichResult:
         """`enrich_batch` on the engine in the child process."""
@@ -52,18 +61,18 @@ class ModelProcess:
             pool = self._pool
             try:
                 return await self._run(values, where)
-            except BrokenProcessPool:
-                log.error("enrich: the model process died (attempt %d for a batch of %d); starting a new one",
-                          attempt, len(values))
+            except (BrokenProcessPool, TimeoutError) as error:
+                log.error("enrich: the model process %s (attempt %d for a batch of %d); starting a new one",
+                          self._failure(error), attempt, len(values))
                 self._restart(pool)
         result = EnrichResult([], [])
         for value, position in zip(values, where):
             pool = self._pool
             try:
                 one = await self._run([value], [position])
-            except BrokenProcessPool:
+            except (BrokenProcessPool, TimeoutError) as error:
                 self._restart(pool)
-                reason = "entity tagging failed: the model process died on this story"
+                reason = f"entity tagging failed: the model process {self._failure(error)} on this story"
                 one = EnrichResult([], [dead_letter(Rejected(position, reason, value), stage="enrich")])
             result.enriched.extend(one.enriched)
             result.refused.extend(one.refused)
@@ -84,8 +93,12 @@ class ModelProcess:
         # The executor has no public way to name or stop its processes.
         return dict(getattr(self._pool, "_processes", None) or {})
 
-    async def _run(self, values: list[bytes], where: list[str]) -> EnrichResult:
-        return await asyncio.get_running_loop().run_in_executor(self._pool, _tag, values, where)
+    async def _run(self, values: list[bytes], where: list[str], *, timed: bool = True) -> EnrichResult:
+        work = asyncio.get_running_loop().run_in_executor(self._pool, _tag, values, where)
+        return await asyncio.wait_for(work, self._deadline_s if timed else None)
+
+    def _failure(self, error: Exception) -> str:
+        return f"gave no answer within {self._deadline_s:g} s" if isinstance(error, TimeoutError) else "died"
 
     def _restart(self, broken: ProcessPoolExecutor) -> None:
         # Two batches in flight both see the child die: the second must not stop the new one.

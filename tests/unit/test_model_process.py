@@ -39,6 +39,37 @@ def test_a_killed_model_process_is_replaced_and_the_batch_tagged(story):
     assert killed not in now and now  # a new child took its place
 
 
+def test_a_hung_model_process_is_replaced_after_its_deadline_and_the_batch_tagged(story):
+    async def scenario():
+        model = ModelProcess(vectors=False, deadline_s=15)
+        try:
+            await model.warm_up()
+            (child,) = model.pids
+            os.kill(child, signal.SIGSTOP)  # alive but never answers, as a deadlocked child would
+            started = time.monotonic()
+            result = await model.enrich([story], ["t@0:1"])
+            return child, result, model.pids, time.monotonic() - started
+        finally:
+            model.close()
+
+    hung, result, now, seconds = asyncio.run(scenario())
+    assert "Australia" in result.enriched[0].names(EntityType.PLACE) and result.refused == []
+    assert hung not in now and now and 15 <= seconds < 60
+    deadline = time.monotonic() + 10
+    while _running(hung) and time.monotonic() < deadline:  # killed, not left stopped
+        time.sleep(0.2)
+    assert not _running(hung)
+
+
+def _running(pid: int) -> bool:
+    """Alive or stopped; a zombie waiting to be reaped is dead."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            return not any(line.startswith("State:") and "Z" in line.split()[1] for line in status)
+    except FileNotFoundError:
+        return False
+
+
 def test_the_model_process_exits_when_its_worker_is_killed():
     worker = subprocess.Popen(
         [sys.executable, "-c",
