@@ -2,9 +2,9 @@
 
 The expensive stage, so it scales out: the unique topic has several partitions keyed by story id,
 each worker process takes its share, and one worker's agent takes its stories in batches so spaCy
-sees many texts per call (`nlp.pipe`). The model runs in a process of its own
-(`pipeline.enrich.model_process`): the worker's event loop keeps heartbeating the group and
-serving the other agents while a batch is tagged, and neither waits for the other's GIL.
+sees many texts per call (`nlp.pipe`). The model runs in a process of its own, and the story
+embedder in another (`pipeline.enrich.model_process`): the worker's event loop keeps heartbeating
+the group and serving the other agents while a batch is tagged, and none waits for another's GIL.
 """
 
 from __future__ import annotations
@@ -40,7 +40,8 @@ def register(app: faust.App, settings: Settings, model: ModelProcess) -> Counter
         return model.enrich([event.value for event in events], [position(event) for event in events])
 
     async def send(events: list[faust.EventT], result: EnrichResult) -> None:
-        for story in result.enriched:
+        # Vectors in their own process, while the entity process tags the next batch.
+        for story in await model.with_vectors(result.enriched):
             await enriched.send(key=story.article.id.encode(), value=story.model_dump_json().encode())
         for letter in result.refused:
             await publish(dlq, letter)

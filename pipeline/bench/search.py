@@ -31,9 +31,9 @@ from rich.table import Table
 
 from pipeline.bench.common import delete_indices
 from pipeline.bundled import SAMPLES_DIR
-from pipeline.embedding import DIMS, Embedder, story_text
+from pipeline.embedding import DIMS, Embedder
 from pipeline.enrich import EntityEngine
-from pipeline.enrich.batch import VECTOR_DECIMALS
+from pipeline.enrich.batch import VECTOR_DECIMALS, embed_stories
 from pipeline.ingest.wiretext import parse_wire_text
 from pipeline.search import CANDIDATES, SearchRequest, build_query, hybrid_ranking, is_hybrid, query_entities
 from pipeline.settings import EVALUATION_STORIES, Settings
@@ -154,9 +154,7 @@ def _index(client: Elasticsearch, alias: str, files: dict[str, Path], engine: En
     articles = {name: parse_wire_text(path.read_text(encoding="utf-8"), source=name.split("-")[0])
                 for name, path in files.items()}
     enriched = engine.enrich([UniqueArticle(article=article, version=1) for article in articles.values()])
-    vectors = embedder.embed([story_text(s.article.headline, s.article.body_text) for s in enriched])
-    enriched = [story.model_copy(update={"embedding": vector.round(VECTOR_DECIMALS).tolist()})
-                for story, vector in zip(enriched, vectors)]
+    enriched = embed_stories(embedder, enriched)
     index = ensure_index(client, alias)
     helpers.bulk(client, ({"_index": index, "_id": story.article.id, "_source": document(story)} for story in enriched))
     client.indices.refresh(index=index)

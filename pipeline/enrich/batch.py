@@ -1,6 +1,6 @@
-"""One batch of unique-article events through the entity engine (and the story embedder, when
-vectors are on): pure apart from the models, so the agent, its model process and the benchmark
-share it."""
+"""One batch of unique-article events through the entity engine, then through the story embedder
+when vectors are on: pure apart from the models, so the agent, its model processes and the
+benchmark share it."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ VECTOR_DECIMALS = 5
 
 log = logging.getLogger(__name__)
 
+
 @dataclass
 class EnrichResult:
     """What one batch became: enriched stories, and the inputs that could not be."""
@@ -30,29 +31,12 @@ class EnrichResult:
     refused: list[DeadLetter]
 
 
-def enrich_batch(engine: EntityEngine, values: list[bytes], where: list[str],
-                 embedder: Embedder | None = None) -> EnrichResult:
-    """Decode, tag (and embed) the events of one batch; pure apart from the models.
+def enrich_batch(engine: EntityEngine, values: list[bytes], where: list[str]) -> EnrichResult:
+    """Decode, tag and build the events for one batch; pure apart from the model.
 
-    A value that is not a valid `UniqueArticle`, or one the entity model fails on, is refused with
-    the reason and its input position; the rest of the batch is still enriched. A batch the
-    embedder fails on keeps its stories, without vectors (search still finds them by their words).
+    A value that is not a valid `UniqueArticle`, or one the model fails on, is refused with the
+    reason and its input position; the rest of the batch is still enriched.
     """
-    result = _tag(engine, values, where)
-    if embedder is None or not result.enriched:
-        return result
-    try:
-        vectors = embedder.embed([story_text(story.article.headline, story.article.body_text)
-                                  for story in result.enriched]).round(VECTOR_DECIMALS)
-    except Exception as error:  # noqa: BLE001 - a story without a vector is still a story
-        log.error("enrich: no vectors for a batch of %d: %s: %s", len(result.enriched), type(error).__name__, error)
-        return result
-    result.enriched = [story.model_copy(update={"embedding": vector.tolist()})
-                       for story, vector in zip(result.enriched, vectors)]
-    return result
-
-
-def _tag(engine: EntityEngine, values: list[bytes], where: list[str]) -> EnrichResult:
     uniques: list[UniqueArticle] = []
     refused: list[DeadLetter] = []
     for value, position in zip(values, where):
@@ -74,3 +58,17 @@ def _tag(engine: EntityEngine, values: list[bytes], where: list[str]) -> EnrichR
                     dead_letter(Rejected(unique.article.id, reason, unique.model_dump_json().encode()), stage="enrich")
                 )
         return EnrichResult(enriched, refused)
+
+
+def embed_stories(embedder: Embedder | None, stories: list[EnrichedArticle]) -> list[EnrichedArticle]:
+    """The stories with their vectors (headline and lead); unchanged without an embedder, or when it
+    fails (a story without a vector is still a story: search finds it by its words)."""
+    if embedder is None or not stories:
+        return stories
+    try:
+        vectors = embedder.embed([story_text(story.article.headline, story.article.body_text)
+                                  for story in stories]).round(VECTOR_DECIMALS)
+    except Exception as error:  # noqa: BLE001 - never costs a story
+        log.error("enrich: no vectors for a batch of %d: %s: %s", len(stories), type(error).__name__, error)
+        return stories
+    return [story.model_copy(update={"embedding": vector.tolist()}) for story, vector in zip(stories, vectors)]

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from pipeline.embedding import DIMS, STORY_TOKENS, EmbeddingModelMissing, Embedder, load_embedder, story_text
-from pipeline.enrich.batch import enrich_batch
+from pipeline.enrich.batch import embed_stories, enrich_batch
 from pipeline.sinks.documents import document
 from schemas import UniqueArticle
 
@@ -50,7 +50,7 @@ def test_a_missing_model_is_a_clear_error_and_vectors_can_be_off():
 
 def test_enriched_stories_carry_their_vector_into_the_document_but_not_the_alert_matcher(engine, sample_stories, embedder):
     unique = UniqueArticle(article=sample_stories["voa-2020-01-05-wildfires-scorch-australia"], version=1)
-    story = enrich_batch(engine, [unique.model_dump_json().encode()], ["t@0:1"], embedder).enriched[0]
+    (story,) = embed_stories(embedder, enrich_batch(engine, [unique.model_dump_json().encode()], ["t@0:1"]).enriched)
     assert len(story.embedding) == DIMS and abs(np.linalg.norm(story.embedding) - 1) < 1e-3
     assert document(story)["embedding"] == story.embedding
     assert "embedding" not in document(story, nested=False)  # query subscriptions never read it
@@ -62,6 +62,6 @@ def test_a_failing_embedder_keeps_the_stories_without_vectors(engine, sample_sto
             raise MemoryError("no room")
 
     unique = UniqueArticle(article=sample_stories["voa-2020-01-05-wildfires-scorch-australia"], version=1)
-    result = enrich_batch(engine, [unique.model_dump_json().encode()], ["t@0:1"], Broken())
-    assert [s.article.id for s in result.enriched] == [unique.article.id] and result.refused == []
-    assert result.enriched[0].embedding is None and result.enriched[0].entities
+    stories = enrich_batch(engine, [unique.model_dump_json().encode()], ["t@0:1"]).enriched
+    assert embed_stories(Broken(), stories) == stories and stories[0].embedding is None and stories[0].entities
+    assert embed_stories(None, stories) == stories  # vectors off

@@ -1,5 +1,5 @@
-"""The model process: the engine in a child that is replaced when it dies, and that never
-outlives its worker."""
+"""The model processes: the engine and the embedder in children that are replaced when they die or
+hang, and that never outlive their worker."""
 
 import asyncio
 import os
@@ -23,7 +23,7 @@ def story(sample_texts) -> bytes:
 
 def test_a_killed_model_process_is_replaced_and_the_batch_tagged(story):
     async def scenario():
-        model = ModelProcess()
+        model = ModelProcess(vectors=False)
         try:
             await model.warm_up()
             (child,) = model.pids
@@ -70,7 +70,27 @@ def _running(pid: int) -> bool:
         return False
 
 
-def test_the_model_process_exits_when_its_worker_is_killed():
+def test_a_failed_vector_process_costs_the_vectors_of_one_batch_only(story):
+    async def scenario():
+        model = ModelProcess()
+        try:
+            await model.warm_up()
+            stories = (await model.enrich([story], ["t@0:1"])).enriched
+            entities, vectors = model.pids
+            os.kill(vectors, signal.SIGKILL)
+            lost = await model.with_vectors(stories)
+            again = await model.with_vectors(stories)
+            return stories, lost, again, (entities, vectors), model.pids
+        finally:
+            model.close()
+
+    stories, lost, again, before, after = asyncio.run(scenario())
+    assert stories[0].embedding is None and lost == stories  # the story goes on, without a vector
+    assert len(again[0].embedding) == 384  # the replaced process embeds the next batch
+    assert after[0] == before[0] and after[1] != before[1]  # only the vector process was replaced
+
+
+def test_the_model_processes_exit_when_their_worker_is_killed():
     worker = subprocess.Popen(
         [sys.executable, "-c",
          "import asyncio, time\n"
@@ -78,11 +98,12 @@ def test_the_model_process_exits_when_its_worker_is_killed():
          "model = ModelProcess(); asyncio.run(model.warm_up()); print(*model.pids, flush=True); time.sleep(60)"],
         stdout=subprocess.PIPE, text=True)
     try:
-        child = int(worker.stdout.readline())
+        children = [int(pid) for pid in worker.stdout.readline().split()]
     finally:
         worker.kill()
         worker.wait()
+    assert len(children) == 2
     deadline = time.monotonic() + 10
-    while os.path.exists(f"/proc/{child}") and time.monotonic() < deadline:
+    while any(_running(child) for child in children) and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert not os.path.exists(f"/proc/{child}"), "the model process outlived its worker"
+    assert not any(_running(child) for child in children), "a model process outlived its worker"
