@@ -18,7 +18,7 @@ def create_app(settings: Settings) -> faust.App:
     from pipeline.agents.transport import Transport
     from pipeline.enrich.model_process import ModelProcess
 
-    datadir = REPO_ROOT / ".stack" / "faust" / settings.faust.app_id
+    datadir = (settings.faust.data_dir or REPO_ROOT / ".stack" / "faust") / settings.faust.app_id
     datadir.parent.mkdir(parents=True, exist_ok=True)
     app = faust.App(
         settings.faust.app_id,

@@ -64,6 +64,8 @@ class IngestSettings(BaseModel):
 
 class FaustSettings(BaseModel):
     app_id: str = "wirestream"
+    data_dir: Path | None = Field(None, description="Faust's working folder (empty with the memory "
+                                  "store, but it wants one); default .stack/faust in the checkout.")
 
 
 class DedupSettings(BaseModel):

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import yaml
 
-from pipeline.settings import CONFIG_DIR, REPO_ROOT, Settings
+from pipeline.settings import CONFIG_DIR, REPO_ROOT, FaustSettings, Settings
 
 COMPOSE = yaml.safe_load((REPO_ROOT / "docker-compose.yml").read_text())
 DEFAULTS = tomllib.loads((CONFIG_DIR / "settings.toml").read_text())
@@ -18,7 +18,11 @@ def env_of(service):
 
 
 def test_ports_match_the_local_stack():
-    assert "127.0.0.1:9092:9092" in COMPOSE["services"]["kafka"]["ports"]
+    kafka = env_of("kafka")
+    # Host tools reach the broker at the local stack's address, through a listener that advertises it.
+    assert "127.0.0.1:9092:9094" in COMPOSE["services"]["kafka"]["ports"]
+    assert "HOST://:9094" in kafka["KAFKA_LISTENERS"] and "HOST://127.0.0.1:9092" in kafka["KAFKA_ADVERTISED_LISTENERS"]
+    assert "PLAINTEXT://kafka:9092" in kafka["KAFKA_ADVERTISED_LISTENERS"]  # and containers by name
     assert "127.0.0.1:9200:9200" in COMPOSE["services"]["elasticsearch"]["ports"]
     assert DEFAULTS["kafka"]["bootstrap_servers"].endswith(":9092")
     assert DEFAULTS["elasticsearch"]["url"].endswith(":9200")
@@ -50,9 +54,38 @@ def test_no_secrets_in_the_repo():
                 assert str(value).startswith("${"), f"{name}.{key} must come from the environment"
 
 
+def test_state_survives_a_recreated_container_and_services_come_back():
+    kafka = COMPOSE["services"]["kafka"]
+    assert "kafka-data:" + env_of("kafka")["KAFKA_LOG_DIRS"] in kafka["volumes"]
+    for service in ("kafka", "elasticsearch", "kibana", "worker"):
+        assert COMPOSE["services"][service].get("restart") == "unless-stopped", service
+
+
+def test_the_kibana_import_checks_kibanas_answer_not_only_its_status():
+    command = COMPOSE["services"]["kibana-objects"]["command"]
+    assert "curl -sf" not in command and 'grep -q "\\"success\\":true"' in command
+
+
 def test_kibana_points_at_elasticsearch():
     assert env_of("kibana")["ELASTICSEARCH_HOSTS"] == "https://elasticsearch:9200"
 
 
-def test_dockerfile_installs_the_package():
-    assert "pip install" in Path(REPO_ROOT / "Dockerfile").read_text()
+def test_the_image_installs_tested_versions_and_runs_unprivileged():
+    dockerfile = Path(REPO_ROOT / "Dockerfile").read_text()
+    assert "pip install --no-cache-dir -c constraints.txt ." in dockerfile
+    assert re.search(r"^USER wirestream$", dockerfile, re.M)
+    # The worker's one folder is the user's own, not the installed package's (root-owned).
+    assert "ENV WIRESTREAM_FAUST__DATA_DIR=/home/wirestream/" in dockerfile and "data_dir" in FaustSettings.model_fields
+
+
+def test_the_pinned_versions_satisfy_the_declared_ranges():
+    from packaging.requirements import Requirement
+
+    pinned = dict(line.split("==") for line in (REPO_ROOT / "constraints.txt").read_text().splitlines()
+                  if line and not line.startswith("#"))
+    pinned = {name.lower().replace("_", "-"): version for name, version in pinned.items()}
+    declared = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    for requirement in map(Requirement, declared):
+        name = requirement.name.lower().replace("_", "-")
+        assert name in pinned, f"{name} is not pinned in constraints.txt"
+        assert requirement.specifier.contains(pinned[name]), f"{name}=={pinned[name]} outside {requirement.specifier}"
