@@ -5,6 +5,7 @@ from __future__ import annotations
 import faust
 from faust.worker import Worker
 
+from pipeline.logs import json_logging
 from pipeline.settings import REPO_ROOT, Settings
 
 
@@ -55,13 +56,16 @@ def create_app(settings: Settings) -> faust.App:
     return app
 
 
-def create_worker(settings: Settings, loglevel: str = "warning") -> Worker:
-    """A Faust worker for the app, logging at `loglevel`.
+def create_worker(settings: Settings, loglevel: str = "warning", log_format: str = "text") -> Worker:
+    """A Faust worker for the app, logging at `loglevel`, as text or JSON lines (`log_format`).
 
     Without Faust's terminal spinner: to spin on every log line, Faust sets the root logger to
     DEBUG, so every debug line of aiokafka, Faust and urllib3 is built and then dropped (py-spy
     found 8 % of a busy worker's samples there).
     """
-    worker = Worker(create_app(settings), loglevel=loglevel)
+    if log_format == "json":  # no banner either: every line on stdout is one JSON event
+        worker = Worker(create_app(settings), loglevel=loglevel, logging_config=json_logging(loglevel), quiet=True)
+    else:
+        worker = Worker(create_app(settings), loglevel=loglevel)
     worker.spinner = None
     return worker

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Annotated, Optional
@@ -16,8 +15,8 @@ from rich.table import Table
 from pipeline.alerts.commands import alerts_app
 from pipeline.bundled import SAMPLES_DIR
 
-from pipeline.settings import CONFIG_DIR, EVALUATION_STORIES, Settings
-from pipeline.views import fail
+from pipeline.settings import CONFIG_DIR, EVALUATION_STORIES
+from pipeline.views import fail, settings_or_exit
 
 app = typer.Typer(
     help="Wirestream: news wire stories through Kafka, Faust and Elasticsearch.",
@@ -65,7 +64,7 @@ def stack_up() -> None:
 
     try:
         stack.up(console.print)
-        created = ensure_topics(Settings())
+        created = ensure_topics(settings_or_exit())
     except (stack.StackError, TopicError) as error:
         raise fail(str(error)) from None
     if created:
@@ -103,7 +102,7 @@ def topics_create() -> None:
     from pipeline.topics import TopicError, ensure_topics
 
     try:
-        created = ensure_topics(Settings())
+        created = ensure_topics(settings_or_exit())
     except TopicError as error:
         raise fail(str(error)) from None
     console.print(f"created: {', '.join(created)}" if created else "all topics exist")
@@ -133,7 +132,7 @@ def produce(
     from pipeline.ingest import FORMATS, Rejected, parse_bytes
     from pipeline.producer import ArticleProducer, ProduceSummary, read_inputs
 
-    settings = Settings()
+    settings = settings_or_exit()
     if fmt is not None and fmt not in FORMATS:
         raise fail(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}")
     summary = ProduceSummary()
@@ -206,7 +205,7 @@ def bench(
         raise fail(f"--articles must be at least 100; got {articles}")
     counts = _worker_counts(workers)
     try:
-        end_to_end.run(samples, articles, counts, rate, steady_stories, Settings(), console, results)
+        end_to_end.run(samples, articles, counts, rate, steady_stories, settings_or_exit(), console, results)
     except (KafkaError, TransportError) as error:
         raise fail(f"{type(error).__name__}: {error}; is `wirestream stack up` running?") from None
     except RuntimeError as error:  # the pipeline stalled: the message names the worker logs
@@ -242,7 +241,7 @@ def bench_enrich(
     `--workers 0` skips it)."""
     from pipeline.bench import enrich
 
-    enrich.run(samples, articles, _worker_counts(workers), Settings(), console)
+    enrich.run(samples, articles, _worker_counts(workers), settings_or_exit(), console)
 
 
 @bench_app.command("search")
@@ -256,7 +255,7 @@ def bench_search(
     Needs the local stack."""
     from pipeline.bench import search
 
-    search.run(Settings(), console, documents)
+    search.run(settings_or_exit(), console, documents)
 
 
 @bench_app.command("index")
@@ -268,7 +267,7 @@ def bench_index(
     Elasticsearch, in the same run. Needs the local stack (`wirestream stack up`)."""
     from pipeline.bench import index
 
-    index.run(samples, documents, Settings(), console)
+    index.run(samples, documents, settings_or_exit(), console)
 
 
 @bench_app.command("alerts")
@@ -284,7 +283,7 @@ def bench_alerts(
     Needs the local stack (`wirestream stack up`)."""
     from pipeline.bench import alerts
 
-    alerts.run(samples, articles, subscriptions, latency_stories, rate, Settings(), console)
+    alerts.run(samples, articles, subscriptions, latency_stories, rate, settings_or_exit(), console)
 
 
 @app.command()
@@ -300,7 +299,7 @@ def demo(
     if not samples.is_dir():
         raise fail(f"no samples folder at {samples}; pass --samples PATH")
     try:
-        run(Settings(), samples, console)
+        run(settings_or_exit(), samples, console)
     except KafkaError as error:
         raise fail(f"Kafka: {error}; is `wirestream stack up` running?") from None
     except RuntimeError as error:  # the pipeline stalled: the message names the worker log
@@ -321,7 +320,7 @@ def serve(
     from pipeline.http_ingest import create_app
     from pipeline.producer import ArticleProducer
 
-    settings = Settings()
+    settings = settings_or_exit()
     if settings.ingest.token is None:
         if not open_:
             raise fail("no ingest token: set WIRESTREAM_INGEST__TOKEN, or run with --open on a loopback address")
@@ -343,10 +342,11 @@ def _loopback(host: str) -> bool:
 @app.command()
 def worker(
     loglevel: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
+    log_format: Annotated[str, typer.Option(help="text (for a terminal) or json (one event per line on stdout, for a log collector).")] = "text",
 ) -> None:
     """Run the Faust worker with every stage's agents until stopped (Ctrl-C). Start more workers
     to scale out; Kafka shares the partitions among them."""
-    import time
+    import logging.config
 
     from kafka.errors import KafkaError
 
@@ -355,35 +355,52 @@ def worker(
     from pipeline.app import create_worker
     from pipeline.enrich import GazetteerError, load_gazetteer
     from pipeline.enrich.gazetteer import gazetteer_files
+    from pipeline.logs import FORMATS, json_logging
+    from pipeline.retrying import retry_forever
     from pipeline.topics import TopicError, ensure_topics
 
-    try:  # the model process reads it too, where an error would only show as dead letters
-        load_gazetteer(gazetteer_files(CONFIG_DIR))
-    except GazetteerError as error:
-        raise fail(str(error)) from None
-    settings = Settings()
-    delay = 1.0
-    while True:  # Kafka may still be starting (or restarting): say so in one line and keep trying
-        try:
-            ensure_topics(settings)
-            break
-        except TopicError as error:  # the broker answers but refuses: waiting will not help
-            raise fail(str(error)) from None
-        except KafkaError as error:
-            err.print(f"[yellow]waiting:[/] cannot reach Kafka at {settings.kafka.bootstrap_servers} "
-                      f"({type(error).__name__}); retrying in {delay:.0f} s", highlight=False, soft_wrap=True)
-            time.sleep(delay)
-            delay = min(delay * 2, 30)
-    try:
-        if changed := sync_file(settings):
-            err.print(f"alerts: saved {', '.join(changed)} from config/alerts.yaml")
-    except (SubscriptionError, KafkaError, TimeoutError) as error:  # the stored subscriptions still apply
-        err.print(f"[yellow]warning:[/] config/alerts.yaml not applied: {error}", highlight=False)
+    if log_format not in FORMATS:
+        raise fail(f"--log-format must be one of {', '.join(FORMATS)}, not {log_format!r}")
+    if log_format == "json":  # the lines before Faust starts are JSON events too
+        logging.config.dictConfig(json_logging(loglevel))
+    log = logging.getLogger("wirestream.worker")
     if loglevel.lower() != "debug":
         # One INFO line per connection and per request: they would bury the pipeline's own lines.
         for client in ("kafka", "elastic_transport"):
             logging.getLogger(client).setLevel(logging.WARNING)
-    create_worker(settings, loglevel).execute_from_commandline()
+
+    def say(level: int, message: str, style: str = "") -> None:
+        if log_format == "json":
+            log.log(level, message)
+        else:
+            err.print(f"[{style}]{escape(message)}[/]" if style else escape(message), highlight=False, soft_wrap=True)
+
+    def stop(message: str) -> typer.Exit:
+        if log_format == "json":
+            log.error(message)
+            return typer.Exit(1)
+        return fail(message)
+
+    try:  # the model process reads it too, where an error would only show as dead letters
+        load_gazetteer(gazetteer_files(CONFIG_DIR))
+    except GazetteerError as error:
+        raise stop(str(error)) from None
+    settings = settings_or_exit()
+
+    def waiting(error: BaseException, delay: float) -> None:
+        say(logging.WARNING, f"waiting: cannot reach Kafka at {settings.kafka.bootstrap_servers} "
+            f"({type(error).__name__}); retrying in {delay:.0f} s", "yellow")
+
+    try:  # Kafka may still be starting (or restarting): say so in one line and keep trying
+        retry_forever((KafkaError,), waiting)(ensure_topics, settings)
+    except TopicError as error:  # the broker answers but refuses: waiting will not help
+        raise stop(str(error)) from None
+    try:
+        if changed := sync_file(settings):
+            say(logging.INFO, f"alerts: saved {', '.join(changed)} from config/alerts.yaml")
+    except (SubscriptionError, KafkaError, TimeoutError) as error:  # the stored subscriptions still apply
+        say(logging.WARNING, f"warning: config/alerts.yaml not applied: {error}", "yellow")
+    create_worker(settings, loglevel, log_format).execute_from_commandline()
 
 
 @app.command("search")
@@ -417,7 +434,7 @@ def search_command(
     from pipeline.enrich.gazetteer import gazetteer_files, load_gazetteer
     from schemas import EntityType
 
-    settings = Settings()
+    settings = settings_or_exit()
     gazetteer = load_gazetteer(gazetteer_files(CONFIG_DIR))  # facets hold canonical names: aliases resolve to them
 
     def canonical(kind: EntityType, names: list[str] | None) -> list[str]:
@@ -458,7 +475,7 @@ def dlq(
 
     from pipeline.dlq import read_dead_letters
 
-    settings = Settings()
+    settings = settings_or_exit()
     try:
         found = read_dead_letters(settings)
     except LookupError as error:

@@ -4,7 +4,6 @@ worker on the local stack, and show what each stage did, the entities, a search 
 from __future__ import annotations
 
 import re
-import time
 import uuid
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -16,8 +15,9 @@ from rich.table import Table
 from pipeline import loadgen
 from pipeline.alerts.subscriptions import ALERTS_FILE, load_subscriptions
 from pipeline.ingest import parse_bytes
-from pipeline.producer import ArticleProducer
 from pipeline.embedding import load_embedder
+from pipeline.producer import ArticleProducer
+from pipeline.retrying import wait_until
 from pipeline.search import SearchRequest, search
 from pipeline.settings import CONFIG_DIR, Settings
 from pipeline.sinks.elasticsearch import connect
@@ -136,12 +136,16 @@ def _read_alerts(settings: Settings) -> list[Alert]:
 
 
 def _wait_indexed(client, alias: str, ids: list[str], updated: str, worker: WorkerProcess, timeout_s: float = 60) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline and worker.alive():
-        if client.indices.exists_alias(name=alias):
-            client.indices.refresh(index=alias)
-            found = client.mget(index=alias, ids=ids, source_includes=["version"])["docs"]
-            if all(doc["found"] for doc in found) and any(d["_id"] == updated and d["_source"]["version"] >= 2 for d in found):
-                return
-        time.sleep(0.5)
-    raise RuntimeError(f"stories did not reach Elasticsearch in {timeout_s:.0f} s; see the worker log {worker.log}")
+    def indexed() -> bool:
+        if not worker.alive():
+            raise RuntimeError(f"the worker died; see its log {worker.log}")
+        if not client.indices.exists_alias(name=alias):
+            return False
+        client.indices.refresh(index=alias)
+        found = client.mget(index=alias, ids=ids, source_includes=["version"])["docs"]
+        return all(doc["found"] for doc in found) and any(d["_id"] == updated and d["_source"]["version"] >= 2 for d in found)
+
+    try:
+        wait_until(indexed, timeout_s, "the demo's stories in Elasticsearch")
+    except TimeoutError:
+        raise RuntimeError(f"stories did not reach Elasticsearch in {timeout_s:.0f} s; see the worker log {worker.log}") from None

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, ValidationError
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -70,6 +70,22 @@ class FaustSettings(BaseModel):
 
 class DedupSettings(BaseModel):
     window_days: float = Field(7, gt=0)
+
+
+class SettingsError(ValueError):
+    """A setting with a value it cannot have, in one line."""
+
+
+def load_settings() -> Settings:
+    """The settings (environment, then `settings.toml`, then defaults); a bad value raises
+    `SettingsError` naming the setting, its variable and the reason."""
+    try:
+        return Settings()
+    except ValidationError as error:
+        first = error.errors()[0]
+        path = [str(part) for part in first["loc"]]
+        raise SettingsError(f"invalid setting {'.'.join(path)}: {first['msg']} (WIRESTREAM_{'__'.join(path).upper()}, "
+                            f"or [{path[0]}] in {CONFIG_DIR / 'settings.toml'})") from None
 
 
 class SearchSettings(BaseModel):

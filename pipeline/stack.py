@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipeline.retrying import wait_until
 from pipeline.settings import REPO_ROOT
 
 STACK_DIR = REPO_ROOT / "stack"
@@ -122,17 +123,21 @@ class Service:
                 )
             self.pid_file.write_text(str(process.pid))
             log(f"{self.name}: starting (pid {process.pid}), log in {self.log_file}")
-        deadline = time.monotonic() + self.start_timeout
-        while time.monotonic() < deadline:
+
+        def ready() -> bool:
             if self.healthy():
-                took = time.monotonic() - started
-                log(f"{self.name}: ready on {self.address} in {took:.1f} s")
-                return took
-            exited = process.poll() is not None if process else not self.pid()
-            if exited:
+                return True
+            if process.poll() is not None if process else not self.pid():
                 raise StackError(f"{self.name}: exited during start-up; last lines of {self.log_file}:\n{_tail(self.log_file)}")
-            time.sleep(0.5)
-        raise StackError(f"{self.name}: not ready after {self.start_timeout:.0f} s; see {self.log_file}")
+            return False
+
+        try:
+            wait_until(ready, self.start_timeout, f"{self.name} start")
+        except TimeoutError:
+            raise StackError(f"{self.name}: not ready after {self.start_timeout:.0f} s; see {self.log_file}") from None
+        took = time.monotonic() - started
+        log(f"{self.name}: ready on {self.address} in {took:.1f} s")
+        return took
 
     def jvm_options(self) -> list[str]:
         return []
@@ -144,14 +149,12 @@ class Service:
             log(f"{self.name}: not running")
             return
         os.kill(pid, signal.SIGTERM)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and _alive(pid):
-            time.sleep(0.2)
-        if _alive(pid):
+        try:
+            wait_until(lambda: not _alive(pid), timeout, f"{self.name} stop", interval_s=0.2)
+        except TimeoutError:
             log(f"{self.name}: did not stop within {timeout:.0f} s, killing pid {pid}")
             os.kill(pid, signal.SIGKILL)
-            while _alive(pid):
-                time.sleep(0.1)
+            wait_until(lambda: not _alive(pid), 30, f"{self.name} kill", interval_s=0.1)
         self.pid_file.unlink(missing_ok=True)
         log(f"{self.name}: stopped (pid {pid})")
 

@@ -16,6 +16,7 @@ from kafka import KafkaConsumer
 from kafka.errors import KafkaError
 from kafka.consumer.fetcher import ConsumerRecord
 
+from pipeline.retrying import wait_until
 from pipeline.settings import Settings
 
 DAY_MS = 24 * 60 * 60 * 1000
@@ -104,15 +105,17 @@ def ensure_topics(settings: Settings, specs: list[TopicSpec] | None = None, wait
 
 
 def _wait_for_leaders(admin, names: list[str], wait_s: float) -> None:
-    deadline = time.monotonic() + wait_s
-    while names:
-        described = admin.describe_topics(names)
-        names = [t["topic"] for t in described
-                 if t["error_code"] or not t["partitions"] or any(p["leader"] < 0 for p in t["partitions"])]
-        if names and time.monotonic() > deadline:
-            raise TopicError(f"{', '.join(names)}: no partition leader after {wait_s:.0f} s; is the broker healthy?")
-        if names:
-            time.sleep(0.1)
+    leaderless = list(names)
+
+    def all_led() -> bool:
+        leaderless[:] = [t["topic"] for t in admin.describe_topics(leaderless)
+                         if t["error_code"] or not t["partitions"] or any(p["leader"] < 0 for p in t["partitions"])]
+        return not leaderless
+
+    try:
+        wait_until(all_led, wait_s, "partition leaders", interval_s=0.1)
+    except TimeoutError:
+        raise TopicError(f"{', '.join(leaderless)}: no partition leader after {wait_s:.0f} s; is the broker healthy?") from None
 
 
 def read_to_end(consumer: KafkaConsumer, timeout_s: float, what: str) -> Iterator[ConsumerRecord]:

@@ -9,6 +9,7 @@ from rich.table import Table
 
 from pipeline.alerts.matching import EM_END, EM_START
 from pipeline.search import HIGHLIGHT_END, HIGHLIGHT_START, SearchResult
+from pipeline.settings import Settings, SettingsError, load_settings
 from schemas.alerts import Alert
 
 
@@ -16,6 +17,14 @@ def fail(message: str, console: Console = Console(stderr=True)) -> typer.Exit:
     """Print one line of error (never wrapped) and return the exit to raise."""
     console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     return typer.Exit(1)
+
+
+def settings_or_exit() -> Settings:
+    """The settings for a command; a bad value is one line of error and exit status 1."""
+    try:
+        return load_settings()
+    except SettingsError as error:
+        raise fail(str(error)) from None
 
 
 def highlighted(snippet: str, start: str = HIGHLIGHT_START, end: str = HIGHLIGHT_END) -> str:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from kafka import KafkaConsumer
 
+from pipeline.retrying import wait_until
 from pipeline.settings import Settings, settings_env
 
 
@@ -85,9 +86,7 @@ def read_until(
         while not until(records):
             if time.monotonic() > deadline:
                 raise Stalled(f"timed out after {timeout_s:.0f} s with {len(records)} records on {topics}")
-            dead = [worker for worker in workers if not worker.alive()]
-            if dead:
-                raise Stalled(f"a worker died; see its log {dead[0].log}")
+            _check_alive(workers)
             records += [(message.topic, json.loads(message.value)) for message in consumer]
     finally:
         consumer.close()
@@ -136,29 +135,32 @@ def wait_caught_up(settings: Settings, topic: str, *, workers: Sequence[WorkerPr
                    timeout_s: float = 60) -> None:
     """Until the worker group has committed everything on `topic`. Raises `Stalled` on timeout or
     when one of `workers` has died."""
-    deadline = time.monotonic() + timeout_s
     offsets = GroupOffsets(settings)
+
+    def caught_up() -> bool:
+        _check_alive(workers)
+        return not offsets.lag(topic)
+
     try:
-        while offsets.lag(topic):
-            if time.monotonic() > deadline:
-                raise Stalled(f"the workers did not catch up with {topic} in {timeout_s:.0f} s")
-            dead = [worker for worker in workers if not worker.alive()]
-            if dead:
-                raise Stalled(f"a worker died; see its log {dead[0].log}")
-            time.sleep(0.5)
+        wait_until(caught_up, timeout_s, f"the workers catching up with {topic}")
+    except TimeoutError:
+        raise Stalled(f"the workers did not catch up with {topic} in {timeout_s:.0f} s") from None
     finally:
         offsets.close()
+
+
+def _check_alive(workers: Sequence[WorkerProcess]) -> None:
+    if dead := [worker for worker in workers if not worker.alive()]:
+        raise Stalled(f"a worker died; see its log {dead[0].log}")
 
 
 def wait_group_stable(settings: Settings, members: int, timeout_s: float = 60) -> None:
     """Until the worker group is stable with `members` workers, each holding its partitions (a
     worker joining later would move partitions, and the batches in flight would be read again)."""
-    deadline = time.monotonic() + timeout_s
     offsets = GroupOffsets(settings)
     try:
-        while offsets.members() != members:
-            if time.monotonic() > deadline:
-                raise Stalled(f"the {members} workers did not form a stable group in {timeout_s:.0f} s")
-            time.sleep(0.5)
+        wait_until(lambda: offsets.members() == members, timeout_s, "a stable group")
+    except TimeoutError:
+        raise Stalled(f"the {members} workers did not form a stable group in {timeout_s:.0f} s") from None
     finally:
         offsets.close()

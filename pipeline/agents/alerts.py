@@ -28,6 +28,7 @@ from pipeline.alerts.delivered import ReadBackError, already_sent
 from pipeline.alerts.ledger import Action, Ledger
 from pipeline.alerts.queries import QueryMatcher
 from pipeline.alerts.store import SubscriptionFeed
+from pipeline.retrying import async_retry_forever
 from pipeline.settings import Settings
 from pipeline.sinks.elasticsearch import connect
 from pipeline.topics import ALERTS_TABLE, alert_topic
@@ -62,14 +63,13 @@ def register(app: faust.App, settings: Settings) -> Counter[str]:
     async def retrying(what: str, errors: tuple[type[Exception], ...], call, *args):
         """`call(*args)` in a thread, again and again while it fails with `errors`: an outage
         (Elasticsearch, Kafka) holds alerts back rather than dropping one."""
-        delay = 0.5
-        while True:
-            try:
-                return await asyncio.get_running_loop().run_in_executor(io_thread, call, *args)
-            except errors as error:
-                log.warning("alerts: cannot %s (%s: %.200s); retrying in %.0f s", what, type(error).__name__, error, delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 30)
+        def waiting(error: BaseException, delay: float) -> None:
+            log.warning("alerts: cannot %s (%s: %.200s); retrying in %.0f s", what, type(error).__name__, error, delay)
+
+        async def in_thread():
+            return await asyncio.get_running_loop().run_in_executor(io_thread, call, *args)
+
+        return await async_retry_forever(errors, waiting, first_s=0.5)(in_thread)
 
     def topic_of(name: str) -> faust.TopicT:
         if name not in alert_topics:

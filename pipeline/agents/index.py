@@ -20,6 +20,7 @@ from pipeline.agents.batches import batches, in_event_context
 from pipeline.agents.dead_letters import position, publish
 from pipeline.ingest import Rejected
 from pipeline.producer import dead_letter as make_dead_letter
+from pipeline.retrying import async_retry_forever
 from pipeline.settings import Settings
 from pipeline.sinks.documents import copies_action, index_action, ndjson, retire_action
 from pipeline.sinks.elasticsearch import BulkWriter, connect, ensure_index
@@ -68,21 +69,19 @@ def register(app: faust.App, settings: Settings) -> Counter[str]:
         counters["dead_letters"] += 1
         await publish(index_dlq, make_dead_letter(Rejected(where, reason, raw), stage="index"))
 
+    def unreachable(error: BaseException, delay: float) -> None:
+        log.warning("index: cannot reach Elasticsearch at %s (%s); retrying in %.0f s",
+                    settings.elasticsearch.url, type(error).__name__, delay)
+
+    async def prepare() -> str:
+        return await asyncio.get_running_loop().run_in_executor(io_thread, ensure_index, client, alias)
+
     @app.task
     async def prepare_index() -> None:
         # Elasticsearch may still be starting: say so in one line and keep trying.
-        delay = 1.0
-        while True:
-            try:
-                index = await asyncio.get_running_loop().run_in_executor(io_thread, ensure_index, client, alias)
-                log.info("index: writing to %s (alias %s)", index, alias)
-                ready.set()
-                return
-            except (TransportError, ApiError) as error:
-                log.warning("index: cannot reach Elasticsearch at %s (%s); retrying in %.0f s",
-                            settings.elasticsearch.url, type(error).__name__, delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 30)
+        index = await async_retry_forever((TransportError, ApiError), unreachable)(prepare)
+        log.info("index: writing to %s (alias %s)", index, alias)
+        ready.set()
 
     @app.agent(enriched, concurrency=1)
     async def index_stories(stream: faust.Stream) -> None:

@@ -22,7 +22,7 @@ from pipeline.search import QueryError
 from pipeline.settings import CONFIG_DIR, Settings
 from pipeline.sinks.elasticsearch import connect
 from pipeline.topics import TopicError
-from pipeline.views import fail, print_alert
+from pipeline.views import fail, print_alert, settings_or_exit
 from schemas.alerts import Alert, Subscription
 
 #: How many alert ids `alerts tail` remembers to show a resent alert once.
@@ -79,7 +79,7 @@ def add(
 ) -> None:
     """Add or replace a subscription. Every criterion given must match; entities are matched by
     canonical name (aliases in the gazetteer are accepted: --person Esper means Mark Esper)."""
-    settings = Settings()
+    settings = settings_or_exit()
     entities = [f"{kind}:{value}" for kind, values in
                 (("person", person), ("organisation", org), ("place", place), ("group", group)) for value in values or []]
     data = {"name": name, "all_entities" if all_ else "any_entities": entities, "phrases": phrase or [],
@@ -100,7 +100,7 @@ def add(
 @alerts_app.command("list")
 def list_(as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False) -> None:
     """Show every subscription the workers follow."""
-    settings = Settings()
+    settings = settings_or_exit()
     try:
         subscriptions = SubscriptionStore(settings).load()
     except (KafkaError, TimeoutError) as error:
@@ -125,7 +125,7 @@ def list_(as_json: Annotated[bool, typer.Option("--json", help="Print JSON for s
 def remove(name: Annotated[str, typer.Argument(help="The subscription to remove.")]) -> None:
     """Remove a subscription; its topic and the alerts on it stay. One defined in config/alerts.yaml
     comes back when a worker starts, unless it is removed from the file too."""
-    if not SubscriptionStore(Settings()).remove(name):
+    if not SubscriptionStore(settings_or_exit()).remove(name):
         raise fail(f"no subscription named {name!r} (see `wirestream alerts list`)")
     console.print(f"subscription [bold]{name}[/] removed")
 
@@ -134,7 +134,7 @@ def remove(name: Annotated[str, typer.Argument(help="The subscription to remove.
 def sync() -> None:
     """Store the subscriptions of config/alerts.yaml (workers also do this when they start)."""
     try:
-        changed = sync_file(Settings())
+        changed = sync_file(settings_or_exit())
     except SubscriptionError as error:
         raise fail(str(error)) from None
     console.print(f"saved: {', '.join(changed)}" if changed else "every subscription in the file is stored already")
@@ -151,7 +151,7 @@ def tail(
     the topic `alerts.<name>` too: each record is one alert as JSON, keyed by its id."""
     from kafka import KafkaConsumer
 
-    settings = Settings()
+    settings = settings_or_exit()
     store = SubscriptionStore(settings)
     topic = store.topic(name)
     consumer = KafkaConsumer(bootstrap_servers=settings.kafka.bootstrap_servers, enable_auto_commit=False,

@@ -19,6 +19,7 @@ from typing import Any
 
 from elasticsearch import ApiError, Elasticsearch, TransportError
 
+from pipeline.retrying import retry_forever
 from pipeline.settings import CONFIG_DIR, Settings
 from pipeline.sinks.documents import ndjson
 
@@ -127,17 +128,13 @@ class BulkWriter:
     def _request(self, call: Callable[[], Any]) -> tuple[Any, int]:
         """`call()`, retried with doubling backoff while Elasticsearch is unreachable or busy; returns
         its response and the number of retries. A request refused as such (4xx) is raised."""
-        backoff, retries = BACKOFF_FIRST_S, 0
-        while True:
-            try:
-                return call(), retries
-            except (TransportError, ApiError) as error:
-                if _refused(error):
-                    raise
-                log.warning("elasticsearch unavailable (%s); retrying in %.1f s", type(error).__name__, backoff)
-                retries += 1
-                self._sleep(backoff)
-                backoff = min(backoff * 2, BACKOFF_MAX_S)
+        def unavailable(error: BaseException, delay: float) -> None:
+            log.warning("elasticsearch unavailable (%s); retrying in %.1f s", type(error).__name__, delay)
+
+        retrying = retry_forever(lambda error: isinstance(error, (TransportError, ApiError)) and not _refused(error),
+                                 unavailable, first_s=BACKOFF_FIRST_S, most_s=BACKOFF_MAX_S, sleep=self._sleep)
+        response = retrying(call)
+        return response, retrying.statistics["attempt_number"] - 1
 
     def _write_chunk(self, pending: list[Action]) -> BulkResult:
         result = BulkResult()

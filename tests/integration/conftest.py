@@ -7,7 +7,6 @@ its own topic names (and index names), so tests neither see nor disturb each oth
 from __future__ import annotations
 
 import json
-import time
 import uuid
 from collections.abc import Iterator
 
@@ -15,6 +14,7 @@ import pytest
 from elasticsearch import Elasticsearch
 from kafka import KafkaConsumer
 
+from pipeline import retrying
 from pipeline.bench.common import delete_indices, delete_topics
 from pipeline.settings import Settings
 from pipeline.stack import Elasticsearch as ElasticsearchService
@@ -106,12 +106,7 @@ def documents(es: Elasticsearch, alias: str, fields: list[str] | None = None) ->
 def wait_until(check, timeout_s: float, what: str, tolerating: tuple[type[Exception], ...] = ()) -> None:
     """Poll `check` until it holds, or fail the test naming `what`. Exceptions of the `tolerating`
     types count as "not yet" (Elasticsearch on its way back up)."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        try:
-            if check():
-                return
-        except tolerating:
-            pass
-        time.sleep(0.5)
-    pytest.fail(f"timed out after {timeout_s:.0f} s waiting for {what}")
+    try:
+        retrying.wait_until(check, timeout_s, what, tolerating=tolerating)
+    except TimeoutError:
+        pytest.fail(f"timed out after {timeout_s:.0f} s waiting for {what}")

@@ -12,6 +12,7 @@ import pytest
 
 from pipeline.enrich.model_process import ModelProcess
 from pipeline.ingest.wiretext import parse_wire_text
+from pipeline.retrying import wait_until
 from schemas import EntityType, UniqueArticle
 
 
@@ -55,10 +56,7 @@ def test_a_hung_model_process_is_replaced_after_its_deadline_and_the_batch_tagge
     hung, result, now, seconds = asyncio.run(scenario())
     assert "Australia" in result.enriched[0].names(EntityType.PLACE) and result.refused == []
     assert hung not in now and now and 15 <= seconds < 60
-    deadline = time.monotonic() + 10
-    while _running(hung) and time.monotonic() < deadline:  # killed, not left stopped
-        time.sleep(0.2)
-    assert not _running(hung)
+    wait_until(lambda: not _running(hung), 10, "the hung process killed, not left stopped", interval_s=0.2)
 
 
 def _running(pid: int) -> bool:
@@ -103,7 +101,5 @@ def test_the_model_processes_exit_when_their_worker_is_killed():
         worker.kill()
         worker.wait()
     assert len(children) == 2
-    deadline = time.monotonic() + 10
-    while any(_running(child) for child in children) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert not any(_running(child) for child in children), "a model process outlived its worker"
+    wait_until(lambda: not any(_running(child) for child in children), 10,
+               "the model processes gone with their worker", interval_s=0.2)
