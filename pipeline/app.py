@@ -5,12 +5,14 @@ from __future__ import annotations
 import faust
 from faust.worker import Worker
 
+from pipeline.health import WorkerHealth, serve
 from pipeline.logs import json_logging
 from pipeline.settings import REPO_ROOT, Settings
 
 
-def create_app(settings: Settings) -> faust.App:
-    """The app with every stage's agents; `wirestream worker` runs it.
+def create_app(settings: Settings, health: WorkerHealth | None = None) -> faust.App:
+    """The app with every stage's agents; `wirestream worker` runs it. With `health`, the stages'
+    counters, the partitions held, the stalls and the loop's ticks are reported there.
 
     The entity engine (in a process of its own) reads the gazetteer in `config/` when the worker
     starts: a worker picks up gazetteer changes when it restarts.
@@ -47,25 +49,35 @@ def create_app(settings: Settings) -> faust.App:
     )
     # Before anything asks for the consumer: see pipeline/agents/transport.py for the fix it carries.
     app.transport = Transport(app.conf.broker_consumer, app, loop=app.loop)
-    dedup.register(app, settings)
+    health = health or WorkerHealth()
     model = ModelProcess(vectors=settings.search.vectors)
-    enrich.register(app, settings, model)
-    index.register(app, settings)
-    alerts.register(app, settings)
-    watchdog.register(app, settings, before_restart=model.close)
+    health.counters.update(dedup=dedup.register(app, settings), enrich=enrich.register(app, settings, model),
+                           index=index.register(app, settings), alerts=alerts.register(app, settings))
+    watchdog.register(app, settings, before_restart=model.close, health=health)
+
+    @app.timer(1.0)
+    async def tick() -> None:
+        health.tick(len(app.consumer.assignment()))
+
     return app
 
 
-def create_worker(settings: Settings, loglevel: str = "warning", log_format: str = "text") -> Worker:
-    """A Faust worker for the app, logging at `loglevel`, as text or JSON lines (`log_format`).
+def create_worker(settings: Settings, loglevel: str = "warning", log_format: str = "text",
+                  http: tuple[str, int] | None = None) -> Worker:
+    """A Faust worker for the app, logging at `loglevel`, as text or JSON lines (`log_format`), with
+    its health and metrics served on `http` (host, port) when given (`pipeline.health`).
 
     Without Faust's terminal spinner: to spin on every log line, Faust sets the root logger to
     DEBUG, so every debug line of aiokafka, Faust and urllib3 is built and then dropped (py-spy
     found 8 % of a busy worker's samples there).
     """
+    health = WorkerHealth()
+    if http:
+        serve(health, *http)
+    app = create_app(settings, health)
     if log_format == "json":  # no banner either: every line on stdout is one JSON event
-        worker = Worker(create_app(settings), loglevel=loglevel, logging_config=json_logging(loglevel), quiet=True)
+        worker = Worker(app, loglevel=loglevel, logging_config=json_logging(loglevel), quiet=True)
     else:
-        worker = Worker(create_app(settings), loglevel=loglevel)
+        worker = Worker(app, loglevel=loglevel)
     worker.spinner = None
     return worker

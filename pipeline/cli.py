@@ -343,9 +343,12 @@ def _loopback(host: str) -> bool:
 def worker(
     loglevel: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
     log_format: Annotated[str, typer.Option(help="text (for a terminal) or json (one event per line on stdout, for a log collector).")] = "text",
+    http_port: Annotated[Optional[int], typer.Option(min=1, max=65535, help="Serve /livez, /readyz and /metrics (Prometheus) on this port.")] = None,
+    http_host: Annotated[str, typer.Option(help="The address --http-port listens on (0.0.0.0 for a scraper in another container).")] = "127.0.0.1",
 ) -> None:
     """Run the Faust worker with every stage's agents until stopped (Ctrl-C). Start more workers
-    to scale out; Kafka shares the partitions among them."""
+    to scale out; Kafka shares the partitions among them. With --http-port, its health (live: the
+    event loop turns; ready: it holds partitions and none is stalled) and Prometheus metrics."""
     import logging.config
 
     from kafka.errors import KafkaError
@@ -400,7 +403,28 @@ def worker(
             say(logging.INFO, f"alerts: saved {', '.join(changed)} from config/alerts.yaml")
     except (SubscriptionError, KafkaError, TimeoutError) as error:  # the stored subscriptions still apply
         say(logging.WARNING, f"warning: config/alerts.yaml not applied: {error}", "yellow")
-    create_worker(settings, loglevel, log_format).execute_from_commandline()
+    try:
+        worker = create_worker(settings, loglevel, log_format, (http_host, http_port) if http_port else None)
+    except OSError as error:  # the port is taken, or the address is not this machine's
+        raise stop(f"cannot serve health on {http_host}:{http_port}: {error.strerror or error}") from None
+    worker.execute_from_commandline()
+
+
+@app.command("status")
+def status_command(as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts and monitors.")] = False) -> None:
+    """What an operator checks first: the services, the worker group and its members, each stage's
+    lag, dead letters by stage and reason, what the index holds, and each subscription's last alert.
+    A part that cannot be read says why; the rest still shows."""
+    import json
+
+    from pipeline.status import collect
+    from pipeline.views import print_status
+
+    status = collect(settings_or_exit())
+    if as_json:
+        print(json.dumps(status.as_dict(), indent=2, ensure_ascii=False))
+    else:
+        print_status(status, console)
 
 
 @app.command("search")

@@ -61,3 +61,36 @@ def print_results(result: SearchResult, console: Console) -> None:
         for row in range(max(len(column) for column in columns)):
             table.add_row(*(f"{escape(c[row][0])} ({c[row][1]})" if row < len(c) else "" for c in columns))
         console.print(table)
+
+
+def print_status(status, console: Console) -> None:
+    """`wirestream status` on one screen."""
+    services = Table("service", "state", "address", "pid", title="services")
+    for service in status.services:
+        state = "[green]running[/]" if service["running"] else f"[yellow]{escape(service['detail'] or 'stopped')}[/]"
+        services.add_row(service["name"], state, service["address"], str(service["pid"] or "-"))
+    console.print(services)
+    if status.group:
+        members = ", ".join(status.group["members"]) or "none"
+        console.print(f"worker group [bold]{escape(status.group['id'])}[/]: {status.group['state'].lower()}, "
+                      f"{len(status.group['members'])} member(s): {escape(members)}", highlight=False)
+    if status.lag:
+        lag = Table("stage", "reads", "lag (events not yet committed)", title="lag")
+        for row in status.lag:
+            lag.add_row(row.stages, row.topic, f"[yellow]{row.lag:,}[/]" if row.lag else "0")
+        console.print(lag)
+    if status.index:
+        index = status.index
+        console.print(f"index [bold]{escape(index['alias'])}[/]: {index['stories']:,} stories"
+                      + (f", {index['versions']:,} versions, {index['copies']:,} copies counted, last indexed "
+                         f"{index['last_indexed'] or '-'}" if index["stories"] else ""), highlight=False)
+    letters = Table("stage", "reason", "count", title="dead letters")
+    for row in status.dead_letters[:10]:
+        letters.add_row(row["stage"], escape(row["reason"][:100]), str(row["count"]))
+    console.print(letters if status.dead_letters else "dead letters: none")
+    subscriptions = Table("subscription", "alert topic", "last alert", title="subscriptions")
+    for row in status.subscriptions:
+        subscriptions.add_row(escape(row["name"]), row["topic"], row["last_alert"] or "-")
+    console.print(subscriptions if status.subscriptions else "subscriptions: none")
+    for part, problem in status.problems.items():
+        console.print(f"[yellow]{part}: not read[/] ({escape(problem)})", highlight=False)

@@ -20,14 +20,16 @@ from pipeline.settings import Settings, settings_env
 
 class WorkerProcess:
     """A `wirestream worker` subprocess with the topics and app id of `settings`, logging to `log`.
-    `kill()` is kill -9, as a crash would be; `stop()` is a clean shutdown."""
+    `kill()` is kill -9, as a crash would be; `stop()` is a clean shutdown. `options` go to
+    `wirestream worker` (`--http-port 9464`)."""
 
-    def __init__(self, settings: Settings, log: Path, env: dict[str, str] | None = None) -> None:
+    def __init__(self, settings: Settings, log: Path, env: dict[str, str] | None = None,
+                 options: Sequence[str] = ()) -> None:
         log.parent.mkdir(parents=True, exist_ok=True)
         self.log = log
         self._log = log.open("ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "pipeline.cli", "worker", "--loglevel", "warning"],
+            [sys.executable, "-m", "pipeline.cli", "worker", "--loglevel", "warning", *options],
             env={**os.environ, **settings_env(settings), **(env or {})},
             stdout=self._log,
             stderr=subprocess.STDOUT,

@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterable
 import faust
 from faust.types import TP
 
+from pipeline.health import WorkerHealth
 from pipeline.settings import Settings
 from pipeline.sinks.elasticsearch import connect
 from pipeline.workers import GroupOffsets
@@ -122,10 +123,12 @@ def _chain(awaited: object) -> str:
     return " > ".join(chain)
 
 
-def register(app: faust.App, settings: Settings, before_restart: Callable[[], None]) -> None:
+def register(app: faust.App, settings: Settings, before_restart: Callable[[], None],
+             health: WorkerHealth | None = None) -> None:
     """Add the watchdog timer to `app`. The restart re-executes this worker in place: the same
     process id, so a supervisor or a test still sees the same worker; `before_restart` stops
-    what the new image would not know it has (child processes)."""
+    what the new image would not know it has (child processes). The stalled partitions it finds
+    are reported to `health` (readiness, metrics)."""
     topics = settings.topics
     watched = {topics.raw, topics.unique, topics.enriched, topics.duplicates}
     detector = StallDetector()
@@ -152,6 +155,8 @@ def register(app: faust.App, settings: Settings, before_restart: Callable[[], No
         mine = {(tp.topic, tp.partition) for tp in owned}
         now = time.monotonic()
         stalled = detector.observe({p: v for p, v in positions.items() if p in mine}, paused, now)
+        if health:
+            health.stalled = len(stalled)
         paused_since = (paused_since or now) if paused else None
         if paused_since and now - paused_since > PAUSE_NOTE_S and now - last_note > PAUSE_NOTE_S:
             last_note = now

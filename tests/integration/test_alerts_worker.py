@@ -68,9 +68,16 @@ def test_each_subscription_is_alerted_once_per_story(settings, es, sample_texts,
             [sys.executable, "-m", "pipeline.cli", "alerts", "tail", "esper", "--from-beginning", "--json", "--count", "2"],
             env={**os.environ, **settings_env(settings)}, capture_output=True, text=True, timeout=60,
         )
+        status = subprocess.run([sys.executable, "-m", "pipeline.cli", "status", "--json"],
+                                env={**os.environ, **settings_env(settings)}, capture_output=True, text=True, timeout=60)
     finally:
         worker.stop()
     assert not agent_crashes(worker)
+    # `wirestream status`: each subscription (config/alerts.yaml's too) with the time of its newest
+    # alert, none for one never matched.
+    last = {row["name"]: row["last_alert"] for row in json.loads(status.stdout)["subscriptions"]}
+    assert {sub.name for sub in SUBSCRIPTIONS} | {"volcano"} <= set(last) and last["nothing"] is None
+    assert last["esper"] == max(alert["alerted_at"] for alert in got["esper"]).replace("Z", "+00:00")
 
     # What each subscription should have matched, found without the alerts code: the enrichment's
     # entities, the text itself, and a search of the main index.

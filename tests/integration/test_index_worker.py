@@ -3,6 +3,9 @@ version, copies counted, replays harmless, rejected documents dead-lettered."""
 
 from __future__ import annotations
 
+import socket
+import urllib.request
+
 import pytest
 from kafka import KafkaProducer
 
@@ -12,6 +15,7 @@ from pipeline.ingest.wiretext import parse_wire_text
 from pipeline.enrich.gazetteer import gazetteer_files, load_gazetteer
 from pipeline.search import QueryError, SearchRequest, query_entities, search
 from pipeline.settings import CONFIG_DIR
+from pipeline.status import Lag, collect, stage_topics
 from schemas import EnrichedArticle
 from tests.integration.conftest import documents, read_topic, wait_until
 from tests.integration.workers import WorkerProcess, produce
@@ -22,7 +26,8 @@ def test_stories_are_searchable_once_in_their_latest_version(settings, es, sampl
     stories = [parse_wire_text(text, source="voa") for text in sample_texts.values()]
     esper = next(s for s in stories if s.headline.startswith("Esper"))
     newer = loadgen.update(esper, "Esper said on Friday the United States would respond to any new attack.")
-    worker = WorkerProcess(settings, tmp_path / "worker.log")
+    port = free_port()
+    worker = WorkerProcess(settings, tmp_path / "worker.log", options=["--http-port", str(port)])
     try:
         produce(settings, [*stories, loadgen.resend(esper), loadgen.syndicate(esper, "metro-herald"), newer])
         wait_until(lambda: len(documents(es, alias)) == len(stories) and documents(es, alias)[esper.id]["version"] == 2
@@ -68,10 +73,35 @@ def test_stories_are_searchable_once_in_their_latest_version(settings, es, sampl
         producer.flush()
         producer.close()
         letters = read_topic(settings, settings.topics.index_dlq, expect=1, timeout_s=60)
+        # What an operator checks first, while the worker runs: `wirestream status`.
+        wait_until(lambda: collect(settings).lag == [Lag(stages, topic, 0) for stages, topic in stage_topics(settings)],
+                   60, "no lag on any stage")
+        status = collect(settings)
+        # The worker's own view: ready (holding partitions, none stalled), and its stages' counters.
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=5) as ready:
+            assert ready.status == 200
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
+            metrics = response.read().decode()
     finally:
         worker.stop()
+
+    assert f'wirestream_events_total{{outcome="indexed",stage="index"}} {float(len(stories) + 1)}' in metrics
+    assert 'wirestream_events_total{outcome="dead_letters",stage="index"} 1.0' in metrics
+    assert "wirestream_partitions_assigned" in metrics
+
+    assert not status.problems and all(service["running"] for service in status.services)
+    assert status.group["state"] == "Stable" and len(status.group["members"]) == 1
+    assert status.index["stories"] == len(stories) and status.index["versions"] == len(stories) + 1
+    assert status.index["copies"] == 2 and status.index["last_indexed"]
+    assert [(row["stage"], row["count"]) for row in status.dead_letters] == [("index", 1)]
 
     assert [(key, letter["stage"]) for key, letter in letters] == [("too-long-uri", "index")]
     assert "uri" in letters[0][1]["reason"] and "\n" not in letters[0][1]["reason"]
     after = documents(es, alias)
     assert set(after) == set(indexed) and after[esper.id]["version"] == 2  # the replay changed nothing
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]

@@ -89,3 +89,10 @@ def test_the_pinned_versions_satisfy_the_declared_ranges():
         name = requirement.name.lower().replace("_", "-")
         assert name in pinned, f"{name} is not pinned in constraints.txt"
         assert requirement.specifier.contains(pinned[name]), f"{name}=={pinned[name]} outside {requirement.specifier}"
+
+
+def test_workers_report_their_health_to_compose():
+    worker = COMPOSE["services"]["worker"]
+    port = worker["command"][worker["command"].index("--http-port") + 1]
+    assert f"127.0.0.1:{port}/readyz" in " ".join(worker["healthcheck"]["test"])
+    assert worker["command"][worker["command"].index("--log-format") + 1] == "json"
