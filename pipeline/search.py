@@ -107,7 +107,7 @@ def knn_query(vector: list[float], request: SearchRequest, k: int = CANDIDATES) 
     """The vector half of a hybrid search: the `k` stories nearest the query's vector, under the
     same filters as the words."""
     return {
-        "knn": {"field": "embedding", "query_vector": vector, "k": k, "num_candidates": 4 * k,
+        "knn": {"field": "embedding", "query_vector": vector, "k": k, "num_candidates": min(4 * k, 10_000),
                 "filter": filters(request)},
         "size": k,
         "_source": False,
@@ -205,15 +205,16 @@ def hybrid_ranking(client: Elasticsearch, alias: str, request: SearchRequest,
                    embedder: Embedder) -> tuple[dict, list[tuple[str, float]]]:
     """The words' response (its total and facets) and the fused (id, score) ranking, best first.
     Elasticsearch ranks the words while the query is embedded here."""
+    candidates = max(CANDIDATES, request.limit)  # a long page still gets the whole of both rankings
     words = build_query(request)
-    words.update(size=CANDIDATES, _source=False)
+    words.update(size=candidates, _source=False)
     for unused in ("highlight", "sort"):
         words.pop(unused)
     with ThreadPoolExecutor(max_workers=1) as pool:
         pending = pool.submit(client.search, index=alias, **words)
         vector = embedder.embed_one(request.query).tolist()
         lexical = pending.result()
-    nearest = client.search(index=alias, **knn_query(vector, request))
+    nearest = client.search(index=alias, **knn_query(vector, request, candidates))
     return lexical, fuse([[hit["_id"] for hit in lexical["hits"]["hits"]],
                           [hit["_id"] for hit in nearest["hits"]["hits"]]])
 
