@@ -6,6 +6,8 @@
     -> 422 when nothing in the body could be accepted (the reasons are in the body too)
     -> 401 without the token; 408 when the body does not arrive in time; 413 when it is too large
     -> 503 {"error", "accepted", "rejected", "lost"} when an item reached neither topic in time
+    GET /healthz -> 200 {"ok": true}; GET /metrics -> Prometheus text: requests by status, items
+    by outcome (accepted, dead_lettered, lost). Neither needs the token.
 
 Parsing and the producer's blocking calls run on worker threads, under a deadline, so one large
 or slow request never holds up the others.
@@ -18,6 +20,7 @@ import hmac
 from concurrent.futures import ThreadPoolExecutor
 
 from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, generate_latest
 
 from pipeline.ingest import FORMATS, Rejected, parse_bytes
 from pipeline.producer import ArticleProducer, Delivery
@@ -32,6 +35,11 @@ def create_app(settings: Settings, producer: ArticleProducer) -> web.Application
     ingest = settings.ingest
     token = ingest.token.get_secret_value().encode() if ingest.token else None
     executor = ThreadPoolExecutor(max_workers=ingest.http_threads, thread_name_prefix="ingest")
+    registry = CollectorRegistry()
+    requests = Counter("wirestream_ingest_requests", "POST /articles requests, by response status.",
+                       ["status"], registry=registry)
+    items = Counter("wirestream_ingest_items", "Items of the bodies posted, by what became of them.",
+                    ["outcome"], registry=registry)
 
     def parse_and_deliver(raw: bytes, fmt: str | None, source: str) -> list[Delivery]:
         items = parse_bytes("http", raw, fmt=fmt, source=source, timezone=ingest.wire_timezone,
@@ -62,16 +70,33 @@ def create_app(settings: Settings, producer: ArticleProducer) -> web.Application
         accepted = [d.label for d in deliveries if d.sent]
         rejected = [_refusal(d) for d in deliveries if d.dead_lettered]
         lost = [_refusal(d) for d in deliveries if not d.sent and not d.dead_lettered]
+        for outcome, found in (("accepted", accepted), ("dead_lettered", rejected), ("lost", lost)):
+            items.labels(outcome).inc(len(found))
         if lost:
             return web.json_response({"error": "some items reached neither the articles nor the dead-letter topic",
                                       "accepted": accepted, "rejected": rejected, "lost": lost}, status=503)
         return web.json_response({"accepted": accepted, "rejected": rejected}, status=202 if accepted else 422)
 
+    @web.middleware
+    async def count(request: web.Request, handler) -> web.StreamResponse:
+        response = await handler(request)
+        if request.path == "/articles":
+            requests.labels(str(response.status)).inc()
+        return response
+
+    async def metrics(request: web.Request) -> web.Response:
+        return web.Response(body=generate_latest(registry), headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+    async def healthz(request: web.Request) -> web.Response:
+        return web.json_response({"ok": True})
+
     async def stop_threads(app: web.Application) -> None:
         executor.shutdown(wait=True)
 
-    app = web.Application(client_max_size=ingest.max_article_bytes + 1)
+    app = web.Application(client_max_size=ingest.max_article_bytes + 1, middlewares=[count])
     app.router.add_post("/articles", post_article)
+    app.router.add_get("/metrics", metrics)
+    app.router.add_get("/healthz", healthz)
     app.on_cleanup.append(stop_threads)
     return app
 

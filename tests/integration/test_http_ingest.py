@@ -28,6 +28,9 @@ def _post_all(settings, requests):
                 for path, body, headers in requests:
                     response = await client.post(path, data=body, headers=headers)
                     answers.append((response.status, await response.json()))
+                health = await client.get("/healthz")  # neither probe needs the token
+                metrics = await client.get("/metrics")
+                answers.append((health.status, metrics.status, await metrics.text()))
                 return answers
 
     return asyncio.run(scenario())
@@ -35,7 +38,7 @@ def _post_all(settings, requests):
 
 def test_post_wire_text_and_bad_json(settings, esper_text):
     settings = _with_token(settings)
-    (good_status, good), (bad_status, bad), (wrong_status, _), (anonymous_status, anonymous) = _post_all(settings, [
+    (good_status, good), (bad_status, bad), (wrong_status, _), (anonymous_status, anonymous), probes = _post_all(settings, [
         ("/articles?source=voa", esper_text, {"Content-Type": "text/plain", **AUTH}),
         ("/articles", b'{"headline": ', {"Content-Type": "application/json", **AUTH}),
         ("/articles?format=pdf", b"x", AUTH),
@@ -45,6 +48,12 @@ def test_post_wire_text_and_bad_json(settings, esper_text):
     assert bad_status == 422 and "not JSON" in bad["rejected"][0]["reason"]
     assert wrong_status == 400
     assert anonymous_status == 401 and "token" in anonymous["error"]
+    health, metrics_status, metrics = probes
+    assert health == metrics_status == 200
+    for line in ('wirestream_ingest_requests_total{status="202"} 1.0', 'wirestream_ingest_requests_total{status="401"} 1.0',
+                 'wirestream_ingest_items_total{outcome="accepted"} 1.0',
+                 'wirestream_ingest_items_total{outcome="dead_lettered"} 1.0'):
+        assert line in metrics, line
     [(key, article)] = read_topic(settings, settings.topics.raw, expect=1)
     assert key == good["accepted"][0] and article["located"] == "PENTAGON"
     [(_, dead)] = read_topic(settings, settings.topics.dlq, expect=1)
@@ -56,7 +65,8 @@ def test_an_article_the_broker_refuses_is_a_dead_letter_not_accepted(small_raw_t
     and both `serve` and `produce`'s delivery put it on the dead-letter topic with the broker's reason."""
     small = _with_token(small_raw_topic)
     big = " date 2020-01-02 USA\n\nA Story Too Big for Its Topic\n\n" + "A long paragraph of the story. " * 10_000
-    [(status, answer)] = _post_all(small, [("/articles?source=voa", big, {"Content-Type": "text/plain", **AUTH})])
+    [(status, answer), (_, _, metrics)] = _post_all(small, [("/articles?source=voa", big, {"Content-Type": "text/plain", **AUTH})])
+    assert 'wirestream_ingest_items_total{outcome="dead_lettered"} 1.0' in metrics
     assert status == 422 and answer["accepted"] == [], answer
     assert "not delivered to" in answer["rejected"][0]["reason"] and "MessageSizeTooLarge" in answer["rejected"][0]["reason"]
 

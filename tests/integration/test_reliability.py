@@ -20,6 +20,7 @@ from pipeline.producer import ArticleProducer
 from pipeline.stack import Elasticsearch as ElasticsearchService
 from pipeline.stack import Kafka as KafkaService
 from pipeline.topics import alert_topic
+from pipeline.workers import wait_group_stable
 from schemas.alerts import Subscription
 from tests.integration.conftest import documents, read_topic, wait_until
 from tests.integration.workers import WorkerProcess, agent_crashes, caught_up, produce
@@ -148,6 +149,33 @@ def test_kill_9_mid_stream_loses_nothing(scenario, settings, es, sample_texts, t
         second.stop()
     assert not agent_crashes(first) and not agent_crashes(second)
     assert late_copy.id in {value["id"] for _, value in duplicates}  # caught after the restart
+    assert_each_version_alerted(settings, expected)
+
+
+def test_a_worker_joining_mid_stream_loses_and_repeats_nothing(settings, es, sample_texts, tmp_path):
+    """A second worker started while the first is busy and stays alive: the group rebalances with
+    the old owner still running (batches in flight on both sides), and still every story ends in
+    its latest version and the subscription hears of each version once."""
+    alias = settings.elasticsearch.index_alias
+    stories = [parse_wire_text(text, source="voa") for text in sample_texts.values()]
+    labelled = list(loadgen.stream(stories, KILL_TEST_ARTICLES, duplicate_rate=0.3, seed=22))
+    expected = loadgen.latest_versions(labelled)
+    SubscriptionStore(settings).put(Subscription(name="all", phrases=["the"], updates=True))
+    first = WorkerProcess(settings, tmp_path / "worker-1.log")
+    second = None
+    try:
+        produce(settings, [item.article for item in labelled])
+        wait_until(lambda: len(documents(es, alias, ["version"])) >= 60, 180, "the first stories indexed", OUTAGE)
+        second = WorkerProcess(settings, tmp_path / "worker-2.log")
+        wait_group_stable(settings, members=2, timeout_s=120)  # the second really took partitions over
+        assert len(documents(es, alias, ["version"])) < len(expected), "the stream ended before the join"
+        wait_until(lambda: versions(documents(es, alias, ["version"])) == expected, 360, "every story in its latest version", OUTAGE)
+        caught_up(settings, settings.topics.enriched, timeout_s=60)
+    finally:
+        first.stop()
+        if second:
+            second.stop()
+    assert not agent_crashes(first) and not agent_crashes(second)
     assert_each_version_alerted(settings, expected)
 
 
