@@ -85,13 +85,10 @@ def stack_status(
 ) -> None:
     """Show what runs where, with each JVM's resident memory."""
     from pipeline import stack
+    from pipeline.views import services_table
 
     statuses = stack.status()
-    table = Table("service", "state", "address", "pid", "memory")
-    for s in statuses:
-        state = "[green]running[/]" if s.running else f"[yellow]{s.detail}[/]"
-        table.add_row(s.name, state, s.address, str(s.pid or "-"), f"{s.rss_mb:.0f} MB" if s.rss_mb else "-")
-    console.print(table)
+    console.print(services_table(statuses))
     if check and not all(s.running for s in statuses):
         raise typer.Exit(1)
 

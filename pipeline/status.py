@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
+from kafka import KafkaConsumer, TopicPartition
 
 from pipeline import stack
 from pipeline.alerts.store import SubscriptionStore
@@ -31,7 +31,7 @@ class Lag:
 
 @dataclass
 class Status:
-    services: list[dict] = field(default_factory=list)
+    services: list[stack.ServiceStatus] = field(default_factory=list)
     group: dict = field(default_factory=dict)
     lag: list[Lag] = field(default_factory=list)
     dead_letters: list[dict] = field(default_factory=list)
@@ -46,8 +46,7 @@ class Status:
 
 def collect(settings: Settings) -> Status:
     """Everything `wirestream status` shows, each part read on its own."""
-    status = Status(services=[{"name": s.name, "running": s.running, "address": s.address, "pid": s.pid,
-                               "detail": s.detail} for s in stack.status()])
+    status = Status(services=stack.status())
     for part, read in (("group", _group), ("dead_letters", _dead_letters), ("index", _index),
                        ("subscriptions", _subscriptions)):
         try:
@@ -65,15 +64,10 @@ def stage_topics(settings: Settings) -> list[tuple[str, str]]:
 
 
 def _group(settings: Settings, status: Status) -> None:
-    admin = KafkaAdminClient(bootstrap_servers=settings.kafka.bootstrap_servers, request_timeout_ms=5000)
-    try:
-        (group,) = admin.describe_consumer_groups([settings.faust.app_id])
-        status.group = {"id": settings.faust.app_id, "state": group.state,
-                        "members": sorted(f"{m.client_id}@{m.client_host}" for m in group.members)}
-    finally:
-        admin.close()
     offsets = GroupOffsets(settings)
     try:
+        state, members = offsets.describe()
+        status.group = {"id": settings.faust.app_id, "state": state, "members": members}
         for stages, topic in stage_topics(settings):
             status.lag.append(Lag(stages, topic, offsets.lag(topic)))
     finally:

@@ -10,6 +10,7 @@ from rich.table import Table
 from pipeline.alerts.matching import EM_END, EM_START
 from pipeline.search import HIGHLIGHT_END, HIGHLIGHT_START, SearchResult
 from pipeline.settings import Settings, SettingsError, load_settings
+from pipeline.stack import ServiceStatus
 from schemas.alerts import Alert
 
 
@@ -63,13 +64,18 @@ def print_results(result: SearchResult, console: Console) -> None:
         console.print(table)
 
 
+def services_table(statuses: list[ServiceStatus]) -> Table:
+    """What of the local stack runs where, with each JVM's resident memory."""
+    table = Table("service", "state", "address", "pid", "memory", title="services")
+    for s in statuses:
+        state = "[green]running[/]" if s.running else f"[yellow]{escape(s.detail)}[/]"
+        table.add_row(s.name, state, s.address, str(s.pid or "-"), f"{s.rss_mb:.0f} MB" if s.rss_mb else "-")
+    return table
+
+
 def print_status(status, console: Console) -> None:
     """`wirestream status` on one screen."""
-    services = Table("service", "state", "address", "pid", title="services")
-    for service in status.services:
-        state = "[green]running[/]" if service["running"] else f"[yellow]{escape(service['detail'] or 'stopped')}[/]"
-        services.add_row(service["name"], state, service["address"], str(service["pid"] or "-"))
-    console.print(services)
+    console.print(services_table(status.services))
     if status.group:
         members = ", ".join(status.group["members"]) or "none"
         console.print(f"worker group [bold]{escape(status.group['id'])}[/]: {status.group['state'].lower()}, "

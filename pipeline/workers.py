@@ -122,11 +122,17 @@ class GroupOffsets:
         has finished with everything on it."""
         return sum(end - committed for committed, end in self.positions([topic]).values())
 
+    def describe(self) -> tuple[str, list[str]]:
+        """The group's state ("Stable", "PreparingRebalance", "Empty", ...) and its members, as
+        client id@host."""
+        (group,) = self._admin.describe_consumer_groups([self.group])
+        return group.state, sorted(f"{member.client_id}@{member.client_host}" for member in group.members)
+
     def members(self) -> int | None:
         """How many workers the group has once it is stable (every partition assigned); None while
         it is rebalancing."""
-        (group,) = self._admin.describe_consumer_groups([self.group])
-        return len(group.members) if group.state == "Stable" else None
+        state, members = self.describe()
+        return len(members) if state == "Stable" else None
 
     def close(self) -> None:
         self._consumer.close()

@@ -108,10 +108,14 @@ def run(settings: Settings, console: Console, documents: int = 100_000) -> None:
         def request(q: Query) -> SearchRequest:
             return SearchRequest(q.text, mentioned=query_entities(q.text, engine.gazetteer), limit=CANDIDATES)
 
+        def words(index: str, q: Query) -> list[str]:
+            return _ids(client, index, build_query(request(q)))[:10]
+
         def hybrid(index: str, q: Query) -> list[str]:
-            if not is_hybrid(request(q)):
-                return _ids(client, index, build_query(request(q)))[:10]
-            return [doc_id for doc_id, _ in hybrid_ranking(client, index, request(q), embedder)[1][:10]]
+            asked = request(q)
+            if not is_hybrid(asked):
+                return words(index, q)
+            return [doc_id for doc_id, _ in hybrid_ranking(client, index, asked, embedder)[1][:10]]
 
         systems: dict[str, Callable[[str, Query], list[str]]] = {
             "plain BM25 (baseline)": lambda index, q: _ids(client, index, {"query": {"multi_match": {
@@ -119,7 +123,7 @@ def run(settings: Settings, console: Console, documents: int = 100_000) -> None:
             "previous query": lambda index, q: _ids(client, index, {"query": {"query_string": {
                 "query": q.text, "fields": ["headline^3", "headline.exact^3", "body_text", "body_text.exact", "captions"],
                 "default_operator": "or"}}}),
-            "wirestream search, words only": lambda index, q: _ids(client, index, build_query(request(q)))[:10],
+            "wirestream search, words only": words,
             "wirestream search, hybrid": hybrid,
         }
         results = {system: _score(alias, queries, rank, names_of) for system, rank in systems.items()}
@@ -135,14 +139,14 @@ def run(settings: Settings, console: Console, documents: int = 100_000) -> None:
             latency.add_row(system, _percentiles(results[system]), _percentiles(at_scale[system]))
         console.print(latency)
         sizes = Table("index", "size", "per 100,000 stories", title="index size (force-merged)")
-        sizes.add_row(f"{documents:,} documents, with vectors", _mb(_store_bytes(client, big)),
-                      _mb(_store_bytes(client, big) * 100_000 / documents))
+        size = _store_bytes(client, big)
+        sizes.add_row(f"{documents:,} documents, with vectors", _mb(size), _mb(size * 100_000 / documents))
         sample = 5_000
-        for vectors in (True, False):
-            name = f"{prefix}-size-{'with' if vectors else 'without'}"
-            _index_repeated(client, name, enriched, sample, vectors=vectors)
-            sizes.add_row(f"{sample:,} documents, {'with' if vectors else 'without'} vectors",
-                          _mb(_store_bytes(client, name)), _mb(_store_bytes(client, name) * 100_000 / sample))
+        for vectors in ("with", "without"):
+            name = f"{prefix}-size-{vectors}"
+            _index_repeated(client, name, enriched, sample, vectors=vectors == "with")
+            size = _store_bytes(client, name)
+            sizes.add_row(f"{sample:,} documents, {vectors} vectors", _mb(size), _mb(size * 100_000 / sample))
         console.print(sizes)
     finally:
         delete_indices(client, prefix)  # the index and its template

@@ -89,7 +89,7 @@ def test_stories_are_searchable_once_in_their_latest_version(settings, es, sampl
     assert 'wirestream_events_total{outcome="dead_letters",stage="index"} 1.0' in metrics
     assert "wirestream_partitions_assigned" in metrics
 
-    assert not status.problems and all(service["running"] for service in status.services)
+    assert not status.problems and all(service.running for service in status.services)
     assert status.group["state"] == "Stable" and len(status.group["members"]) == 1
     assert status.index["stories"] == len(stories) and status.index["versions"] == len(stories) + 1
     assert status.index["copies"] == 2 and status.index["last_indexed"]

@@ -127,22 +127,19 @@ def test_kill_9_mid_stream_loses_nothing(scenario, settings, es, sample_texts, t
     subscription hears of every story version once (the alert the killed worker had recorded but
     maybe not sent is looked for on its topic)."""
     alias = settings.elasticsearch.index_alias
-    stories = [parse_wire_text(text, source="voa") for text in sample_texts.values()]
-    labelled = list(loadgen.stream(stories, KILL_TEST_ARTICLES, duplicate_rate=0.3, seed=21))
-    expected = loadgen.latest_versions(labelled)
-    SubscriptionStore(settings).put(Subscription(name="all", phrases=["the"], updates=True))
+    labelled, expected = mid_stream_articles(settings, sample_texts, seed=21)
     first = WorkerProcess(settings, tmp_path / "worker-1.log")
     second = WorkerProcess(settings, tmp_path / "worker-2.log") if scenario == "rebalance" else None
     try:
         produce(settings, [item.article for item in labelled])
-        wait_until(lambda: len(documents(es, alias, ["version"])) >= 60, 180, "the first stories indexed", OUTAGE)
+        wait_first_indexed(es, alias)
     finally:
         first.kill()
     second = second or WorkerProcess(settings, tmp_path / "worker-2.log")
     try:
         late_copy = loadgen.resend(next(item.article for item in labelled if item.label == "unique"))
         produce(settings, [late_copy])
-        wait_until(lambda: versions(documents(es, alias, ["version"])) == expected, 360, "every story in its latest version", OUTAGE)
+        wait_all_latest(es, alias, expected)
         caught_up(settings, settings.topics.enriched, timeout_s=60)
         duplicates = read_topic(settings, settings.topics.duplicates)
     finally:
@@ -157,19 +154,16 @@ def test_a_worker_joining_mid_stream_loses_and_repeats_nothing(settings, es, sam
     the old owner still running (batches in flight on both sides), and still every story ends in
     its latest version and the subscription hears of each version once."""
     alias = settings.elasticsearch.index_alias
-    stories = [parse_wire_text(text, source="voa") for text in sample_texts.values()]
-    labelled = list(loadgen.stream(stories, KILL_TEST_ARTICLES, duplicate_rate=0.3, seed=22))
-    expected = loadgen.latest_versions(labelled)
-    SubscriptionStore(settings).put(Subscription(name="all", phrases=["the"], updates=True))
+    labelled, expected = mid_stream_articles(settings, sample_texts, seed=22)
     first = WorkerProcess(settings, tmp_path / "worker-1.log")
     second = None
     try:
         produce(settings, [item.article for item in labelled])
-        wait_until(lambda: len(documents(es, alias, ["version"])) >= 60, 180, "the first stories indexed", OUTAGE)
+        wait_first_indexed(es, alias)
         second = WorkerProcess(settings, tmp_path / "worker-2.log")
         wait_group_stable(settings, members=2, timeout_s=120)  # the second really took partitions over
         assert len(documents(es, alias, ["version"])) < len(expected), "the stream ended before the join"
-        wait_until(lambda: versions(documents(es, alias, ["version"])) == expected, 360, "every story in its latest version", OUTAGE)
+        wait_all_latest(es, alias, expected)
         caught_up(settings, settings.topics.enriched, timeout_s=60)
     finally:
         first.stop()
@@ -177,6 +171,24 @@ def test_a_worker_joining_mid_stream_loses_and_repeats_nothing(settings, es, sam
             second.stop()
     assert not agent_crashes(first) and not agent_crashes(second)
     assert_each_version_alerted(settings, expected)
+
+
+def mid_stream_articles(settings, sample_texts, seed: int) -> tuple[list, dict[str, int]]:
+    """KILL_TEST_ARTICLES generated articles (stories, copies, updates) and the latest version of
+    each story, with the subscription "all" (every story, updates too) stored."""
+    stories = [parse_wire_text(text, source="voa") for text in sample_texts.values()]
+    labelled = list(loadgen.stream(stories, KILL_TEST_ARTICLES, duplicate_rate=0.3, seed=seed))
+    SubscriptionStore(settings).put(Subscription(name="all", phrases=["the"], updates=True))
+    return labelled, loadgen.latest_versions(labelled)
+
+
+def wait_first_indexed(es, alias: str) -> None:
+    """Until the stream is well under way: the moment to kill or add a worker."""
+    wait_until(lambda: len(documents(es, alias, ["version"])) >= 60, 180, "the first stories indexed", OUTAGE)
+
+
+def wait_all_latest(es, alias: str, expected: dict[str, int]) -> None:
+    wait_until(lambda: versions(documents(es, alias, ["version"])) == expected, 360, "every story in its latest version", OUTAGE)
 
 
 def versions(docs: dict[str, dict]) -> dict[str, int]:
