@@ -391,10 +391,16 @@ def worker(
         say(logging.WARNING, f"waiting: cannot reach Kafka at {settings.kafka.bootstrap_servers} "
             f"({type(error).__name__}); retrying in {delay:.0f} s", "yellow")
 
-    try:  # Kafka may still be starting (or restarting): say so in one line and keep trying
+    # Kafka may still be starting (or restarting): say so in one line and keep trying, without
+    # kafka-python's error line per connection attempt.
+    kafka_log = logging.getLogger("kafka")
+    level, kafka_log.level = kafka_log.level, logging.CRITICAL
+    try:
         retry_forever((KafkaError,), waiting)(ensure_topics, settings)
     except TopicError as error:  # the broker answers but refuses: waiting will not help
         raise stop(str(error)) from None
+    finally:
+        kafka_log.setLevel(level)
     try:
         if changed := sync_file(settings):
             say(logging.INFO, f"alerts: saved {', '.join(changed)} from config/alerts.yaml")

@@ -65,7 +65,12 @@ class ArticleProducer:
 
     def __init__(self, settings: Settings) -> None:
         self.topics = settings.topics
-        self._producer = KafkaProducer(
+        self._settings = settings
+        self._producer = self._open()
+
+    def _open(self) -> KafkaProducer:
+        settings = self._settings
+        return KafkaProducer(
             bootstrap_servers=settings.kafka.bootstrap_servers,
             client_id="wirestream-producer",
             acks="all",
@@ -99,6 +104,11 @@ class ArticleProducer:
                                         item.model_dump_json().encode("utf-8")))
             else:
                 deliveries.append(Delivery(item, sent=False, reason=f"{item.reason}; not delivered to {self.topics.dlq}: {error}"))
+        if letters:
+            # kafka-python 3 treats any refused batch of an idempotent producer as fatal (the Java
+            # client fails only that batch): every later send would fail too. Start a new one.
+            self._producer.close(timeout=timeout)
+            self._producer = self._open()
         for letter, error in self._send_all(letters, timeout):
             deliveries.append(Delivery(letter, sent=False, dead_lettered=error is None,
                                        reason=letter.reason if error is None else f"{letter.reason}; nor to {self.topics.dlq}: {error}"))

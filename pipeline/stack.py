@@ -192,7 +192,8 @@ class Kafka(Service):
         from kafka.errors import KafkaError
 
         try:
-            admin = KafkaAdminClient(bootstrap_servers=self.address, request_timeout_ms=3000, client_id="wirestream-stack")
+            admin = KafkaAdminClient(bootstrap_servers=self.address, request_timeout_ms=3000,
+                                     bootstrap_timeout_ms=3000, client_id="wirestream-stack")
         except (KafkaError, OSError):
             return False
         try:

@@ -1,9 +1,9 @@
 """Every Kafka topic the pipeline uses, created up front with the settings each needs.
 
-Topics are declared here rather than by Faust: faust-streaming 0.11 creates topics with a
-CreateTopics request version that Kafka 4 no longer accepts, so the app runs with
-`topic_allow_declare=False` and this module (kafka-python's admin client) creates them all,
-including Faust's own table changelogs and its assignor topic.
+Topics are declared here rather than by Faust (the app runs with `topic_allow_declare=False`):
+one place says each topic's partitions, retention and compaction, including Faust's own table
+changelogs and its assignor topic, and they all exist with a leader before a worker, the producer
+or the CLI uses them, whichever starts first.
 """
 
 from __future__ import annotations
@@ -83,7 +83,9 @@ def ensure_topics(settings: Settings, specs: list[TopicSpec] | None = None, wait
     from kafka.errors import TopicAlreadyExistsError
 
     specs = specs if specs is not None else pipeline_topics(settings)
-    admin = KafkaAdminClient(bootstrap_servers=settings.kafka.bootstrap_servers, client_id="wirestream-topics")
+    # A broker that is not there fails in 5 s (kafka-python waits 30 by default): the caller retries.
+    admin = KafkaAdminClient(bootstrap_servers=settings.kafka.bootstrap_servers, client_id="wirestream-topics",
+                             bootstrap_timeout_ms=5000)
     try:
         existing = set(admin.list_topics())
         missing = [spec for spec in specs if spec.name not in existing]
@@ -108,8 +110,8 @@ def _wait_for_leaders(admin, names: list[str], wait_s: float) -> None:
     leaderless = list(names)
 
     def all_led() -> bool:
-        leaderless[:] = [t["topic"] for t in admin.describe_topics(leaderless)
-                         if t["error_code"] or not t["partitions"] or any(p["leader"] < 0 for p in t["partitions"])]
+        leaderless[:] = [t["name"] for t in admin.describe_topics(leaderless)
+                         if t["error_code"] or not t["partitions"] or any(p["leader_id"] < 0 for p in t["partitions"])]
         return not leaderless
 
     try:

@@ -112,7 +112,7 @@ class GroupOffsets:
 
         partitions = [TopicPartition(topic, p) for topic in topics
                       for p in self._consumer.partitions_for_topic(topic) or ()]
-        committed = self._admin.list_consumer_group_offsets(self.group, partitions=partitions)
+        committed = self._admin.list_group_offsets({self.group: partitions})[self.group]
         end = self._consumer.end_offsets(partitions)
         return {(tp.topic, tp.partition): (max(committed[tp].offset, 0) if tp in committed else 0, end[tp])
                 for tp in partitions}
@@ -125,8 +125,8 @@ class GroupOffsets:
     def describe(self) -> tuple[str, list[str]]:
         """The group's state ("Stable", "PreparingRebalance", "Empty", ...) and its members, as
         client id@host."""
-        (group,) = self._admin.describe_consumer_groups([self.group])
-        return group.state, sorted(f"{member.client_id}@{member.client_host}" for member in group.members)
+        group = self._admin.describe_groups([self.group])[self.group]
+        return group["group_state"], sorted(f"{member['client_id']}@{member['client_host']}" for member in group["members"])
 
     def members(self) -> int | None:
         """How many workers the group has once it is stable (every partition assigned); None while
