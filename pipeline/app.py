@@ -7,7 +7,7 @@ from faust.worker import Worker
 
 from pipeline.health import WorkerHealth, serve
 from pipeline.logs import json_logging
-from pipeline.settings import REPO_ROOT, Settings
+from pipeline.settings import REPO_ROOT, KafkaSettings, Settings
 
 
 def create_app(settings: Settings, health: WorkerHealth | None = None) -> faust.App:
@@ -26,6 +26,7 @@ def create_app(settings: Settings, health: WorkerHealth | None = None) -> faust.
     app = faust.App(
         settings.faust.app_id,
         broker=f"kafka://{settings.kafka.bootstrap_servers}",
+        broker_credentials=broker_credentials(settings.kafka),
         # Table state lives in changelog topics; a restarted worker rebuilds it from them.
         store="memory://",
         # Faust's own files (none with the memory store, but it still wants a folder).
@@ -81,3 +82,13 @@ def create_worker(settings: Settings, loglevel: str = "warning", log_format: str
         worker = Worker(app, loglevel=loglevel)
     worker.spinner = None
     return worker
+
+
+def broker_credentials(kafka: KafkaSettings) -> faust.types.auth.CredentialsT | None:
+    """Faust's form of the Kafka security settings (the kafka-python clients use
+    `KafkaSettings.client_config`)."""
+    context = kafka.ssl_context()
+    if kafka.security_protocol.startswith("SASL"):
+        return faust.SASLCredentials(username=kafka.sasl_username, password=kafka.sasl_password.get_secret_value(),
+                                     mechanism=kafka.sasl_mechanism, ssl_context=context)
+    return faust.SSLCredentials(context) if context else None

@@ -136,7 +136,7 @@ def produce(
     try:
         producer = ArticleProducer(settings)
     except KafkaError as error:
-        raise fail(f"cannot reach Kafka at {settings.kafka.bootstrap_servers}: {error}; is `wirestream stack up` running?")
+        raise fail(settings.kafka.unreachable(error))
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with producer, Progress(*columns, console=err, transient=True) as progress:
         task = progress.add_task("producing", total=None)
@@ -508,8 +508,7 @@ def dlq(
     except LookupError as error:
         raise fail(str(error)) from None
     except (KafkaError, TimeoutError) as error:
-        raise fail(f"cannot read the dead-letter topics from Kafka at {settings.kafka.bootstrap_servers}: "
-                   f"{error}; is `wirestream stack up` running?") from None
+        raise fail(settings.kafka.unreachable(error, "read the dead-letter topics from Kafka")) from None
     if as_json:
         for item in found.letters:
             print(json.dumps({"position": item.position, **item.letter.model_dump(mode="json")}, ensure_ascii=False))

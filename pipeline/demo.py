@@ -126,7 +126,7 @@ def _by_topic(records: list[tuple[str, dict]]) -> defaultdict[str, list[dict]]:
 
 
 def _read_alerts(settings: Settings) -> list[Alert]:
-    consumer = KafkaConsumer(bootstrap_servers=settings.kafka.bootstrap_servers, auto_offset_reset="earliest",
+    consumer = KafkaConsumer(**settings.kafka.client_config(), auto_offset_reset="earliest",
                              enable_auto_commit=False, consumer_timeout_ms=3000)
     consumer.subscribe(pattern=f"^{re.escape(settings.topics.alerts)}\\..*")
     try:

@@ -43,7 +43,7 @@ def read_dead_letters(settings: Settings, timeout_s: float = 30) -> DeadLetters:
     """Every dead letter on both dead-letter topics, oldest first. Raises LookupError when neither
     topic exists, TimeoutError when they cannot be read to their end within `timeout_s`."""
     topics = [settings.topics.dlq, settings.topics.index_dlq]
-    consumer = KafkaConsumer(bootstrap_servers=settings.kafka.bootstrap_servers, enable_auto_commit=False,
+    consumer = KafkaConsumer(**settings.kafka.client_config(), enable_auto_commit=False,
                              group_id=None)
     try:
         partitions = [TopicPartition(topic, p) for topic in topics for p in consumer.partitions_for_topic(topic) or ()]

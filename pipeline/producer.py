@@ -71,7 +71,7 @@ class ArticleProducer:
     def _open(self) -> KafkaProducer:
         settings = self._settings
         return KafkaProducer(
-            bootstrap_servers=settings.kafka.bootstrap_servers,
+            **settings.kafka.client_config(),
             client_id="wirestream-producer",
             acks="all",
             enable_idempotence=True,

@@ -6,9 +6,11 @@ configuration from a global.
 
 from __future__ import annotations
 
+import ssl
 from pathlib import Path
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field, SecretStr, ValidationError
+from pydantic import BaseModel, Field, FilePath, SecretStr, ValidationError, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -24,7 +26,60 @@ EVALUATION_STORIES = REPO_ROOT / "evaluation" / "stories"
 
 
 class KafkaSettings(BaseModel):
+    """How every client reaches Kafka: the workers (Faust, over aiokafka), the producer, `serve`
+    and the CLI (kafka-python). Plaintext by default, as the local stack runs; a hosted or
+    secured cluster takes SASL (PLAIN or SCRAM) and/or TLS with a CA and a client certificate."""
+
     bootstrap_servers: str = "127.0.0.1:9092"
+    security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = "PLAIN"
+    sasl_username: str | None = None
+    sasl_password: SecretStr | None = None
+    ssl_cafile: FilePath | None = Field(None, description="CA bundle the brokers' certificates are checked "
+                                        "against; the system's CAs when unset.")
+    ssl_certfile: FilePath | None = Field(None, description="Client certificate (PEM), for brokers that ask for one.")
+    ssl_keyfile: FilePath | None = None
+    #: How long a client waits for a first answer from the cluster before it says it cannot reach it.
+    connect_timeout_s: float = Field(10, gt=0)
+
+    @model_validator(mode="after")
+    def _complete(self) -> KafkaSettings:
+        if self.security_protocol.startswith("SASL") and not (self.sasl_username and self.sasl_password):
+            raise ValueError(f"{self.security_protocol} needs sasl_username and sasl_password")
+        if bool(self.ssl_certfile) != bool(self.ssl_keyfile):
+            raise ValueError("ssl_certfile and ssl_keyfile go together")
+        return self
+
+    def ssl_context(self) -> ssl.SSLContext | None:
+        """The TLS context for SSL and SASL_SSL; None for plaintext."""
+        if not self.security_protocol.endswith("SSL"):
+            return None
+        context = ssl.create_default_context(cafile=self.ssl_cafile)
+        if self.ssl_certfile:
+            context.load_cert_chain(self.ssl_certfile, self.ssl_keyfile)
+        return context
+
+    def unreachable(self, error: BaseException, doing: str = "reach Kafka") -> str:
+        """The one-line error for a client that got no answer: what to check depends on whether the
+        cluster is the local stack or one that asks for a login."""
+        if self.security_protocol.startswith("SASL"):
+            check = f"check the address and the {self.sasl_mechanism} login of {self.sasl_username!r}"
+        elif self.security_protocol == "SSL":
+            check = "check the address and the TLS settings (ssl_cafile, ssl_certfile)"
+        else:
+            check = "is `wirestream stack up` running?"
+        return f"cannot {doing} at {self.bootstrap_servers}: {error}; {check}"
+
+    def client_config(self) -> dict[str, Any]:
+        """Keyword arguments for every kafka-python client (`KafkaProducer(**config, acks=...)`)."""
+        config: dict[str, Any] = {"bootstrap_servers": self.bootstrap_servers,
+                                  "security_protocol": self.security_protocol,
+                                  "ssl_context": self.ssl_context(),
+                                  "bootstrap_timeout_ms": int(self.connect_timeout_s * 1000)}
+        if self.security_protocol.startswith("SASL"):
+            config.update(sasl_mechanism=self.sasl_mechanism, sasl_plain_username=self.sasl_username,
+                          sasl_plain_password=self.sasl_password.get_secret_value())
+        return config
 
 
 class TopicSettings(BaseModel):
@@ -84,7 +139,7 @@ def load_settings() -> Settings:
     except ValidationError as error:
         first = error.errors()[0]
         path = [str(part) for part in first["loc"]]
-        raise SettingsError(f"invalid setting {'.'.join(path)}: {first['msg']} (WIRESTREAM_{'__'.join(path).upper()}, "
+        raise SettingsError(f"invalid setting {'.'.join(path)}: {first['msg'].removeprefix('Value error, ')} (WIRESTREAM_{'__'.join(path).upper()}, "
                             f"or [{path[0]}] in {CONFIG_DIR / 'settings.toml'})") from None
 
 
@@ -139,8 +194,13 @@ class Settings(BaseSettings):
 
 
 def settings_env(settings: Settings) -> dict[str, str]:
-    """The environment variables that make a child process (a worker) use these topics and app id."""
+    """The environment variables that make a child process (a worker) use these topics, app id and
+    Kafka connection."""
     env = {f"WIRESTREAM_TOPICS__{k.upper()}": str(v) for k, v in settings.topics.model_dump().items()}
+    kafka = settings.kafka.model_dump(exclude_none=True)
+    if settings.kafka.sasl_password:
+        kafka["sasl_password"] = settings.kafka.sasl_password.get_secret_value()
+    env.update({f"WIRESTREAM_KAFKA__{k.upper()}": str(v) for k, v in kafka.items()})
     env["WIRESTREAM_FAUST__APP_ID"] = settings.faust.app_id
     env["WIRESTREAM_ELASTICSEARCH__INDEX_ALIAS"] = settings.elasticsearch.index_alias
     return env

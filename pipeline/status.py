@@ -104,7 +104,7 @@ def _subscriptions(settings: Settings, status: Status) -> None:
 
 def _last_alerts(settings: Settings, names: list[str]) -> dict[str, str]:
     """Subscription -> when its newest alert was sent (ISO time), for those that sent one."""
-    consumer = KafkaConsumer(bootstrap_servers=settings.kafka.bootstrap_servers, enable_auto_commit=False,
+    consumer = KafkaConsumer(**settings.kafka.client_config(), enable_auto_commit=False,
                              group_id=None, consumer_timeout_ms=2000)
     try:
         existing = consumer.topics()

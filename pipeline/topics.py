@@ -83,9 +83,7 @@ def ensure_topics(settings: Settings, specs: list[TopicSpec] | None = None, wait
     from kafka.errors import TopicAlreadyExistsError
 
     specs = specs if specs is not None else pipeline_topics(settings)
-    # A broker that is not there fails in 5 s (kafka-python waits 30 by default): the caller retries.
-    admin = KafkaAdminClient(bootstrap_servers=settings.kafka.bootstrap_servers, client_id="wirestream-topics",
-                             bootstrap_timeout_ms=5000)
+    admin = KafkaAdminClient(**settings.kafka.client_config(), client_id="wirestream-topics")
     try:
         existing = set(admin.list_topics())
         missing = [spec for spec in specs if spec.name not in existing]

@@ -80,7 +80,7 @@ def read_until(
 ) -> list[tuple[str, dict]]:
     """Read `topics` from the beginning until `until(records)` holds; records are (topic, JSON value).
     Raises `Stalled` on timeout or when one of `workers` has died."""
-    consumer = KafkaConsumer(*topics, bootstrap_servers=settings.kafka.bootstrap_servers,
+    consumer = KafkaConsumer(*topics, **settings.kafka.client_config(),
                              auto_offset_reset="earliest", enable_auto_commit=False, consumer_timeout_ms=500)
     records: list[tuple[str, dict]] = []
     deadline = time.monotonic() + timeout_s
@@ -103,8 +103,8 @@ class GroupOffsets:
         from kafka import KafkaAdminClient
 
         self.group = settings.faust.app_id
-        self._admin = KafkaAdminClient(bootstrap_servers=settings.kafka.bootstrap_servers)
-        self._consumer = KafkaConsumer(bootstrap_servers=settings.kafka.bootstrap_servers, enable_auto_commit=False)
+        self._admin = KafkaAdminClient(**settings.kafka.client_config())
+        self._consumer = KafkaConsumer(**settings.kafka.client_config(), enable_auto_commit=False)
 
     def positions(self, topics: Sequence[str]) -> dict[tuple[str, int], tuple[int, int]]:
         """(topic, partition) -> (committed offset, end offset); committed is 0 where nothing was."""

@@ -92,7 +92,7 @@ def add(
     except (SubscriptionError, TopicError) as error:
         raise fail(str(error)) from None
     except KafkaError as error:
-        raise fail(f"cannot reach Kafka at {settings.kafka.bootstrap_servers}: {error}") from None
+        raise fail(settings.kafka.unreachable(error)) from None
     console.print(f"subscription [bold]{name}[/] saved; alerts go to {store.topic(name)} "
                   f"(follow with `wirestream alerts tail {name}`)")
 
@@ -104,7 +104,7 @@ def list_(as_json: Annotated[bool, typer.Option("--json", help="Print JSON for s
     try:
         subscriptions = SubscriptionStore(settings).load()
     except (KafkaError, TimeoutError) as error:
-        raise fail(f"cannot read subscriptions from Kafka at {settings.kafka.bootstrap_servers}: {error}") from None
+        raise fail(settings.kafka.unreachable(error, "read subscriptions from Kafka")) from None
     if as_json:
         print(json.dumps([sub.model_dump(mode="json") for sub in subscriptions.values()], indent=2))
         return
@@ -154,7 +154,7 @@ def tail(
     settings = settings_or_exit()
     store = SubscriptionStore(settings)
     topic = store.topic(name)
-    consumer = KafkaConsumer(bootstrap_servers=settings.kafka.bootstrap_servers, enable_auto_commit=False,
+    consumer = KafkaConsumer(**settings.kafka.client_config(), enable_auto_commit=False,
                              auto_offset_reset="earliest" if from_beginning else "latest")
     if topic not in consumer.topics():
         consumer.close()

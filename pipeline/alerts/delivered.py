@@ -21,7 +21,7 @@ class ReadBackError(RuntimeError):
 
 def already_sent(settings: Settings, topic: str, ids: set[str], since_ms: int) -> set[str]:
     """Those of `ids` that are keys of records on `topic` (one partition) from `since_ms` on."""
-    consumer = KafkaConsumer(bootstrap_servers=settings.kafka.bootstrap_servers, enable_auto_commit=False,
+    consumer = KafkaConsumer(**settings.kafka.client_config(), enable_auto_commit=False,
                              group_id=None)
     try:
         if not consumer.partitions_for_topic(topic):

@@ -75,7 +75,7 @@ class SubscriptionFeed:
 
     def _consumer(self) -> KafkaConsumer:
         topic = self.settings.topics.subscriptions
-        consumer = KafkaConsumer(bootstrap_servers=self.settings.kafka.bootstrap_servers, enable_auto_commit=False)
+        consumer = KafkaConsumer(**self.settings.kafka.client_config(), enable_auto_commit=False)
         partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or {0}]
         consumer.assign(partitions)
         consumer.seek_to_beginning(*partitions)
@@ -142,7 +142,7 @@ class SubscriptionStore:
         return alert_topic(self.settings, name)
 
     def _send(self, records: list[tuple[str, bytes | None]]) -> None:
-        producer = KafkaProducer(bootstrap_servers=self.settings.kafka.bootstrap_servers, acks="all")
+        producer = KafkaProducer(**self.settings.kafka.client_config(), acks="all")
         try:
             sent = [producer.send(self.settings.topics.subscriptions, key=name.encode(), value=value)
                     for name, value in records]

@@ -139,9 +139,9 @@ def _latency(settings: Settings, samples: Path, subs: list[Subscription], count:
     SubscriptionStore(settings).put(*subs)
     articles = [item.article for item in loadgen.stream(load_samples(samples), count, duplicate_rate=0, seed=99)]
     consumer = KafkaConsumer(*(alert_topic(settings, name) for name in TIMED), enable_auto_commit=False,
-                             bootstrap_servers=settings.kafka.bootstrap_servers, auto_offset_reset="earliest",
+                             **settings.kafka.client_config(), auto_offset_reset="earliest",
                              consumer_timeout_ms=50)
-    producer = KafkaProducer(bootstrap_servers=settings.kafka.bootstrap_servers, linger_ms=0)
+    producer = KafkaProducer(**settings.kafka.client_config(), linger_ms=0)
     log = REPO_ROOT / ".stack" / "bench" / f"{settings.faust.app_id}.log"
     produced: dict[str, float] = {}
     alerted: dict[str, dict[str, float]] = {name: {} for name in TIMED}

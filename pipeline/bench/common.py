@@ -23,7 +23,7 @@ def load_samples(samples: Path) -> list[Article]:
 def delete_topics(settings: Settings, prefix: str) -> None:
     """The topics whose names start with `prefix` (a run's own, alert topics among them): a benchmark
     leaves nothing behind."""
-    admin = KafkaAdminClient(bootstrap_servers=settings.kafka.bootstrap_servers)
+    admin = KafkaAdminClient(**settings.kafka.client_config())
     try:
         mine = [t for t in admin.list_topics() if t.startswith(prefix)]
         for i in range(0, len(mine), 200):

@@ -231,7 +231,7 @@ class _Watcher(threading.Thread):
         self.settings, self.client, self.alias = settings, client, alias
         self.timings = Timings()
         self._alerts = KafkaConsumer(alert_topic(settings, EVERY_STORY.name), enable_auto_commit=False,
-                                     bootstrap_servers=settings.kafka.bootstrap_servers,
+                                     **settings.kafka.client_config(),
                                      auto_offset_reset="earliest")
         self._seen: set[str] = set()
         self._done = threading.Event()
@@ -398,7 +398,7 @@ def _locate(settings: Settings, ids: list[str]) -> str:
 
 def _read_all(settings: Settings, topics: list[str]) -> list:
     """Every record on `topics`, from the beginning (ends after 2 s without a new one)."""
-    consumer = KafkaConsumer(*topics, bootstrap_servers=settings.kafka.bootstrap_servers, enable_auto_commit=False,
+    consumer = KafkaConsumer(*topics, **settings.kafka.client_config(), enable_auto_commit=False,
                              auto_offset_reset="earliest", consumer_timeout_ms=2_000)
     try:
         return list(consumer)
@@ -409,9 +409,9 @@ def _read_all(settings: Settings, topics: list[str]) -> list:
 def _kafka_limit(settings: Settings, topic: str, payloads: list[bytes]) -> float:
     """kafka-python alone: the same bytes produced (acks=all) and consumed back."""
     ensure_topics(settings, [TopicSpec(topic, partitions=1)])
-    producer = KafkaProducer(bootstrap_servers=settings.kafka.bootstrap_servers, acks="all", linger_ms=5,
+    producer = KafkaProducer(**settings.kafka.client_config(), acks="all", linger_ms=5,
                              max_request_size=4 * 1024 * 1024)
-    consumer = KafkaConsumer(topic, bootstrap_servers=settings.kafka.bootstrap_servers, enable_auto_commit=False,
+    consumer = KafkaConsumer(topic, **settings.kafka.client_config(), enable_auto_commit=False,
                              auto_offset_reset="earliest", consumer_timeout_ms=2_000)
     try:
         started = time.perf_counter()

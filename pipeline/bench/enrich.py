@@ -128,9 +128,9 @@ def _on_kafka(settings: Settings, payloads: list[bytes], workers: int, console: 
     settings = settings.isolated(f"bench-{uuid.uuid4().hex[:6]}")
     ensure_topics(settings)
     partitions = settings.topics.unique_partitions
-    producer = KafkaProducer(bootstrap_servers=settings.kafka.bootstrap_servers, acks="all", linger_ms=5,
+    producer = KafkaProducer(**settings.kafka.client_config(), acks="all", linger_ms=5,
                              max_request_size=4 * 1024 * 1024)
-    consumer = KafkaConsumer(settings.topics.enriched, bootstrap_servers=settings.kafka.bootstrap_servers,
+    consumer = KafkaConsumer(settings.topics.enriched, **settings.kafka.client_config(),
                              auto_offset_reset="earliest", enable_auto_commit=False, consumer_timeout_ms=500)
     logs = REPO_ROOT / ".stack" / "bench"
     procs = [WorkerProcess(settings, logs / f"{settings.faust.app_id}-{i}.log") for i in range(workers)]

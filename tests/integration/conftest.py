@@ -58,7 +58,7 @@ def small_raw_topic(settings: Settings) -> Settings:
     from kafka.admin import NewTopic
 
     small = settings.model_copy(update={"topics": settings.topics.model_copy(update={"raw": settings.topics.raw + "-small"})})
-    admin = KafkaAdminClient(bootstrap_servers=settings.kafka.bootstrap_servers)
+    admin = KafkaAdminClient(**settings.kafka.client_config())
     try:
         admin.create_topics([NewTopic(small.topics.raw, 1, 1, topic_configs={"max.message.bytes": "100000"})])
     finally:
@@ -77,7 +77,7 @@ def read_topic(settings: Settings, topic: str, *, expect: int | None = None, tim
     """Every (key, JSON value) on a topic, from the beginning; waits until `expect` have arrived."""
     consumer = KafkaConsumer(
         topic,
-        bootstrap_servers=settings.kafka.bootstrap_servers,
+        **settings.kafka.client_config(),
         auto_offset_reset="earliest",
         enable_auto_commit=False,
         consumer_timeout_ms=2000 if expect is None else int(timeout_s * 1000),

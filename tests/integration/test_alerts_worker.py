@@ -56,7 +56,7 @@ def test_each_subscription_is_alerted_once_per_story(settings, es, sample_texts,
         drain(settings, [settings.topics.enriched], lambda records: len(records) == len(stories) + 1, workers=[worker])
         store.put(Subscription(name="volcano", phrases=["volcano"]))
         time.sleep(2)  # the worker's subscription feed polls every 0.5 s
-        producer = KafkaProducer(bootstrap_servers=settings.kafka.bootstrap_servers)
+        producer = KafkaProducer(**settings.kafka.client_config())
         for _, value in read_topic(settings, settings.topics.enriched):
             for _ in range(2):
                 producer.send(settings.topics.enriched, key=value["article"]["id"].encode(), value=json.dumps(value).encode())
@@ -125,7 +125,7 @@ def test_tail_shows_an_alert_sent_twice_once(settings):
     topic = alert_topic(settings, "twice")
     records = [(b"twice:a:v1", b'{"id": "twice:a:v1"}'), (b"twice:a:v1", b'{"id": "twice:a:v1"}'),
                (b"twice:b:v1", b'{"id": "twice:b:v1"}')]
-    producer = KafkaProducer(bootstrap_servers=settings.kafka.bootstrap_servers)
+    producer = KafkaProducer(**settings.kafka.client_config())
     for key, value in records:
         producer.send(topic, key=key, value=value)
     producer.close()
@@ -146,7 +146,7 @@ def test_an_alert_recorded_but_unconfirmed_is_looked_for_on_its_topic(settings, 
     every, query = Subscription(name="every", phrases=["the"]), Subscription(name="query", query=word)
     SubscriptionStore(settings).put(every, query)
     now_ms = int(time.time() * 1000)
-    producer = KafkaProducer(bootstrap_servers=settings.kafka.bootstrap_servers)
+    producer = KafkaProducer(**settings.kafka.client_config())
     partitions = list(range(settings.topics.enriched_partitions))
     for story, names in ((on_topic, [every.name]), (missing, [every.name, query.name])):
         key = story.id.encode()

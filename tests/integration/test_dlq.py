@@ -25,7 +25,7 @@ def test_dead_letters_by_reason_and_newest(settings, monkeypatch):
             producer.send(Rejected(name, "empty input", b""))
         producer.send(Rejected("c.json", "not JSON: Expecting value", b"{"))
     rejected_doc = dead_letter(Rejected("articles.enriched@1:7", "mapper_parsing_exception: bad date", b"{}"), stage="index")
-    other = KafkaProducer(bootstrap_servers=settings.kafka.bootstrap_servers)
+    other = KafkaProducer(**settings.kafka.client_config())
     other.send(settings.topics.index_dlq, rejected_doc.model_dump_json().encode())
     other.send(settings.topics.dlq, b"not a dead letter")
     other.flush()

@@ -12,7 +12,7 @@ from tests.integration.workers import WorkerProcess, drain, produce
 def test_samples_come_out_enriched_and_a_bad_event_is_dead_lettered(settings, sample_texts, tmp_path):
     stories = [parse_wire_text(text, source="voa") for text in sample_texts.values()]
     # A malformed event straight onto the unique topic: enrichment must refuse it, not stop.
-    producer = KafkaProducer(bootstrap_servers=settings.kafka.bootstrap_servers)
+    producer = KafkaProducer(**settings.kafka.client_config())
     producer.send(settings.topics.unique, key=b"broken", value=b'{"article": "not an article"}').get(timeout=10)
     producer.close()
 

@@ -65,7 +65,7 @@ def test_stories_are_searchable_once_in_their_latest_version(settings, es, sampl
         enriched = [value for _, value in read_topic(settings, settings.topics.enriched)]
         broken = EnrichedArticle.model_validate(enriched[0])
         broken = broken.model_copy(update={"article": broken.article.model_copy(update={"id": "too-long-uri", "uri": "u" * 40_000})})
-        producer = KafkaProducer(bootstrap_servers=settings.kafka.bootstrap_servers, max_request_size=4 * 1024 * 1024)
+        producer = KafkaProducer(**settings.kafka.client_config(), max_request_size=4 * 1024 * 1024)
         for value in enriched:
             producer.send(settings.topics.enriched, key=value["article"]["id"].encode(),
                           value=EnrichedArticle.model_validate(value).model_dump_json().encode())

@@ -55,7 +55,7 @@ def test_hostile_input_is_dead_lettered_and_good_stories_still_arrive(settings, 
     huge = b"date 2020-01-02 USA\n\nHuge\n\n" + b"word " * 4_000_000  # 20 MB of wire text
     worker = WorkerProcess(settings, tmp_path / "worker.log")
     try:
-        producer = KafkaProducer(bootstrap_servers=settings.kafka.bootstrap_servers)
+        producer = KafkaProducer(**settings.kafka.client_config())
         for key, value in hostile_raw.items():
             producer.send(settings.topics.raw, key=key.encode(), value=value)
         producer.flush()

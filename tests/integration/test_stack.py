@@ -9,11 +9,11 @@ from pipeline import stack
 
 def test_kafka_round_trip_with_kafka_python(settings):
     topic = settings.topics.raw
-    producer = KafkaProducer(bootstrap_servers=settings.kafka.bootstrap_servers, acks="all")
+    producer = KafkaProducer(**settings.kafka.client_config(), acks="all")
     producer.send(topic, key=b"story-1", value=b"hello wire").get(timeout=30)
     producer.close()
     consumer = KafkaConsumer(
-        topic, bootstrap_servers=settings.kafka.bootstrap_servers, auto_offset_reset="earliest", consumer_timeout_ms=10_000
+        topic, **settings.kafka.client_config(), auto_offset_reset="earliest", consumer_timeout_ms=10_000
     )
     messages = [(m.key, m.value) for m in consumer]
     consumer.close()

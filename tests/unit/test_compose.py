@@ -22,7 +22,7 @@ def test_ports_match_the_local_stack():
     # Host tools reach the broker at the local stack's address, through a listener that advertises it.
     assert "127.0.0.1:9092:9094" in COMPOSE["services"]["kafka"]["ports"]
     assert "HOST://:9094" in kafka["KAFKA_LISTENERS"] and "HOST://127.0.0.1:9092" in kafka["KAFKA_ADVERTISED_LISTENERS"]
-    assert "PLAINTEXT://kafka:9092" in kafka["KAFKA_ADVERTISED_LISTENERS"]  # and containers by name
+    assert "INTERNAL://kafka:9092" in kafka["KAFKA_ADVERTISED_LISTENERS"]  # and containers by name
     assert "127.0.0.1:9200:9200" in COMPOSE["services"]["elasticsearch"]["ports"]
     assert DEFAULTS["kafka"]["bootstrap_servers"].endswith(":9092")
     assert DEFAULTS["elasticsearch"]["url"].endswith(":9200")
@@ -45,6 +45,21 @@ def test_worker_environment_names_real_settings_and_default_topics():
     for key, topic in DEFAULTS["topics"].items():
         if isinstance(topic, str):
             assert env[f"WIRESTREAM_TOPICS__{key.upper()}"] == topic
+
+
+def test_clients_log_in_to_kafka_and_workers_are_not_the_elasticsearch_superuser():
+    kafka, worker = env_of("kafka"), env_of("worker")
+    protocols = dict(pair.split(":") for pair in kafka["KAFKA_LISTENER_SECURITY_PROTOCOL_MAP"].split(","))
+    assert protocols["INTERNAL"] == protocols["HOST"] == "SASL_PLAINTEXT"
+    assert "BROKER://localhost:" in kafka["KAFKA_LISTENERS"]  # the only plaintext one, inside the container
+    for listener in ("INTERNAL", "HOST"):
+        jaas = kafka[f"KAFKA_LISTENER_NAME_{listener}_PLAIN_SASL_JAAS_CONFIG"]
+        assert f'user_{worker["WIRESTREAM_KAFKA__SASL_USERNAME"]}="{worker["WIRESTREAM_KAFKA__SASL_PASSWORD"]}"' in jaas
+    assert worker["WIRESTREAM_KAFKA__SECURITY_PROTOCOL"] == "SASL_PLAINTEXT" and worker["WIRESTREAM_KAFKA__SASL_MECHANISM"] == "PLAIN"
+    assert worker["WIRESTREAM_ELASTICSEARCH__USERNAME"] != "elastic"
+    role = COMPOSE["services"]["wirestream-user"]["command"]
+    assert f'/_security/user/{worker["WIRESTREAM_ELASTICSEARCH__USERNAME"]}' in role and '\\"articles-*\\"' in role
+    assert COMPOSE["services"]["worker"]["depends_on"]["wirestream-user"]["condition"] == "service_completed_successfully"
 
 
 def test_no_secrets_in_the_repo():
