@@ -8,6 +8,7 @@ from faust.worker import Worker
 from pipeline.health import WorkerHealth, serve
 from pipeline.logs import json_logging
 from pipeline.settings import REPO_ROOT, KafkaSettings, Settings
+from pipeline.status import lag_reader
 
 
 def create_app(settings: Settings, health: WorkerHealth | None = None) -> faust.App:
@@ -72,7 +73,7 @@ def create_worker(settings: Settings, loglevel: str = "warning", log_format: str
     DEBUG, so every debug line of aiokafka, Faust and urllib3 is built and then dropped (py-spy
     found 8 % of a busy worker's samples there).
     """
-    health = WorkerHealth()
+    health = WorkerHealth(lag=lag_reader(settings))
     if http:
         serve(health, *http)
     app = create_app(settings, health)

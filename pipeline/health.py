@@ -5,7 +5,8 @@
 - `GET /readyz`: 200 when live, holding partitions, and with no partition the stall detector
   flags; 503 with the reasons otherwise (before the group assigns it anything, during a stall).
 - `GET /metrics`: Prometheus text, from the counters the stages keep (`wirestream_events_total
-  {stage, outcome}`), the partitions held, the stalled ones, and the loop's last tick.
+  {stage, outcome}`), the timings of `pipeline.metrics` (batches, model, Elasticsearch), the
+  group's lag per topic-partition, the partitions held, the stalled ones, and the loop's last tick.
 
 The server runs in a thread of its own, so it answers (with 503) when the event loop does not.
 """
@@ -13,15 +14,20 @@ The server runs in a thread of its own, so it answers (with 503) when the event 
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+
+from pipeline import metrics
+
+log = logging.getLogger(__name__)
 
 #: The loop is live while its last tick is younger than this.
 LIVE_WITHIN_S = 15.0
@@ -36,6 +42,8 @@ class WorkerHealth:
     last_tick: float = field(default_factory=time.monotonic)
     partitions: int = 0
     stalled: int = 0
+    #: Reads the worker group's lag, (topic, partition) -> events not committed yet, from Kafka.
+    lag: Callable[[], Mapping[tuple[str, int], int]] | None = None
 
     def tick(self, partitions: int) -> None:
         """Called by the event loop every second."""
@@ -64,12 +72,23 @@ class WorkerHealth:
                                 value=self.stalled)
         yield GaugeMetricFamily("wirestream_loop_tick_age_seconds", "Seconds since the event loop last ticked.",
                                 value=time.monotonic() - self.last_tick)
+        if self.lag is not None:
+            lag = GaugeMetricFamily("wirestream_consumer_lag", "Events on each pipeline topic-partition the "
+                                    "worker group has not committed yet, read from Kafka.", labels=["topic", "partition"])
+            try:
+                for (topic, partition), behind in sorted(self.lag().items()):
+                    lag.add_metric([topic, str(partition)], behind)
+            except Exception as error:  # noqa: BLE001 - Kafka away: the other metrics still answer
+                log.warning("metrics: cannot read the group's lag: %s", error)
+            yield lag
 
 
 def serve(health: WorkerHealth, host: str, port: int) -> ThreadingHTTPServer:
     """Start the health and metrics server in a daemon thread; returns it (`.shutdown()` stops it)."""
     registry = CollectorRegistry(auto_describe=True)
     registry.register(health)
+    for metric in metrics.ALL:
+        registry.register(metric)
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802 - the http.server interface

@@ -8,6 +8,7 @@ part empty with the reason, and the rest still shows.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
 from kafka import KafkaConsumer, TopicPartition
@@ -61,6 +62,20 @@ def stage_topics(settings: Settings) -> list[tuple[str, str]]:
     topics = settings.topics
     return [("dedup", topics.raw), ("enrich", topics.unique), ("index", topics.duplicates),
             ("index, alerts", topics.enriched)]
+
+
+def lag_reader(settings: Settings) -> Callable[[], dict[tuple[str, int], int]]:
+    """A function that reads the group's lag on every pipeline topic, per partition, over one
+    client kept between calls (opened on the first call: the worker's /metrics)."""
+    offsets: list[GroupOffsets] = []
+
+    def read() -> dict[tuple[str, int], int]:
+        if not offsets:
+            offsets.append(GroupOffsets(settings))
+        positions = offsets[0].positions([topic for _, topic in stage_topics(settings)])
+        return {tp: end - committed for tp, (committed, end) in positions.items()}
+
+    return read
 
 
 def _group(settings: Settings, status: Status) -> None:

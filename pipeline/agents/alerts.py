@@ -154,7 +154,7 @@ def register(app: faust.App, settings: Settings) -> Counter[str]:
     @app.agent(enriched, concurrency=1)
     async def alert(stream: faust.Stream) -> None:
         last_expiry = time.monotonic()
-        async for events in batches(stream, BATCH_SIZE, BATCH_WITHIN_S):
+        async for events in batches(stream, BATCH_SIZE, BATCH_WITHIN_S, "alerts"):
             if not feed.ready.is_set():
                 await asyncio.get_running_loop().run_in_executor(None, feed.ready.wait)
             matcher = feed.matcher

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TypeVar
@@ -10,12 +11,15 @@ from typing import TypeVar
 import faust
 from faust.streams import _current_event
 
+from pipeline.metrics import BATCH_SECONDS, timed
+
 T = TypeVar("T")
 
 
-async def batches(stream: faust.StreamT, size: int, within_s: float) -> AsyncIterator[list[faust.EventT]]:
+async def batches(stream: faust.StreamT, size: int, within_s: float, stage: str) -> AsyncIterator[list[faust.EventT]]:
     """Up to `size` events, or what arrived within `within_s` seconds. A batch's events are acked
-    when the loop body asks for the next batch, that is after it has handled them.
+    when the loop body asks for the next batch, that is after it has handled them; the time that
+    takes is `stage`'s `wirestream_batch_seconds`.
 
     Faust's `take_events` acks a batch in a `finally`: when the agent is cut short in the middle of
     a batch (cancelled at a rebalance, crashed), the batch's offsets are committed although its
@@ -23,13 +27,15 @@ async def batches(stream: faust.StreamT, size: int, within_s: float) -> AsyncIte
     is read again by whoever owns its partition next: at least once, and the sink's versions and
     the alerts table make the second reading harmless.
     """
+    handled = BATCH_SECONDS.labels(stage)
     async for events in stream.noack_take(size, within_s):
-        yield events
-        for event in events:
-            await stream.ack(event)
+        with timed(handled):
+            yield events
+            for event in events:
+                await stream.ack(event)
 
 
-async def pipelined(stream: faust.StreamT, size: int, within_s: float,
+async def pipelined(stream: faust.StreamT, size: int, within_s: float, stage: str,
                     start: Callable[[list[faust.EventT]], Awaitable[T]],
                     finish: Callable[[list[faust.EventT], T], Awaitable[None]]) -> None:
     """`batches`, with the next batch started while the one before it is finished.
@@ -38,19 +44,21 @@ async def pipelined(stream: faust.StreamT, size: int, within_s: float,
     `finish(events, result)` runs in the order the batches came, and a batch is acked after its
     finish, as in `batches`. The slow resource never waits for the event loop between two batches.
     """
-    started: asyncio.Queue[tuple[list[faust.EventT], asyncio.Future[T]]] = asyncio.Queue(maxsize=1)
+    started: asyncio.Queue[tuple[list[faust.EventT], asyncio.Future[T], float]] = asyncio.Queue(maxsize=1)
+    handled = BATCH_SECONDS.labels(stage)
 
     async def finish_in_order() -> None:
         while True:
-            events, work = await started.get()
+            events, work, since = await started.get()
             await finish(events, await work)
             for event in events:
                 await stream.ack(event)
+            handled.observe(time.perf_counter() - since)
 
     finisher = asyncio.ensure_future(finish_in_order())
     try:
         async for events in stream.noack_take(size, within_s):
-            put = asyncio.ensure_future(started.put((events, asyncio.ensure_future(start(events)))))
+            put = asyncio.ensure_future(started.put((events, asyncio.ensure_future(start(events)), time.perf_counter())))
             await asyncio.wait({put, finisher}, return_when=asyncio.FIRST_COMPLETED)
             if finisher.done():
                 put.cancel()

@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from pipeline.agents.dead_letters import position, publish
 from pipeline.dedup import DedupIndex, Story
 from pipeline.ingest import InvalidInput, Rejected
+from pipeline.metrics import BATCH_SECONDS, timed
 from pipeline.producer import dead_letter
 from pipeline.settings import Settings
 from pipeline.topics import DEDUP_TABLE
@@ -108,14 +109,16 @@ def register(app: faust.App, settings: Settings) -> Counter[str]:
         # Acked by hand once handled: Faust's own iteration acks in a `finally`, even an event whose
         # handling was cut short (see pipeline.agents.batches).
         stream = stream.noack()
+        decided = BATCH_SECONDS.labels("dedup")
         async for event in stream.events():
             if not loaded:
                 for value in table.values():
                     index.add(Story.from_json(value))
                 loaded = True
                 log.info("dedup: %d stories recovered from the table", len(index))
-            await observe(event)
-            await stream.ack(event)
+            with timed(decided):
+                await observe(event)
+                await stream.ack(event)
             now = time.monotonic()
             if now - last_expiry > EXPIRE_EVERY_S:
                 last_expiry = now

@@ -51,6 +51,6 @@ def register(app: faust.App, settings: Settings, model: ModelProcess) -> Counter
     @app.agent(unique, concurrency=1)
     async def enrich(stream: faust.Stream) -> None:
         # The next batch is tagged while this one is sent: the model process never waits for the loop.
-        await pipelined(stream, BATCH_SIZE, BATCH_WITHIN_S, start=tag, finish=send)
+        await pipelined(stream, BATCH_SIZE, BATCH_WITHIN_S, "enrich", start=tag, finish=send)
 
     return counters

@@ -85,7 +85,7 @@ def register(app: faust.App, settings: Settings) -> Counter[str]:
 
     @app.agent(enriched, concurrency=1)
     async def index_stories(stream: faust.Stream) -> None:
-        async for events in batches(stream, BATCH_SIZE, BATCH_WITHIN_S):
+        async for events in batches(stream, BATCH_SIZE, BATCH_WITHIN_S, "index"):
             await ready.wait()
             stories, event_of = [], {}
             for event in events:
@@ -113,7 +113,7 @@ def register(app: faust.App, settings: Settings) -> Counter[str]:
 
     @app.agent(duplicates, concurrency=1)
     async def count_copies(stream: faust.Stream) -> None:
-        async for events in batches(stream, BATCH_SIZE, BATCH_WITHIN_S):
+        async for events in batches(stream, BATCH_SIZE, BATCH_WITHIN_S, "index-copies"):
             await ready.wait()
             latest: dict[str, int] = {}
             retired: dict[str, int] = {}

@@ -27,6 +27,7 @@ from pipeline.embedding import Embedder, load_embedder
 from pipeline.enrich.batch import EnrichResult, embed_stories, enrich_batch
 from pipeline.enrich.engine import EntityEngine
 from pipeline.ingest import Rejected
+from pipeline.metrics import MODEL_SECONDS, timed
 from pipeline.producer import dead_letter
 from schemas import EnrichedArticle
 
@@ -66,7 +67,8 @@ class ModelProcess:
         """`enrich_batch` on the engine in the entity child."""
         for attempt in (1, 2):
             try:
-                return await self._entities.run(_tag, values, where)
+                with timed(MODEL_SECONDS.labels("entities")):
+                    return await self._entities.run(_tag, values, where)
             except _Child.FAILED as error:
                 log.error("enrich: the model process %s (attempt %d for a batch of %d); starting a new one",
                           self._entities.failure(error), attempt, len(values))
@@ -87,7 +89,8 @@ class ModelProcess:
         if self._vectors is None or not stories:
             return stories
         try:
-            return await self._vectors.run(_embed, stories)
+            with timed(MODEL_SECONDS.labels("vectors")):
+                return await self._vectors.run(_embed, stories)
         except _Child.FAILED as error:
             log.error("enrich: the vector process %s; %d stories go on without vectors",
                       self._vectors.failure(error), len(stories))

@@ -19,6 +19,7 @@ from typing import Any
 
 from elasticsearch import ApiError, Elasticsearch, TransportError
 
+from pipeline.metrics import ELASTICSEARCH_RETRIES, ELASTICSEARCH_SECONDS, timed
 from pipeline.retrying import retry_forever
 from pipeline.settings import CONFIG_DIR, Settings
 from pipeline.sinks.documents import ndjson
@@ -133,8 +134,11 @@ class BulkWriter:
 
         retrying = retry_forever(lambda error: isinstance(error, (TransportError, ApiError)) and not _refused(error),
                                  unavailable, first_s=BACKOFF_FIRST_S, most_s=BACKOFF_MAX_S, sleep=self._sleep)
-        response = retrying(call)
-        return response, retrying.statistics["attempt_number"] - 1
+        with timed(ELASTICSEARCH_SECONDS):
+            response = retrying(call)
+        retries = retrying.statistics["attempt_number"] - 1
+        ELASTICSEARCH_RETRIES.inc(retries)
+        return response, retries
 
     def _write_chunk(self, pending: list[Action]) -> BulkResult:
         result = BulkResult()

@@ -88,6 +88,10 @@ def test_stories_are_searchable_once_in_their_latest_version(settings, es, sampl
     assert f'wirestream_events_total{{outcome="indexed",stage="index"}} {float(len(stories) + 1)}' in metrics
     assert 'wirestream_events_total{outcome="dead_letters",stage="index"} 1.0' in metrics
     assert "wirestream_partitions_assigned" in metrics
+    for timing in ('wirestream_batch_seconds_count{stage="dedup"}', 'wirestream_batch_seconds_count{stage="index"}',
+                   'wirestream_model_seconds_count{model="entities"}', "wirestream_elasticsearch_request_seconds_count"):
+        assert timing in metrics
+    assert f'wirestream_consumer_lag{{partition="0",topic="{settings.topics.raw}"}} 0.0' in metrics  # all caught up
 
     assert not status.problems and all(service.running for service in status.services)
     assert status.group["state"] == "Stable" and len(status.group["members"]) == 1

@@ -7,6 +7,7 @@ import asyncio
 import pytest
 
 from pipeline.agents.batches import pipelined
+from pipeline.metrics import BATCH_SECONDS
 
 
 class FakeStream:
@@ -27,7 +28,7 @@ class FakeStream:
 
 async def run_until(stream: FakeStream, start, finish, done) -> None:
     """`pipelined` as an agent runs it, cancelled once `done()` holds (or after 2 s)."""
-    agent = asyncio.ensure_future(pipelined(stream, 10, 0.01, start, finish))
+    agent = asyncio.ensure_future(pipelined(stream, 10, 0.01, "unit-test", start, finish))
     for _ in range(200):
         if done() or agent.done():
             break
@@ -57,7 +58,10 @@ def test_batches_finish_in_order_and_are_acked_after_their_finish():
         assert not set(events) & set(stream.acked)
         log.append((events, total))
 
+    timings = BATCH_SECONDS.labels("unit-test")
+    before = timings._sum.get()
     asyncio.run(run_until(stream, start, finish, done=lambda: len(stream.acked) == 5))
+    assert timings._sum.get() - before >= 0.03  # each batch timed from its start to its ack
     assert log == [([1, 2], 3), ([3], 3), ([4, 5], 9)]
     assert stream.acked == [1, 2, 3, 4, 5]
     assert most_running == 2  # the next batch started while one was in hand

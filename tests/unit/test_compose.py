@@ -111,3 +111,10 @@ def test_workers_report_their_health_to_compose():
     port = worker["command"][worker["command"].index("--http-port") + 1]
     assert f"127.0.0.1:{port}/readyz" in " ".join(worker["healthcheck"]["test"])
     assert worker["command"][worker["command"].index("--log-format") + 1] == "json"
+
+
+def test_prometheus_scrapes_every_worker_where_it_serves_metrics():
+    scrape = yaml.safe_load((CONFIG_DIR / "prometheus.yml").read_text())["scrape_configs"][0]["dns_sd_configs"][0]
+    command = COMPOSE["services"]["worker"]["command"]
+    assert scrape["names"] == ["worker"] and str(scrape["port"]) == command[command.index("--http-port") + 1]
+    assert "./config/prometheus.yml:/etc/prometheus/prometheus.yml:ro" in COMPOSE["services"]["prometheus"]["volumes"]

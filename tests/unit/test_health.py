@@ -59,3 +59,33 @@ def test_metrics_are_prometheus_text_from_the_stages_counters(endpoint):
     health.counters["enrich"]["enriched"] += 2  # read live at each scrape
     assert 'wirestream_events_total{outcome="enriched",stage="enrich"} 5.0' in get(url + "/metrics")[1]
     assert get(url + "/nothing")[0] == 404
+
+
+def test_metrics_carry_timings_and_the_groups_lag(endpoint):
+    from pipeline.metrics import BATCH_SECONDS, ELASTICSEARCH_RETRIES, timed
+
+    health, url = endpoint
+    health.lag = lambda: {("articles.unique", 2): 7, ("articles.raw", 0): 0}
+    with timed(BATCH_SECONDS.labels("unit-test")):
+        pass
+    retries_before = ELASTICSEARCH_RETRIES._value.get()
+    ELASTICSEARCH_RETRIES.inc(2)
+    status, metrics = get(url + "/metrics")
+    assert status == 200
+    assert 'wirestream_consumer_lag{partition="2",topic="articles.unique"} 7.0' in metrics
+    assert 'wirestream_batch_seconds_count{stage="unit-test"} 1.0' in metrics
+    assert 'wirestream_batch_seconds_bucket{le="0.005",stage="unit-test"} 1.0' in metrics
+    assert f"wirestream_elasticsearch_retries_total {retries_before + 2}" in metrics
+    assert "# HELP wirestream_model_seconds" in metrics
+
+
+def test_metrics_still_answer_when_the_lag_cannot_be_read(endpoint):
+    health, url = endpoint
+
+    def unreachable():
+        raise TimeoutError("Kafka is away")
+
+    health.lag = unreachable
+    status, metrics = get(url + "/metrics")
+    assert status == 200 and 'wirestream_events_total{outcome="enriched",stage="enrich"} 3.0' in metrics
+    assert "wirestream_consumer_lag{" not in metrics
