@@ -18,7 +18,7 @@ def create_app(settings: Settings, health: WorkerHealth | None = None) -> faust.
     The entity engine (in a process of its own) reads the gazetteer in `config/` when the worker
     starts: a worker picks up gazetteer changes when it restarts.
     """
-    from pipeline.agents import alerts, dedup, enrich, index, watchdog
+    from pipeline.agents import alerts, dedup, enrich, exits, index, watchdog
     from pipeline.agents.transport import Transport
     from pipeline.enrich.model_process import ModelProcess
 
@@ -55,7 +55,8 @@ def create_app(settings: Settings, health: WorkerHealth | None = None) -> faust.
     model = ModelProcess(vectors=settings.search.vectors)
     health.counters.update(dedup=dedup.register(app, settings), enrich=enrich.register(app, settings, model),
                            index=index.register(app, settings), alerts=alerts.register(app, settings))
-    watchdog.register(app, settings, before_restart=model.close, health=health)
+    exits.before_exit.append(model.close)
+    watchdog.register(app, settings, health=health)
 
     @app.timer(1.0)
     async def tick() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Annotated, Optional
@@ -342,10 +343,17 @@ def worker(
     log_format: Annotated[str, typer.Option(help="text (for a terminal) or json (one event per line on stdout, for a log collector).")] = "text",
     http_port: Annotated[Optional[int], typer.Option(min=1, max=65535, help="Serve /livez, /readyz and /metrics (Prometheus) on this port.")] = None,
     http_host: Annotated[str, typer.Option(help="The address --http-port listens on (0.0.0.0 for a scraper in another container).")] = "127.0.0.1",
+    restart: Annotated[bool, typer.Option("--restart", help="Run the worker in a child process and start a new one "
+                                          "whenever it exits with an error (a stall, a deadline); for use without a "
+                                          "supervisor such as docker-compose or systemd.")] = False,
 ) -> None:
     """Run the Faust worker with every stage's agents until stopped (Ctrl-C). Start more workers
     to scale out; Kafka shares the partitions among them. With --http-port, its health (live: the
-    event loop turns; ready: it holds partitions and none is stalled) and Prometheus metrics."""
+    event loop turns; ready: it holds partitions and none is stalled) and Prometheus metrics.
+
+    A worker that cannot go on by itself (a partition stalled, a model or Elasticsearch past its
+    deadline) exits with status 75 after one line saying why; with --restart, or under
+    docker-compose, a new one takes over from the last committed offsets."""
     import logging.config
 
     from kafka.errors import KafkaError
@@ -380,6 +388,13 @@ def worker(
             log.error(message)
             return typer.Exit(1)
         return fail(message)
+
+    if restart:
+        from pipeline.supervisor import supervise
+
+        argv = [arg for arg in sys.argv[1:] if arg != "--restart"]
+        raise typer.Exit(supervise([sys.executable, "-m", "pipeline.cli", *argv],
+                                   lambda line: say(logging.WARNING, line, "yellow")))
 
     try:  # the model process reads it too, where an error would only show as dead letters
         load_gazetteer(gazetteer_files(CONFIG_DIR))

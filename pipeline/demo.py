@@ -97,7 +97,7 @@ def run(settings: Settings, samples: Path, console: Console) -> None:
         "\nNext:\n"
         "  wirestream search 'embassy' --place Baghdad     search the stories (add --json for scripts)\n"
         "  wirestream produce PATH | URL | -              feed more stories (run `wirestream worker` to process them)\n"
-        "  wirestream worker                              keep a worker running; start more to scale out\n"
+        "  wirestream worker --restart                    keep a worker running; start more to scale out\n"
         "  wirestream alerts add esper --person Esper     subscribe; then `wirestream alerts tail esper`\n"
         "  wirestream dlq                                 what was refused, and why\n"
         "  wirestream stack down                          stop Kafka and Elasticsearch (data stays in .stack/)"

@@ -21,15 +21,19 @@ from pipeline.settings import Settings, settings_env
 class WorkerProcess:
     """A `wirestream worker` subprocess with the topics and app id of `settings`, logging to `log`.
     `kill()` is kill -9, as a crash would be; `stop()` is a clean shutdown. `options` go to
-    `wirestream worker` (`--http-port 9464`)."""
+    `wirestream worker` (`--http-port 9464`). With `restart` (the default) it runs under
+    `--restart`, as a user would run it: a worker that exits on a stall is replaced; `kill()` kills
+    the supervisor and the worker together, a machine's crash. The benchmarks run it bare, so that
+    its process is the worker they measure."""
 
     def __init__(self, settings: Settings, log: Path, env: dict[str, str] | None = None,
-                 options: Sequence[str] = ()) -> None:
+                 options: Sequence[str] = (), restart: bool = True) -> None:
         log.parent.mkdir(parents=True, exist_ok=True)
         self.log = log
         self._log = log.open("ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "pipeline.cli", "worker", "--loglevel", "warning", *options],
+            [sys.executable, "-m", "pipeline.cli", "worker", "--loglevel", "warning",
+             *(["--restart"] if restart else []), *options],
             env={**os.environ, **settings_env(settings), **(env or {})},
             stdout=self._log,
             stderr=subprocess.STDOUT,
@@ -45,7 +49,7 @@ class WorkerProcess:
 
     def kill(self) -> None:
         if self.alive():
-            self.process.send_signal(signal.SIGKILL)
+            os.killpg(self.process.pid, signal.SIGKILL)  # its own session: the worker and what it started
             self.process.wait(timeout=30)
         self._log.close()
 
@@ -55,7 +59,7 @@ class WorkerProcess:
             try:
                 self.process.wait(timeout=timeout_s)
             except subprocess.TimeoutExpired:
-                self.process.kill()
+                os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
         self._log.close()
 

@@ -2,7 +2,8 @@
 
 Offsets advance only after Elasticsearch acknowledged the batch: the bulk write blocks (retrying)
 while Elasticsearch is down, so the agent stops consuming instead of dropping. Documents
-Elasticsearch rejects go to the index dead-letter topic with its reason.
+Elasticsearch rejects go to the index dead-letter topic with its reason. A request the node keeps
+failing while it answers ends the worker after a deadline (`DeadlineExceeded`, `exit_on`).
 """
 
 from __future__ import annotations
@@ -18,12 +19,13 @@ from pydantic import ValidationError
 
 from pipeline.agents.batches import batches, in_event_context
 from pipeline.agents.dead_letters import position, publish
+from pipeline.agents.exits import exit_on
 from pipeline.ingest import Rejected
 from pipeline.producer import dead_letter as make_dead_letter
 from pipeline.retrying import async_retry_forever
 from pipeline.settings import Settings
 from pipeline.sinks.documents import copies_action, index_action, ndjson, retire_action
-from pipeline.sinks.elasticsearch import BulkWriter, connect, ensure_index
+from pipeline.sinks.elasticsearch import BulkWriter, DeadlineExceeded, connect, ensure_index
 from pipeline.topics import WAITING_COPIES_TABLE
 from schemas import DuplicateRecord, EnrichedArticle, MatchKind
 
@@ -85,56 +87,58 @@ def register(app: faust.App, settings: Settings) -> Counter[str]:
 
     @app.agent(enriched, concurrency=1)
     async def index_stories(stream: faust.Stream) -> None:
-        async for events in batches(stream, BATCH_SIZE, BATCH_WITHIN_S, "index"):
-            await ready.wait()
-            stories, event_of = [], {}
-            for event in events:
-                try:
-                    stories.append(EnrichedArticle.model_validate_json(event.value))
-                    event_of[stories[-1].article.id.encode()] = event
-                except ValidationError as error:
-                    await dead_letter(position(event), f"not an enriched article: {error.errors()[0]['msg']}", event.value)
-            keys = [story.article.id.encode() for story in stories]
-            stashed = waiting_counts(keys)
-            result = await asyncio.get_running_loop().run_in_executor(io_thread, write_stories, stories, stashed)
-            # A count stashed while this batch was being written: the document exists now.
-            late = waiting_counts(keys)
-            if any(count > stashed.get(story, -1) for story, count in late.items()):
-                await write([copies_action(alias, story, count) for story, count in late.items()
-                             if count > stashed.get(story, -1)])
-            for key in keys:
-                if key in waiting:
-                    in_event_context(event_of[key])  # the deletion goes to the story's changelog partition
-                    del waiting[key]
-            for action, reason in result.rejected:
-                await dead_letter(action[0]["index"]["_id"], reason, ndjson([action]))
-            counters["indexed"] += result.written
-            counters["stale_or_replayed"] += result.conflicts
+        with exit_on(DeadlineExceeded):
+            async for events in batches(stream, BATCH_SIZE, BATCH_WITHIN_S, "index"):
+                await ready.wait()
+                stories, event_of = [], {}
+                for event in events:
+                    try:
+                        stories.append(EnrichedArticle.model_validate_json(event.value))
+                        event_of[stories[-1].article.id.encode()] = event
+                    except ValidationError as error:
+                        await dead_letter(position(event), f"not an enriched article: {error.errors()[0]['msg']}", event.value)
+                keys = [story.article.id.encode() for story in stories]
+                stashed = waiting_counts(keys)
+                result = await asyncio.get_running_loop().run_in_executor(io_thread, write_stories, stories, stashed)
+                # A count stashed while this batch was being written: the document exists now.
+                late = waiting_counts(keys)
+                if any(count > stashed.get(story, -1) for story, count in late.items()):
+                    await write([copies_action(alias, story, count) for story, count in late.items()
+                                 if count > stashed.get(story, -1)])
+                for key in keys:
+                    if key in waiting:
+                        in_event_context(event_of[key])  # the deletion goes to the story's changelog partition
+                        del waiting[key]
+                for action, reason in result.rejected:
+                    await dead_letter(action[0]["index"]["_id"], reason, ndjson([action]))
+                counters["indexed"] += result.written
+                counters["stale_or_replayed"] += result.conflicts
 
     @app.agent(duplicates, concurrency=1)
     async def count_copies(stream: faust.Stream) -> None:
-        async for events in batches(stream, BATCH_SIZE, BATCH_WITHIN_S, "index-copies"):
-            await ready.wait()
-            latest: dict[str, int] = {}
-            retired: dict[str, int] = {}
-            event_of = {}
-            for event in events:
-                try:
-                    record = DuplicateRecord.model_validate_json(event.value)
-                except ValidationError:
-                    counters["bad_duplicate_records"] += 1
-                    continue
-                event_of[record.duplicate_of.encode()] = event
-                latest[record.duplicate_of] = max(latest.get(record.duplicate_of, 0), record.copies)
-                if record.kind is MatchKind.MERGED and record.retired_version:
-                    retired[record.id] = max(retired.get(record.id, 0), record.retired_version)
-            result = await write([*(retire_action(alias, story, version) for story, version in retired.items()),
-                                  *(copies_action(alias, story, copies) for story, copies in latest.items())])
-            counters["retired"] += len(retired)
-            for action in result.missing:  # the story is still being enriched: apply when it is indexed
-                key = action[0]["update"]["_id"].encode()
-                in_event_context(event_of[key])
-                waiting[key] = str(max(int(waiting.get(key) or 0), action[1]["doc"]["copies"])).encode()
-            counters["copy_counts"] += result.written
+        with exit_on(DeadlineExceeded):
+            async for events in batches(stream, BATCH_SIZE, BATCH_WITHIN_S, "index-copies"):
+                await ready.wait()
+                latest: dict[str, int] = {}
+                retired: dict[str, int] = {}
+                event_of = {}
+                for event in events:
+                    try:
+                        record = DuplicateRecord.model_validate_json(event.value)
+                    except ValidationError:
+                        counters["bad_duplicate_records"] += 1
+                        continue
+                    event_of[record.duplicate_of.encode()] = event
+                    latest[record.duplicate_of] = max(latest.get(record.duplicate_of, 0), record.copies)
+                    if record.kind is MatchKind.MERGED and record.retired_version:
+                        retired[record.id] = max(retired.get(record.id, 0), record.retired_version)
+                result = await write([*(retire_action(alias, story, version) for story, version in retired.items()),
+                                      *(copies_action(alias, story, copies) for story, copies in latest.items())])
+                counters["retired"] += len(retired)
+                for action in result.missing:  # the story is still being enriched: apply when it is indexed
+                    key = action[0]["update"]["_id"].encode()
+                    in_event_context(event_of[key])
+                    waiting[key] = str(max(int(waiting.get(key) or 0), action[1]["doc"]["copies"])).encode()
+                counters["copy_counts"] += result.written
 
     return counters

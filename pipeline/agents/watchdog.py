@@ -1,11 +1,14 @@
-"""The stall watchdog, a safety net: a worker that owns events it does not handle, while nothing
-it owns was committed for a while, restarts itself.
+"""The stall detector: a worker that owns events it does not handle, while nothing it owns was
+committed for a while, is stalled. It says so on /readyz and /metrics at once (`WorkerHealth`),
+and after `STALL_S` it exits with status 75 (`pipeline.agents.exits`), one line saying why, for its
+supervisor (`wirestream worker --restart`, docker-compose's `restart:`) to start a new worker.
 
 The one cause of such stalls found here — Faust losing its place in a partition nothing was
 committed on yet, at a rebalance — is fixed in `pipeline/agents/transport.py`. Faust's users
-report others (faust-streaming #175, #523: agents that stop consuming with no error). A restart
-reads every owned partition from its committed offset again, as a crashed worker would, so
-nothing is lost and the sinks make the second reading harmless.
+report others (faust-streaming #175, #523: agents that stop consuming with no error). A new
+worker reads every owned partition from its committed offset again, as after a crash, so nothing
+is lost and the sinks make the second reading harmless. Before it exits, the worker logs what its
+consumer knows of the stalled partitions and where each of its tasks waits: the clues to a cause.
 
 Stalled is told from honest waiting by progress, not by what Faust says is in flight (a dropped
 event can stay "in flight" for ever): a worker busy with a backlog commits somewhere every few
@@ -18,14 +21,13 @@ import asyncio
 import gc
 import inspect
 import logging
-import os
-import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
 import faust
 from faust.types import TP
 
+from pipeline.agents.exits import exit_worker
 from pipeline.health import WorkerHealth
 from pipeline.settings import Settings
 from pipeline.sinks.elasticsearch import connect
@@ -34,7 +36,7 @@ from pipeline.workers import GroupOffsets
 log = logging.getLogger(__name__)
 
 CHECK_EVERY_S = 5.0
-#: How long a worker may own events it does not handle, committing nothing anywhere, before the restart.
+#: How long a worker may own events it does not handle, committing nothing anywhere, before it exits.
 STALL_S = 20.0
 #: While paused longer than this, say so once per this long (a rebalance that never ends looks like this).
 PAUSE_NOTE_S = 60.0
@@ -101,7 +103,7 @@ async def consumer_state(app: faust.App, stalled: list[Partition], positions: di
                          f"unacked {_few(m.offset for m in consumer.unacked if m.tp == tp)}; "
                          f"acked, not committed {_few(consumer._acked.get(tp, ()))}; "
                          f"gaps {_few((i.begin, i.end) for i in consumer._gap.get(tp, ()))}")
-    except Exception as error:  # noqa: BLE001 - Faust's internals may change; the restart must not depend on them
+    except Exception as error:  # noqa: BLE001 - Faust's internals may change; the exit must not depend on them
         lines.append(f"  (cannot read it: {type(error).__name__}: {error})")
     return "\n".join(lines)
 
@@ -123,12 +125,9 @@ def _chain(awaited: object) -> str:
     return " > ".join(chain)
 
 
-def register(app: faust.App, settings: Settings, before_restart: Callable[[], None],
-             health: WorkerHealth | None = None) -> None:
-    """Add the watchdog timer to `app`. The restart re-executes this worker in place: the same
-    process id, so a supervisor or a test still sees the same worker; `before_restart` stops
-    what the new image would not know it has (child processes). The stalled partitions it finds
-    are reported to `health` (readiness, metrics)."""
+def register(app: faust.App, settings: Settings, health: WorkerHealth | None = None) -> None:
+    """Add the stall detector's timer to `app`. The stalled partitions it finds are reported to
+    `health` (readiness, metrics) at once; after `STALL_S` the worker exits (`exit_worker`)."""
     topics = settings.topics
     watched = {topics.raw, topics.unique, topics.enriched, topics.duplicates}
     detector = StallDetector()
@@ -150,7 +149,7 @@ def register(app: faust.App, settings: Settings, before_restart: Callable[[], No
         except Exception as error:  # noqa: BLE001 - the broker may be restarting; look again later
             log.info("watchdog: cannot read the group's offsets (%s)", type(error).__name__)
             return
-        # The sinks wait for Elasticsearch, and a restart would not bring it back.
+        # The sinks wait for Elasticsearch, and a new worker would not bring it back.
         paused = app.rebalancing or app.in_recovery or not await loop.run_in_executor(None, elasticsearch.ping)
         mine = {(tp.topic, tp.partition) for tp in owned}
         now = time.monotonic()
@@ -165,16 +164,9 @@ def register(app: faust.App, settings: Settings, before_restart: Callable[[], No
                         app.rebalancing, app.in_recovery)
         if stalled:
             waiting = sum(positions[p][1] - positions[p][0] for p in stalled)
-            log.error("watchdog: %d event(s) on %s waiting while nothing was committed for %.0f s; "
-                      "restarting this worker to read them again. What its consumer knows of them:\n%s\n"
-                      "Where its tasks wait:\n%s", waiting, ", ".join(f"{t}[{p}]" for t, p in stalled),
-                      detector.stall_s, await consumer_state(app, stalled, positions), task_chains(app))
+            where = ", ".join(f"{t}[{p}]" for t, p in stalled)
+            log.warning("watchdog: what the consumer knows of %s:\n%s\nWhere the worker's tasks wait:\n%s",
+                        where, await consumer_state(app, stalled, positions), task_chains(app))
             await app.consumer.commit()  # what was handled is not handled twice; flushes the producer first
-            before_restart()
-            _reexec()
-
-
-def _reexec() -> None:
-    for stream in (sys.stdout, sys.stderr):
-        stream.flush()
-    os.execv(sys.executable, [sys.executable, "-m", "pipeline.cli", *sys.argv[1:]])
+            exit_worker(f"stalled: {waiting} event(s) on {where} waiting while nothing was committed for "
+                        f"{detector.stall_s:.0f} s")

@@ -149,7 +149,7 @@ def _latency(settings: Settings, samples: Path, subs: list[Subscription], count:
     def done(ids) -> bool:
         return all(set(ids) <= times.keys() for times in alerted.values())
 
-    with WorkerProcess(settings, log) as worker:
+    with WorkerProcess(settings, log, restart=False) as worker:
         # Warm-up: one story through every stage (the model loads, the group settles), not timed.
         warm = articles.pop()
         producer.send(settings.topics.raw, key=warm.id.encode(), value=warm.model_dump_json().encode())

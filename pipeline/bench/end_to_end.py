@@ -132,7 +132,7 @@ def _pipeline(settings: Settings, client: Elasticsearch, labelled: list[loadgen.
     SubscriptionStore(settings).put(EVERY_STORY)
     alias = settings.elasticsearch.index_alias
     logs = REPO_ROOT / ".stack" / "bench"
-    procs = [WorkerProcess(settings, logs / f"{settings.faust.app_id}-{i}.log") for i in range(workers)]
+    procs = [WorkerProcess(settings, logs / f"{settings.faust.app_id}-{i}.log", restart=False) for i in range(workers)]
     memory = _MemorySampler({**{f"worker {i + 1}": p.pid for i, p in enumerate(procs)},
                              "kafka": KafkaService().pid(), "elasticsearch": ElasticsearchService().pid()})
     extra = [item.article for item in loadgen.stream(load_samples(samples), steady + 8 * workers, duplicate_rate=0,

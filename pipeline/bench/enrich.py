@@ -133,7 +133,7 @@ def _on_kafka(settings: Settings, payloads: list[bytes], workers: int, console: 
     consumer = KafkaConsumer(settings.topics.enriched, **settings.kafka.client_config(),
                              auto_offset_reset="earliest", enable_auto_commit=False, consumer_timeout_ms=500)
     logs = REPO_ROOT / ".stack" / "bench"
-    procs = [WorkerProcess(settings, logs / f"{settings.faust.app_id}-{i}.log") for i in range(workers)]
+    procs = [WorkerProcess(settings, logs / f"{settings.faust.app_id}-{i}.log", restart=False) for i in range(workers)]
     try:
         # Warm-up: one story per partition, so every worker has its partitions and model loaded.
         for partition in range(partitions):

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from elasticsearch import ApiError, Elasticsearch, TransportError
+from elasticsearch import ConnectionError as Unreachable
 
 from pipeline.metrics import ELASTICSEARCH_RETRIES, ELASTICSEARCH_SECONDS, timed
 from pipeline.retrying import retry_forever
@@ -33,6 +34,9 @@ MAX_BATCH_BYTES = 5 * 1024 * 1024
 IN_FLIGHT = 2
 BACKOFF_FIRST_S = 0.1
 BACKOFF_MAX_S = 30.0
+#: How long one request may keep failing while Elasticsearch answers (busy, server errors, time-outs)
+#: before the writer gives up; a node that does not answer at all is waited for without end.
+ANSWERING_DEADLINE_S = 300.0
 
 Action = tuple[dict, dict | None]
 
@@ -82,6 +86,10 @@ class BulkResult:
         self.retries += other.retries
 
 
+class DeadlineExceeded(RuntimeError):
+    """A request Elasticsearch kept failing while it answered, for longer than the deadline."""
+
+
 class BulkWriter:
     """Bulk writes with the connector's guarantees; `write` returns only when every action is
     written, a conflict, missing (an update of a document not there yet) or rejected."""
@@ -93,9 +101,13 @@ class BulkWriter:
         max_docs: int = MAX_BATCH_DOCS,
         max_bytes: int = MAX_BATCH_BYTES,
         in_flight: int = IN_FLIGHT,
+        deadline_s: float = ANSWERING_DEADLINE_S,
         sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.client = client
+        self.deadline_s = deadline_s
+        self._clock = clock
         self.max_docs, self.max_bytes = max_docs, max_bytes
         self._pool = ThreadPoolExecutor(max_workers=in_flight, thread_name_prefix="es-bulk")
         self._sleep = sleep
@@ -128,8 +140,19 @@ class BulkWriter:
 
     def _request(self, call: Callable[[], Any]) -> tuple[Any, int]:
         """`call()`, retried with doubling backoff while Elasticsearch is unreachable or busy; returns
-        its response and the number of retries. A request refused as such (4xx) is raised."""
+        its response and the number of retries. A request refused as such (4xx) is raised, and
+        `DeadlineExceeded` when the node answers but keeps failing it for `deadline_s`."""
+        failing_since: float | None = None  # while the node answers
+
         def unavailable(error: BaseException, delay: float) -> None:
+            nonlocal failing_since
+            if isinstance(error, Unreachable):  # nobody answers: waiting is all there is to do
+                failing_since = None
+            else:
+                failing_since = failing_since or self._clock()
+                if self._clock() - failing_since > self.deadline_s:
+                    raise DeadlineExceeded(f"Elasticsearch answered but failed a request for {self.deadline_s:.0f} s "
+                                           f"({type(error).__name__}: {' '.join(str(error).split())[:200]})")
             log.warning("elasticsearch unavailable (%s); retrying in %.1f s", type(error).__name__, delay)
 
         retrying = retry_forever(lambda error: isinstance(error, (TransportError, ApiError)) and not _refused(error),

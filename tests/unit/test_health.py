@@ -66,15 +66,15 @@ def test_metrics_carry_timings_and_the_groups_lag(endpoint):
 
     health, url = endpoint
     health.lag = lambda: {("articles.unique", 2): 7, ("articles.raw", 0): 0}
-    with timed(BATCH_SECONDS.labels("unit-test")):
+    with timed(BATCH_SECONDS.labels("health-test")):
         pass
     retries_before = ELASTICSEARCH_RETRIES._value.get()
     ELASTICSEARCH_RETRIES.inc(2)
     status, metrics = get(url + "/metrics")
     assert status == 200
     assert 'wirestream_consumer_lag{partition="2",topic="articles.unique"} 7.0' in metrics
-    assert 'wirestream_batch_seconds_count{stage="unit-test"} 1.0' in metrics
-    assert 'wirestream_batch_seconds_bucket{le="0.005",stage="unit-test"} 1.0' in metrics
+    assert 'wirestream_batch_seconds_count{stage="health-test"} 1.0' in metrics
+    assert 'wirestream_batch_seconds_bucket{le="0.005",stage="health-test"} 1.0' in metrics
     assert f"wirestream_elasticsearch_retries_total {retries_before + 2}" in metrics
     assert "# HELP wirestream_model_seconds" in metrics
 
