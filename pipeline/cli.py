@@ -356,16 +356,9 @@ def worker(
     docker-compose, a new one takes over from the last committed offsets."""
     import logging.config
 
-    from kafka.errors import KafkaError
-
-    from pipeline.alerts.commands import sync_file
-    from pipeline.alerts.subscriptions import SubscriptionError
     from pipeline.app import create_worker
-    from pipeline.enrich import GazetteerError, load_gazetteer
-    from pipeline.enrich.gazetteer import gazetteer_files
     from pipeline.logs import FORMATS, json_logging
-    from pipeline.retrying import retry_forever
-    from pipeline.topics import TopicError, ensure_topics
+    from pipeline.startup import StartupError, prepare
 
     if log_format not in FORMATS:
         raise fail(f"--log-format must be one of {', '.join(FORMATS)}, not {log_format!r}")
@@ -377,10 +370,11 @@ def worker(
         for client in ("kafka", "elastic_transport"):
             logging.getLogger(client).setLevel(logging.WARNING)
 
-    def say(level: int, message: str, style: str = "") -> None:
+    def say(level: int, message: str) -> None:
         if log_format == "json":
             log.log(level, message)
         else:
+            style = "yellow" if level >= logging.WARNING else ""
             err.print(f"[{style}]{escape(message)}[/]" if style else escape(message), highlight=False, soft_wrap=True)
 
     def stop(message: str) -> typer.Exit:
@@ -394,33 +388,13 @@ def worker(
 
         argv = [arg for arg in sys.argv[1:] if arg != "--restart"]
         raise typer.Exit(supervise([sys.executable, "-m", "pipeline.cli", *argv],
-                                   lambda line: say(logging.WARNING, line, "yellow")))
+                                   lambda line: say(logging.WARNING, line)))
 
-    try:  # the model process reads it too, where an error would only show as dead letters
-        load_gazetteer(gazetteer_files(CONFIG_DIR))
-    except GazetteerError as error:
-        raise stop(str(error)) from None
     settings = settings_or_exit()
-
-    def waiting(error: BaseException, delay: float) -> None:
-        say(logging.WARNING, f"waiting: cannot reach Kafka at {settings.kafka.bootstrap_servers} "
-            f"({type(error).__name__}); retrying in {delay:.0f} s", "yellow")
-
-    # Kafka may still be starting (or restarting): say so in one line and keep trying, without
-    # kafka-python's error line per connection attempt.
-    kafka_log = logging.getLogger("kafka")
-    level, kafka_log.level = kafka_log.level, logging.CRITICAL
     try:
-        retry_forever((KafkaError,), waiting)(ensure_topics, settings)
-    except TopicError as error:  # the broker answers but refuses: waiting will not help
+        prepare(settings, say)
+    except StartupError as error:
         raise stop(str(error)) from None
-    finally:
-        kafka_log.setLevel(level)
-    try:
-        if changed := sync_file(settings):
-            say(logging.INFO, f"alerts: saved {', '.join(changed)} from config/alerts.yaml")
-    except (SubscriptionError, KafkaError, TimeoutError) as error:  # the stored subscriptions still apply
-        say(logging.WARNING, f"warning: config/alerts.yaml not applied: {error}", "yellow")
     try:
         worker = create_worker(settings, loglevel, log_format, (http_host, http_port) if http_port else None)
     except OSError as error:  # the port is taken, or the address is not this machine's

@@ -23,7 +23,7 @@ from pipeline.settings import CONFIG_DIR, Settings
 from pipeline.sinks.elasticsearch import connect
 from pipeline.topics import alert_topic, ensure_topics
 from pipeline.views import print_alert, print_results
-from pipeline.workers import WorkerProcess, read_until, wait_caught_up
+from pipeline.worker_processes import WorkerProcess, read_until, wait_caught_up
 from schemas import Article
 from schemas.alerts import Alert
 

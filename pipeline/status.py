@@ -19,7 +19,7 @@ from pipeline.dlq import read_dead_letters
 from pipeline.settings import Settings
 from pipeline.sinks.elasticsearch import connect
 from pipeline.topics import alert_topic
-from pipeline.workers import GroupOffsets
+from pipeline.consumer_group import GroupOffsets
 from schemas.alerts import Alert
 
 

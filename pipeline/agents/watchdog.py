@@ -31,7 +31,7 @@ from pipeline.agents.exits import exit_worker
 from pipeline.health import WorkerHealth
 from pipeline.settings import Settings
 from pipeline.sinks.elasticsearch import connect
-from pipeline.workers import GroupOffsets
+from pipeline.consumer_group import GroupOffsets
 
 log = logging.getLogger(__name__)
 

@@ -28,7 +28,7 @@ from pipeline.settings import CONFIG_DIR, REPO_ROOT, Settings
 from pipeline.sinks.documents import document
 from pipeline.sinks.elasticsearch import connect
 from pipeline.topics import alert_topic, ensure_topics
-from pipeline.workers import WorkerProcess
+from pipeline.worker_processes import WorkerProcess
 from schemas import EnrichedArticle, UniqueArticle
 from schemas.alerts import Subscription
 

@@ -44,7 +44,8 @@ from pipeline.stack import Elasticsearch as ElasticsearchService
 from pipeline.stack import Kafka as KafkaService
 from pipeline.stack import child_pids, cpu_seconds, rss_mb
 from pipeline.topics import TopicSpec, alert_topic, ensure_topics
-from pipeline.workers import GroupOffsets, WorkerProcess, wait_caught_up, wait_group_stable
+from pipeline.consumer_group import GroupOffsets
+from pipeline.worker_processes import WorkerProcess, wait_caught_up, wait_group_stable
 from schemas import Article, EnrichedArticle
 from schemas.alerts import Subscription
 

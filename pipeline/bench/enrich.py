@@ -24,7 +24,7 @@ from pipeline.enrich.evaluation import Scores, engine_labels, load_set, raw_spac
 from pipeline.enrich.engine import MODEL, UNUSED_COMPONENTS, model_text
 from pipeline.settings import REPO_ROOT, Settings
 from pipeline.topics import ensure_topics
-from pipeline.workers import WorkerProcess
+from pipeline.worker_processes import WorkerProcess
 from schemas import UniqueArticle
 
 OVERHEAD_TARGET = 0.10

@@ -20,7 +20,7 @@ from pipeline.producer import ArticleProducer
 from pipeline.stack import Elasticsearch as ElasticsearchService
 from pipeline.stack import Kafka as KafkaService
 from pipeline.topics import alert_topic
-from pipeline.workers import wait_group_stable
+from pipeline.worker_processes import wait_group_stable
 from schemas.alerts import Subscription
 from tests.integration.conftest import documents, read_topic, wait_until
 from tests.integration.workers import WorkerProcess, agent_crashes, caught_up, produce

@@ -6,7 +6,7 @@ import pytest
 
 from pipeline.producer import ArticleProducer
 from pipeline.settings import Settings
-from pipeline.workers import Stalled, WorkerProcess, read_until, wait_caught_up
+from pipeline.worker_processes import Stalled, WorkerProcess, read_until, wait_caught_up
 from schemas import Article
 
 __all__ = ["WorkerProcess", "agent_crashes", "caught_up", "drain", "produce"]
