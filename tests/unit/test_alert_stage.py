@@ -1,0 +1,138 @@
+"""The alerts stage without Faust: batches in through a fake of its outside world (`AlertIO`),
+alerts and table entries out. (The same stage on the real Kafka and Elasticsearch:
+tests/integration/test_alerts_worker.py and the kill -9 tests.)"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+
+from pipeline.alerts import Matcher
+from pipeline.alerts.ledger import Ledger
+from pipeline.alerts.stage import AlertStage, Delivery
+from pipeline.ingest.wiretext import parse_wire_text
+from schemas import EnrichedArticle, Entity, EntityType
+from schemas.alerts import Subscription
+
+
+class FakeIO:
+    """A dict for the table, lists for the topics; records every call in order."""
+
+    def __init__(self, on_topics: set[str] = frozenset()) -> None:
+        self.table: dict[bytes, bytes] = {}
+        self.sent: dict[str, list[dict]] = {}
+        self.calls: list[str] = []
+        self.on_topics = set(on_topics)
+        self.query_batches = 0
+
+    def entry(self, key):
+        return self.table.get(key)
+
+    def record(self, key, partition, value):
+        self.table[key] = value
+        self.calls.append(f"record {key.decode()}")
+        return done()
+
+    def entries(self):
+        return self.table.items()
+
+    def forget(self, key, partition):
+        del self.table[key]
+
+    async def send(self, subscription, key, value):
+        self.calls.append(f"send {subscription}")
+        self.sent.setdefault(subscription, []).append(json.loads(value))
+        return done()
+
+    async def on_topic(self, subscription, ids, since_ms):
+        return ids & self.on_topics
+
+    async def query_hits(self, stories, queries):
+        self.query_batches += 1
+        return [{name for name in queries if "Iran" in story.article.body_text} for story in stories]
+
+
+def done() -> asyncio.Future:
+    future = asyncio.get_running_loop().create_future()
+    future.set_result(None)
+    return future
+
+
+@pytest.fixture
+def story(esper_text) -> EnrichedArticle:
+    return EnrichedArticle(article=parse_wire_text(esper_text, source="voa"), version=1, entities=[
+        Entity(name="Mark Esper", type=EntityType.PERSON, mentions=3, first_offset=0, in_headline=True, salience=0.9,
+               forms=["Esper"])])
+
+
+def deliveries(*stories: EnrichedArticle) -> list[Delivery]:
+    return [Delivery(partition=2, value=s.model_dump_json().encode()) for s in stories]
+
+
+def run(stage: AlertStage, matcher: Matcher, batch: list[Delivery]) -> None:
+    asyncio.run(stage.handle(matcher, batch))
+
+
+ESPER = Subscription(name="esper", any_entities=["person:Mark Esper"], updates=True)
+IRAN = Subscription(name="iran", query="Iran")
+
+
+def test_a_story_is_alerted_once_per_version_and_recorded_before_it_is_sent(story):
+    io = FakeIO()
+    stage = AlertStage(io, window_s=86_400)
+    matcher = Matcher([ESPER])
+    run(stage, matcher, deliveries(story, story))  # the same version twice in one batch
+    run(stage, matcher, deliveries(story))  # and again later (a replay)
+    key = story.article.id
+    assert [alert["story_id"] for alert in io.sent["esper"]] == [key]
+    assert io.calls[:2] == [f"record {key}", "send esper"]  # recorded (acknowledged), then sent
+    assert not Ledger.load(io.table[key.encode()], 2).unconfirmed  # confirmed once sent
+    assert stage.counters["already_alerted"] == 1
+
+    run(stage, matcher, deliveries(story.model_copy(update={"version": 2})))
+    assert [alert["is_update"] for alert in io.sent["esper"]] == [False, True]
+
+
+@pytest.mark.parametrize("already_on_topic", [True, False])
+def test_an_alert_recorded_but_not_confirmed_is_sent_only_if_not_on_its_topic(story, already_on_topic):
+    from pipeline.alerts import build_alert
+
+    matcher = Matcher([ESPER])
+    [match] = matcher.match(story)
+    alert_id = build_alert(match, story, is_update=False).id
+    io = FakeIO(on_topics={alert_id} if already_on_topic else set())
+    ledger = Ledger.load(None, 2)
+    ledger.record("esper", 1, 0)  # a worker killed between the record and the send
+    io.table[story.article.id.encode()] = ledger.dump()
+    stage = AlertStage(io, window_s=86_400)
+    run(stage, matcher, deliveries(story))
+    assert len(io.sent.get("esper", [])) == (0 if already_on_topic else 1)
+    assert not Ledger.load(io.table[story.article.id.encode()], 2).unconfirmed
+
+
+def test_query_subscriptions_cost_one_round_trip_per_batch_and_only_when_there_are_some(story):
+    io = FakeIO()
+    stage = AlertStage(io, window_s=86_400)
+    run(stage, Matcher([ESPER]), deliveries(story))
+    assert io.query_batches == 0
+    other = story.model_copy(update={"article": story.article.model_copy(update={"id": "voa-other"})})
+    run(stage, Matcher([ESPER, IRAN]), deliveries(story, other))
+    assert io.query_batches == 1
+    assert sorted(alert["story_id"] for alert in io.sent["iran"]) == sorted([story.article.id, "voa-other"])
+    assert io.calls.index("send esper") < io.calls.index("send iran")  # the cheap alerts first
+
+
+def test_unreadable_events_are_counted_and_old_entries_expire(story):
+    io = FakeIO()
+    stage = AlertStage(io, window_s=60)
+    run(stage, Matcher([ESPER]), [Delivery(2, b"{not json"), *deliveries(story)])
+    assert stage.counters["unreadable"] == 1 and stage.counters["stories"] == 1
+    at = Ledger.load(io.table[story.article.id.encode()], 2).at
+    stage.expire([3], now=at + 120)  # another partition's turn: this entry stays
+    assert io.table
+    stage.expire([2], now=at + 30)  # not old enough yet
+    assert io.table
+    stage.expire([2], now=at + 120)
+    assert not io.table and stage.counters["expired"] == 1
