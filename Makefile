@@ -28,8 +28,16 @@ demo: install
 	$(WS) stack up
 	$(WS) demo
 
+# The newsroom page's browser tests drive Debian's Chromium (Playwright's own download cannot work here).
+CHROMIUM := /usr/bin/chromium
+APT_GET := $(if $(filter 0,$(shell id -u)),,sudo )apt-get
+
+$(CHROMIUM):
+	$(APT_GET) install -y -qq --no-install-recommends chromium || \
+	  ($(APT_GET) update -qq && $(APT_GET) install -y -qq --no-install-recommends chromium)
+
 # Leaves the stack running if it was running before; stops it if this target started it.
-test: install
+test: install $(CHROMIUM)
 	@if $(WS) stack status --check >/dev/null 2>&1; then started=no; else started=yes; fi; \
 	$(WS) stack up || exit 1; \
 	$(VENV)/bin/pytest $(PYTEST_ARGS); status=$$?; \

@@ -309,10 +309,13 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
     open_: Annotated[bool, typer.Option("--open", help="Accept requests without a token (loopback addresses only).")] = False,
+    prefix: Annotated[Optional[str], typer.Option(help="Serve a run's own topics and index, e.g. the demo's (it prints its prefix).")] = None,
 ) -> None:
     """Accept articles over HTTP: POST /articles with wire text, ninjs JSON, JSON Lines or a feed;
     good ones go to articles.raw, bad ones to articles.dlq with the reason. Clients send
-    `Authorization: Bearer <token>`, the token set in WIRESTREAM_INGEST__TOKEN (or [ingest] token)."""
+    `Authorization: Bearer <token>`, the token set in WIRESTREAM_INGEST__TOKEN (or [ingest] token).
+
+    The newsroom page is at / : search with facets, stories, subscriptions, live alerts."""
     from aiohttp import web
 
     from pipeline.http_ingest import create_app
@@ -324,8 +327,11 @@ def serve(
             raise fail("no ingest token: set WIRESTREAM_INGEST__TOKEN, or run with --open on a loopback address")
         if not _loopback(host):
             raise fail(f"--open serves without a token, so only on a loopback address, not {host}")
+    if prefix:
+        settings = settings.isolated(prefix)
     with ArticleProducer(settings) as producer:
-        web.run_app(create_app(settings, producer), host=host, port=port)
+        web.run_app(create_app(settings, producer), host=host, port=port,
+                    print=lambda _: err.print(f"newsroom page on http://{host}:{port}/ ; POST /articles to ingest"))
 
 
 def _loopback(host: str) -> bool:
@@ -459,8 +465,8 @@ def search_command(
     if syntax not in SYNTAXES:
         raise fail(f"--syntax must be one of {', '.join(SYNTAXES)}, not {syntax!r}")
     request = SearchRequest(query, canonical(EntityType.PERSON, person), canonical(EntityType.ORGANISATION, org),
-                            canonical(EntityType.PLACE, place), section, _aware(since), _aware(until), limit,
-                            syntax=syntax, mentioned=query_entities(query, gazetteer))
+                            canonical(EntityType.PLACE, place), section=section, since=_aware(since),
+                            until=_aware(until), limit=limit, syntax=syntax, mentioned=query_entities(query, gazetteer))
     embedder = load_embedder(settings.search.vectors) if is_hybrid(request) else None
     try:
         result = search(connect(settings), settings.elasticsearch.index_alias, request, embedder)

@@ -34,7 +34,8 @@ def run(settings: Settings, samples: Path, console: Console) -> None:
     # Each run has topics of its own, so what it shows is this run's work alone. Stories go to the
     # real `articles` index: ids are stable, so running the demo twice still leaves one of each.
     alias = settings.elasticsearch.index_alias
-    settings = settings.isolated(f"demo-{uuid.uuid4().hex[:6]}")
+    prefix = f"demo-{uuid.uuid4().hex[:6]}"
+    settings = settings.isolated(prefix)
     settings = settings.model_copy(update={"elasticsearch": settings.elasticsearch.model_copy(update={"index_alias": alias})})
     articles = [
         item for path in sorted(samples.glob("*.txt"))
@@ -100,6 +101,7 @@ def run(settings: Settings, samples: Path, console: Console) -> None:
         "  wirestream worker --restart                    keep a worker running; start more to scale out\n"
         "  wirestream alerts add esper --person Esper     subscribe; then `wirestream alerts tail esper`\n"
         "  wirestream dlq                                 what was refused, and why\n"
+        f"  wirestream serve --open --prefix {prefix}    the newsroom page of this demo: http://127.0.0.1:8080/\n"
         "  wirestream stack down                          stop Kafka and Elasticsearch (data stays in .stack/)"
     )
 

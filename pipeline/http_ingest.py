@@ -30,8 +30,9 @@ _CONTENT_TYPES = {"application/json": "ninjs", "application/x-ndjson": "jsonl", 
                   "application/atom+xml": "feed", "text/plain": "wire"}
 
 
-def create_app(settings: Settings, producer: ArticleProducer) -> web.Application:
-    """The app; it requires `settings.ingest.token` as a bearer token when one is set."""
+def create_app(settings: Settings, producer: ArticleProducer, newsroom: bool = True) -> web.Application:
+    """The app; it requires `settings.ingest.token` as a bearer token when one is set. With
+    `newsroom`, the newsroom page and its endpoints too (`pipeline.newsroom`)."""
     ingest = settings.ingest
     token = ingest.token.get_secret_value().encode() if ingest.token else None
     executor = ThreadPoolExecutor(max_workers=ingest.http_threads, thread_name_prefix="ingest")
@@ -47,7 +48,7 @@ def create_app(settings: Settings, producer: ArticleProducer) -> web.Application
         return producer.deliver(items, timeout=ingest.request_deadline_s)
 
     async def post_article(request: web.Request) -> web.Response:
-        if token is not None and not _bearer_matches(request, token):
+        if token is not None and not bearer_matches(request, token):
             return web.json_response({"error": "missing or wrong bearer token"}, status=401,
                                      headers={"WWW-Authenticate": "Bearer"})
         fmt = request.query.get("format") or _CONTENT_TYPES.get(request.content_type)
@@ -98,10 +99,14 @@ def create_app(settings: Settings, producer: ArticleProducer) -> web.Application
     app.router.add_get("/metrics", metrics)
     app.router.add_get("/healthz", healthz)
     app.on_cleanup.append(stop_threads)
+    if newsroom:
+        from pipeline.newsroom import add_newsroom  # it uses `bearer_matches` from here
+
+        add_newsroom(app, settings, token)
     return app
 
 
-def _bearer_matches(request: web.Request, token: bytes) -> bool:
+def bearer_matches(request: web.Request, token: bytes) -> bool:
     scheme, _, given = request.headers.get("Authorization", "").partition(" ")
     return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token)
 

@@ -28,7 +28,8 @@ from pipeline.embedding import Embedder
 from pipeline.enrich.gazetteer import Gazetteer
 from schemas import EntityType
 
-FACETS = {"people": "people", "organisations": "organisations", "places": "places"}
+FACETS = {"people": "people", "organisations": "organisations", "places": "places", "sections": "section",
+          "sources": "source"}
 #: Analysed with stemming and without stop words; quoted phrases use each field's `.exact` twin.
 SEARCH_FIELDS = ["headline^3", "body_text", "captions"]
 PHRASE_SUFFIX = ".exact"
@@ -55,6 +56,7 @@ class SearchRequest:
     organisations: list[str] = field(default_factory=list)
     places: list[str] = field(default_factory=list)
     section: str | None = None
+    source: str | None = None
     since: datetime | None = None
     until: datetime | None = None
     limit: int = 10
@@ -129,13 +131,14 @@ def fuse(rankings: list[list[str]], k: int = RRF_K) -> list[tuple[str, float]]:
 
 
 def filters(request: SearchRequest) -> list[dict]:
-    """The exact conditions: entities, section, date range."""
+    """The exact conditions: entities, section, source, date range."""
     found: list[dict] = []
     for field_name, values in (("people", request.people), ("organisations", request.organisations),
                                ("places", request.places)):
         found += [{"term": {field_name: value}} for value in values]
-    if request.section:
-        found.append({"term": {"section": request.section}})
+    for field_name, value in (("section", request.section), ("source", request.source)):
+        if value:
+            found.append({"term": {field_name: value}})
     if request.since or request.until:
         bounds = {}
         if request.since:
