@@ -427,7 +427,7 @@ class EntityEngine:
         # Baptist Parish", "Louisiana National Guard". They replace the model's mentions inside them.
         spelled, spans = self._spelled_out(text, body_at, state)
         mentions = [m for m in mentions if not any(m.start < b and a < m.start + len(m.form) for a, b in spans)] + spelled
-        mentions += self._dateline(article, body_at)
+        mentions += self._dateline(article, body_at, state)
 
         # Acronyms the story defines: "(AMISOM)" after its long form means the long form.
         for short, long_form in definitions(text).items():
@@ -503,8 +503,9 @@ class EntityEngine:
         entities = self._locate(entities, {name: group[0].known for name, group in grouped.items()})
         return sorted(entities, key=lambda entity: (-entity.salience, entity.first_offset))
 
-    def _dateline(self, article: Article, at: int) -> list[_Mention]:
-        """The place of the dateline ("CARVILLE, La." -> Carville, Louisiana; "PENTAGON" -> the building)."""
+    def _dateline(self, article: Article, at: int, story_state: str | None) -> list[_Mention]:
+        """The place of the dateline ("CARVILLE, La." -> Carville, Louisiana; "PENTAGON" -> the building;
+        "GREAT FALLS" in a story about Montana -> Great Falls, Montana)."""
         if not article.located:
             return []
         place, _, region = article.located.partition(",")
@@ -519,6 +520,8 @@ class EntityEngine:
             return [_Mention(known.name, known.type, at, article.located, known, None)]
         if name == "Washington":  # the capital, as in the body
             return [_Mention("Washington, D.C.", EntityType.PLACE, at, article.located, None, None)]
+        if story_state and story_state in self.places.us_city_states(name):  # a release's own state goes unsaid
+            return [_Mention(city_title(name, story_state), EntityType.PLACE, at, article.located, None, None)]
         if self.places.resolve(name) is not None:
             return [_Mention(name, EntityType.PLACE, at, article.located, None, None)]
         return []

@@ -71,9 +71,12 @@ def _counties() -> dict[str, set[str]]:
 
 
 def state_name(text: str) -> str | None:
-    """"Florida" for "Florida", "Fla." or "FL"; None when `text` is not a state."""
+    """"Florida" for "Florida", "FLORIDA", "Fla." or "FL"; None when `text` is not a state."""
     text = text.strip().rstrip(",")
-    return _states().get(text) or _states().get(text + ".")
+    for form in (text, text.title()) if text.isupper() and len(text) > 2 else (text,):
+        if found := _states().get(form) or _states().get(form + "."):
+            return found
+    return None
 
 
 def city_title(city: str, state: str) -> str:

@@ -207,6 +207,15 @@ def test_one_story_resolves_its_own_names(engine):
     assert not {name for kind, name in found if kind == "person"} - {"Jane Doe", "Joe Manchin"}
 
 
+@pytest.mark.parametrize("body, place", [
+    ("KNOXVILLE, TENNESSEE – The deputy secretary toured two sites.", "Knoxville, Tennessee"),  # a state in capitals
+    ("GREAT FALLS - A man of Havre, Montana, was sentenced by a federal judge in Montana.", "Great Falls, Montana"),
+])
+def test_a_release_dateline_is_its_city_in_its_state(engine, body, place):
+    # A press release's dateline often spells its state in capitals, or leaves out the state it is about.
+    assert ("place", place) in _found(engine, body)
+
+
 def test_a_known_name_replaces_the_pieces_the_model_cut_it_into(engine):
     article = _article("Aung San Suu Kyi visited refugees in the DR Congo and in Baghdad International Airport.")
     names = {entity.name for entity in engine.entities(article)}
