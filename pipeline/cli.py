@@ -284,6 +284,22 @@ def bench_alerts(
     alerts.run(samples, articles, subscriptions, latency_stories, rate, settings_or_exit(), console)
 
 
+@bench_app.command("soak")
+def bench_soak(
+    runs: Annotated[int, typer.Option(min=1, help="How many runs, each on fresh topics.")] = 40,
+    articles: Annotated[int, typer.Option(min=10, help="Generated articles a run (stories, copies, updates).")] = 1_000,
+    samples: Annotated[Path, typer.Option(help="Folder of wire stories to generate from.")] = SAMPLES_DIR,
+) -> None:
+    """The two-worker pipeline run again and again: per run, the stalls, the workers restarted,
+    the story versions missing from the index or its alerts, the alerts sent twice; exits 1 when a
+    run failed. Needs the local stack (`wirestream stack up`); about a minute and a half a run."""
+    from pipeline.bench import soak
+
+    done = soak.run(samples, runs, articles, settings_or_exit(), console)
+    if not all(r.passed for r in done):
+        raise typer.Exit(1)
+
+
 @app.command()
 def demo(
     samples: Annotated[Path, typer.Option(help="Folder of wire stories.")] = SAMPLES_DIR,

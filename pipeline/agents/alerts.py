@@ -21,6 +21,7 @@ import faust
 from elasticsearch import ApiError, TransportError
 
 from pipeline.agents.batches import batches, in_event_context
+from pipeline.agents.exits import within
 from pipeline.alerts.delivered import ReadBackError, already_sent
 from pipeline.alerts.queries import QueryMatcher
 from pipeline.alerts.stage import AlertStage, Delivery
@@ -56,7 +57,9 @@ class FaustAlertIO:
 
     def record(self, key: bytes, partition: int, value: bytes) -> Awaitable[Any]:
         self.table.data[key] = value  # not `table[key] = ...`, which drops the changelog record's future
-        return self.table.send_changelog(partition, key, value)
+        acknowledged = self.table.send_changelog(partition, key, value)
+        # A task: it runs (and keeps its deadline) whether the stage awaits it or not.
+        return asyncio.ensure_future(within(acknowledged, "an alerts-table changelog record"))
 
     def entries(self) -> Iterable[tuple[bytes, bytes]]:
         return self.table.items()
@@ -68,7 +71,8 @@ class FaustAlertIO:
     async def send(self, subscription: str, key: bytes, value: bytes) -> Awaitable[Any]:
         if subscription not in self._topics:
             self._topics[subscription] = self.app.topic(alert_topic(self.settings, subscription), partitions=1)
-        return await self._topics[subscription].send(key=key, value=value)
+        acknowledged = await within(self._topics[subscription].send(key=key, value=value), f"a send to {subscription}'s topic")
+        return asyncio.ensure_future(within(acknowledged, f"an alert's acknowledgement on {subscription}'s topic"))
 
     async def on_topic(self, subscription: str, ids: set[str], since_ms: int) -> set[str]:
         return await self._retrying(f"read back {subscription}'s alerts", (ReadBackError,), already_sent,

@@ -7,6 +7,7 @@ import logging
 
 import faust
 
+from pipeline.agents.exits import within
 from schemas import DeadLetter
 
 log = logging.getLogger(__name__)
@@ -19,4 +20,4 @@ def position(event: faust.EventT) -> str:
 
 async def publish(topic: faust.TopicT, letter: DeadLetter) -> None:
     log.warning("%s: %s refused: %s", letter.stage, letter.input, letter.reason)
-    await topic.send(key=letter.input.encode(), value=letter.model_dump_json().encode())
+    await within(topic.send(key=letter.input.encode(), value=letter.model_dump_json().encode()), "a dead letter's send")

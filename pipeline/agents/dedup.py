@@ -15,6 +15,7 @@ from collections import Counter
 import faust
 
 from pipeline.agents.dead_letters import position
+from pipeline.agents.exits import within
 from pipeline.dedup.stage import DedupStage, Out
 from pipeline.metrics import BATCH_SECONDS, timed
 from pipeline.settings import Settings
@@ -51,7 +52,7 @@ def register(app: faust.App, settings: Settings) -> Counter[str]:
         async for event in stream.events():
             with timed(decided):
                 for output in stage.observe(position(event), event.message.offset, event.value, now=time.time()):
-                    await outputs[output.to].send(key=output.key, value=output.value)
+                    await within(outputs[output.to].send(key=output.key, value=output.value), f"a send to {output.to.value}")
                 await stream.ack(event)
             now = time.monotonic()
             if now - last_expiry > EXPIRE_EVERY_S:

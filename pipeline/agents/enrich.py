@@ -16,6 +16,7 @@ import faust
 
 from pipeline.agents.batches import pipelined
 from pipeline.agents.dead_letters import position, publish
+from pipeline.agents.exits import within
 from pipeline.enrich.batch import BATCH_SIZE, EnrichResult
 from pipeline.enrich.model_process import ModelProcess
 from pipeline.settings import Settings
@@ -42,7 +43,8 @@ def register(app: faust.App, settings: Settings, model: ModelProcess) -> Counter
     async def send(events: list[faust.EventT], result: EnrichResult) -> None:
         # Vectors in their own process, while the entity process tags the next batch.
         for story in await model.with_vectors(result.enriched):
-            await enriched.send(key=story.article.id.encode(), value=story.model_dump_json().encode())
+            await within(enriched.send(key=story.article.id.encode(), value=story.model_dump_json().encode()),
+                         "a send to the enriched topic")
         for letter in result.refused:
             await publish(dlq, letter)
         counters["enriched"] += len(result.enriched)

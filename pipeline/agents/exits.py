@@ -8,12 +8,15 @@ partition from its committed offset again, as after a crash, so nothing is lost.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
-from typing import NoReturn
+from typing import NoReturn, TypeVar
+
+T = TypeVar("T")
 
 log = logging.getLogger("wirestream.worker")
 
@@ -22,6 +25,10 @@ EXIT_STATUS = 75
 
 #: Called before the exit (the model processes' `close`), registered by the app.
 before_exit: list[Callable[[], None]] = []
+
+#: How long a record may take to be queued for Kafka, or acknowledged by it (an output, a dead letter,
+#: a table's changelog record). Far above a broker restart; a producer stuck for longer is not coming back.
+KAFKA_DEADLINE_S = 300.0
 
 
 def exit_worker(reason: str) -> NoReturn:
@@ -46,3 +53,11 @@ def exit_on(*errors: type[BaseException]) -> Iterator[None]:
         yield
     except errors as error:
         exit_worker(str(error))
+
+
+async def within(work: Awaitable[T], what: str, seconds: float = KAFKA_DEADLINE_S) -> T:
+    """`await work`, or end the worker (`exit_worker`) when it takes longer than `seconds`."""
+    try:
+        return await asyncio.wait_for(work, seconds)
+    except asyncio.TimeoutError:
+        exit_worker(f"{what} did not complete within {seconds:.0f} s")

@@ -25,7 +25,7 @@ from pipeline.ingest import Rejected
 from pipeline.producer import dead_letter
 from pipeline.retrying import async_retry_forever
 from pipeline.settings import Settings
-from pipeline.sinks.elasticsearch import BulkWriter, DeadlineExceeded, connect, ensure_index
+from pipeline.sinks.elasticsearch import BulkWriter, DeadlineExceeded, connect, ensure_history_indices, ensure_index
 from pipeline.sinks.stage import Delivery, IndexStage
 from pipeline.topics import WAITING_COPIES_TABLE
 
@@ -93,10 +93,15 @@ def register(app: faust.App, settings: Settings) -> Counter[str]:
         log.warning("index: cannot reach Elasticsearch at %s (%s); retrying in %.0f s",
                     settings.elasticsearch.url, type(error).__name__, delay)
 
+    def prepare() -> str:
+        index = ensure_index(client, alias)
+        ensure_history_indices(client, alias)
+        return index
+
     @app.task
     async def prepare_index() -> None:
         # Elasticsearch may still be starting: say so in one line and keep trying.
-        index = await async_retry_forever((TransportError, ApiError), unreachable)(stories_io.blocking, ensure_index, client, alias)
+        index = await async_retry_forever((TransportError, ApiError), unreachable)(stories_io.blocking, prepare)
         log.info("index: writing to %s (alias %s)", index, alias)
         ready.set()
 

@@ -4,7 +4,8 @@
     GET    /static/{file}             its script and style
     GET    /api/search?q=&person=&organisation=&place=&section=&source=&since=&until=&limit=
                                       results, facets and total (`pipeline.search`, hybrid as in the CLI)
-    GET    /api/stories/{id}          one story: text, entities (places with coordinates), version, copies
+    GET    /api/stories/{id}          one story: text, entities (places with coordinates), its versions
+                                      (what each changed) and its copies (outlet, kind)
     GET    /api/subscriptions         every subscription
     PUT    /api/subscriptions/{name}  add or replace one (the CLI's validation; 422 with its one-line error)
     DELETE /api/subscriptions/{name}  remove one
@@ -38,6 +39,7 @@ from pipeline.http_ingest import bearer_matches
 from pipeline.newsroom.live import AlertFeed
 from pipeline.search import QueryError, SearchRequest, is_hybrid, query_entities, search
 from pipeline.settings import CONFIG_DIR, Settings
+from pipeline.sinks import history
 from pipeline.sinks.elasticsearch import connect
 from pipeline.topics import TopicError
 from schemas import EntityType
@@ -124,11 +126,20 @@ class Newsroom:
         try:
             found = await self._blocking(lambda: self.client.get(index=self.alias, id=story_id,
                                                                  source_excludes=_STORY_EXCLUDES))
+            versions, copies = await asyncio.gather(
+                self._blocking(self._history, "history", story_id, "version", "desc"),
+                self._blocking(self._history, "copies", story_id, "received_at", "asc"))
         except NotFoundError:
             return _error(404, f"no story {story_id!r}")
         except TransportError as error:
             return _error(503, f"cannot reach Elasticsearch: {type(error).__name__}")
-        return web.json_response({"id": found["_id"], **found["_source"]})
+        return web.json_response({"id": found["_id"], **found["_source"], "versions": versions, "copies_seen": copies})
+
+    def _history(self, kind: str, story_id: str, order: str, direction: str) -> list[dict]:
+        """The story's documents in one of its history indices (`pipeline.sinks.history`)."""
+        response = self.client.search(index=history.index_name(self.alias, kind), ignore_unavailable=True,
+                                      query={"term": {"story_id": story_id}}, sort=[{order: direction}], size=100)
+        return [hit["_source"] for hit in response["hits"]["hits"]]
 
     async def subscriptions(self, request: web.Request) -> web.Response:
         try:

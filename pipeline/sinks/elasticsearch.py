@@ -23,6 +23,7 @@ from elasticsearch import ConnectionError as Unreachable
 from pipeline.metrics import ELASTICSEARCH_RETRIES, ELASTICSEARCH_SECONDS, timed
 from pipeline.retrying import retry_forever
 from pipeline.settings import CONFIG_DIR, Settings
+from pipeline.sinks import history
 from pipeline.sinks.documents import ndjson
 
 log = logging.getLogger(__name__)
@@ -66,6 +67,15 @@ def ensure_index(client: Elasticsearch, alias: str) -> str:
     else:
         client.indices.put_alias(index=index, name=alias)
     return index
+
+
+def ensure_history_indices(client: Elasticsearch, alias: str) -> None:
+    """The story history's two small indices (`pipeline.sinks.history`), created if missing."""
+    for kind, mappings in history.MAPPINGS.items():
+        name = history.index_name(alias, kind)
+        if not client.indices.exists(index=name):
+            client.options(ignore_status=400).indices.create(  # 400: another worker just made it
+                index=name, mappings=mappings, settings={"number_of_shards": 1, "number_of_replicas": 0})
 
 
 @dataclass
@@ -131,12 +141,12 @@ class BulkWriter:
             size += action_size
         return [chunk for chunk in chunks if chunk]
 
-    def copies(self, index: str, ids: list[str]) -> dict[str, int]:
-        """The copy counts the documents `ids` have now (missing documents are left out)."""
+    def current(self, index: str, ids: list[str], fields: list[str]) -> dict[str, dict]:
+        """The `fields` of the documents `ids` as they are now (missing documents are left out)."""
         if not ids:
             return {}
-        response, _ = self._request(lambda: self.client.mget(index=index, ids=ids, source_includes=["copies"]))
-        return {doc["_id"]: doc["_source"].get("copies", 0) for doc in response["docs"] if doc.get("found")}
+        response, _ = self._request(lambda: self.client.mget(index=index, ids=ids, source_includes=fields))
+        return {doc["_id"]: doc["_source"] for doc in response["docs"] if doc.get("found")}
 
     def _request(self, call: Callable[[], Any]) -> tuple[Any, int]:
         """`call()`, retried with doubling backoff while Elasticsearch is unreachable or busy; returns

@@ -7,6 +7,8 @@ version, so a replayed or late older version is a no-op); its `copies` is the hi
 of. A copy count can arrive before its story is indexed (enrichment takes longer than dedup): it
 waits in the `waiting` table (changelogged, as the copies' offsets are committed) and is applied
 when the story is written. Documents Elasticsearch rejects become dead letters with its reason.
+Each new version and each copy also gets a small document in the story's history
+(`pipeline.sinks.history`), for the newsroom page.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from pydantic import ValidationError
 
 from pipeline.sinks.documents import copies_action, index_action, ndjson, retire_action
 from pipeline.sinks.elasticsearch import BulkResult, BulkWriter
+from pipeline.sinks.history import PREVIOUS_FIELDS, copy_action, history_action
 from schemas import DuplicateRecord, EnrichedArticle, MatchKind
 
 T = TypeVar("T")
@@ -69,7 +72,7 @@ class IndexStage:
             stories.append(story)
             partition_of[story.article.id.encode()] = delivery.partition
         stashed = self._waiting(partition_of)
-        result = await self.io.blocking(self._write_stories, stories, stashed)
+        result, versions = await self.io.blocking(self._write_stories, stories, stashed)
         # A count stashed while this batch was being written: the document exists now.
         late = {story: count for story, count in self._waiting(partition_of).items() if count > stashed.get(story, -1)}
         if late:
@@ -81,12 +84,14 @@ class IndexStage:
             await self._dead_letter(action[0]["index"]["_id"], reason, ndjson([action]))
         self.counters["indexed"] += result.written
         self.counters["stale_or_replayed"] += result.conflicts
+        self.counters["history_versions"] += versions.written
 
     async def count_copies(self, deliveries: list[Delivery]) -> None:
         """Apply a batch of copy records (and retire stories merged into others)."""
         latest: dict[str, int] = {}
         retired: dict[str, int] = {}
         partition_of: dict[bytes, int] = {}
+        copies: list = []
         for delivery in deliveries:
             try:
                 record = DuplicateRecord.model_validate_json(delivery.value)
@@ -94,6 +99,7 @@ class IndexStage:
                 self.counters["bad_duplicate_records"] += 1
                 continue
             partition_of[record.duplicate_of.encode()] = delivery.partition
+            copies.append(copy_action(self.alias, record))
             latest[record.duplicate_of] = max(latest.get(record.duplicate_of, 0), record.copies)
             if record.kind is MatchKind.MERGED and record.retired_version:
                 retired[record.id] = max(retired.get(record.id, 0), record.retired_version)
@@ -106,18 +112,25 @@ class IndexStage:
             count = max(int(self.io.waiting(key) or 0), action[1]["doc"]["copies"])
             self.io.set_waiting(key, partition_of[key], str(count).encode())
         self.counters["copy_counts"] += result.written
+        self.counters["history_copies"] += (await self.io.blocking(self.writer.write, copies)).written
 
     def _waiting(self, keys: dict[bytes, int]) -> dict[str, int]:
         return {key.decode(): int(value) for key in keys if (value := self.io.waiting(key)) is not None}
 
-    def _write_stories(self, stories: list[EnrichedArticle], stashed: dict[str, int]) -> BulkResult:
-        # A story's copy count may have been raised in the index since this version left dedup:
-        # keep the higher. On the one I/O thread, so no copy-count write comes in between.
-        counted = self.writer.copies(self.alias, [story.article.id for story in stories])
-        return self.writer.write([
-            index_action(self.alias, story, max(counted.get(story.article.id, 0), stashed.get(story.article.id, 0)))
+    def _write_stories(self, stories: list[EnrichedArticle], stashed: dict[str, int]) -> tuple[BulkResult, BulkResult]:
+        """The stories' documents, then their history's; on the one I/O thread, so no copy-count
+        write comes between reading a document and replacing it."""
+        current = self.writer.current(self.alias, [story.article.id for story in stories], ["copies", *PREVIOUS_FIELDS])
+        written = self.writer.write([
+            # A story's copy count may have been raised in the index since this version left dedup: keep the higher.
+            index_action(self.alias, story, max(current.get(story.article.id, {}).get("copies", 0),
+                                                stashed.get(story.article.id, 0)))
             for story in stories
         ])
+        refused = {action[0]["index"]["_id"] for action, _ in written.rejected}
+        versions = [action for story in stories if story.article.id not in refused
+                    and (action := history_action(self.alias, story, current.get(story.article.id)))]
+        return written, self.writer.write(versions)
 
     async def _dead_letter(self, where: str, reason: str, raw: bytes) -> None:
         self.counters["dead_letters"] += 1

@@ -21,6 +21,6 @@ def test_a_bulk_request_refused_whole_is_split_down_to_the_bad_action(es):
         assert "version" in result.rejected[0][1] and "\n" not in result.rejected[0][1]
         es.indices.refresh(index=index)
         assert es.count(index=index)["count"] == 7
-        assert BulkWriter(es).copies(index, ["doc-1", "missing"]) == {"doc-1": 0}
+        assert BulkWriter(es).current(index, ["doc-1", "missing"], ["n"]) == {"doc-1": {"n": 1}}
     finally:
         es.options(ignore_status=404).indices.delete(index=index)

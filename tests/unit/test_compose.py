@@ -1,9 +1,12 @@
-"""docker-compose.yml cannot run here (no Docker engine); check it agrees with config/ instead."""
+"""docker-compose.yml cannot run here (no Docker engine): check it against the Compose
+Specification's schema, and that it agrees with config/."""
 
+import json
 import re
 import tomllib
 from pathlib import Path
 
+import jsonschema
 import yaml
 
 from pipeline.settings import CONFIG_DIR, REPO_ROOT, FaustSettings, Settings
@@ -15,6 +18,14 @@ STACK_POMS = {name: (REPO_ROOT / "stack" / name / "pom.xml").read_text() for nam
 
 def env_of(service):
     return COMPOSE["services"][service]["environment"]
+
+
+def test_the_file_follows_the_compose_specification():
+    schema = json.loads((Path(__file__).parent / "data" / "compose-spec.json").read_text())
+    errors = sorted(jsonschema.Draft202012Validator(schema).iter_errors(COMPOSE), key=lambda e: list(e.path))
+    assert not errors, [f"{'/'.join(map(str, e.path))}: {e.message}" for e in errors]
+    broken = {**COMPOSE, "services": {**COMPOSE["services"], "kafka": {**COMPOSE["services"]["kafka"], "restart": 3}}}
+    assert not jsonschema.Draft202012Validator(schema).is_valid(broken)  # the schema does check
 
 
 def test_ports_match_the_local_stack():

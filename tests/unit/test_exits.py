@@ -34,3 +34,11 @@ def test_an_error_the_agent_cannot_wait_out_ends_the_worker_in_one_line():
     assert worker.stdout == "model processes stopped\n"
     assert worker.stderr == ("worker cannot go on: Elasticsearch answered but failed a request for 300 s; "
                              "exiting with status 75 for a new worker to take over\n")
+
+
+def test_a_send_past_its_deadline_ends_the_worker():
+    script = ("import asyncio\nfrom pipeline.agents.exits import within\n"
+              "asyncio.run(within(asyncio.Event().wait(), 'a send to unique', seconds=1))\n")
+    worker = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=30)
+    assert worker.returncode == EXIT_STATUS
+    assert "worker cannot go on: a send to unique did not complete within 1 s" in worker.stderr

@@ -19,16 +19,20 @@ class DictWriter:
 
     def __init__(self) -> None:
         self.docs: dict[str, dict] = {}
+        self.history: dict[str, dict[str, dict]] = {}  # index -> id -> document
 
-    def copies(self, index, ids):
-        return {i: self.docs[i]["copies"] for i in ids if i in self.docs}
+    def current(self, index, ids, fields):
+        return {i: {f: self.docs[i][f] for f in fields if f in self.docs[i]} for i in ids if i in self.docs}
 
     def write(self, actions):
         result = BulkResult()
         for header, body in actions:
             (kind, meta), = header.items()
             doc_id = meta["_id"]
-            if doc_id.startswith("bad"):
+            if meta.get("_index", "articles") != "articles":  # the history's own indices
+                self.history.setdefault(meta["_index"], {})[doc_id] = body
+                result.written += 1
+            elif doc_id.startswith("bad"):
                 result.rejected.append(((header, body), "document_parsing_exception: field [uri] too long"))
             elif kind == "index":
                 if doc_id in self.docs and self.docs[doc_id]["_version"] >= meta["version"]:
@@ -91,6 +95,9 @@ def test_a_copy_count_that_comes_first_waits_for_its_story(esper_text):
     asyncio.run(stage.index([version(story, 2), version(story, 1)]))  # a late older version changes nothing
     assert writer.docs[story.article.id]["copies"] == 4  # nor does a new version lower the count
     assert stage.counters["indexed"] == 2 and stage.counters["stale_or_replayed"] == 1
+    # The history: one document per version, one per copy.
+    assert sorted(writer.history["articles-history"]) == [f"{story.article.id}:v1", f"{story.article.id}:v2"]
+    assert sorted(doc["source"] for doc in writer.history["articles-copies"].values()) == ["metro-herald"] * 3
 
 
 def test_what_cannot_be_indexed_is_a_dead_letter_with_the_reason(esper_text):
@@ -102,3 +109,4 @@ def test_what_cannot_be_indexed_is_a_dead_letter_with_the_reason(esper_text):
     assert [where for where, _ in io.letters] == ["articles.enriched@0:7", "bad-uri"]
     assert io.letters[0][1].startswith("not an enriched article:") and "too long" in io.letters[1][1]
     assert list(writer.docs) == [story.article.id] and stage.counters["dead_letters"] == 2
+    assert list(writer.history["articles-history"]) == [f"{story.article.id}:v1"]  # none for the refused one

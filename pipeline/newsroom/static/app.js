@@ -102,6 +102,13 @@ async function openStory(id) {
       el("strong", { textContent: `${type}: ` }),
       ...entities.map((e) => el("span", { className: "chip", textContent: e.location ? `${e.name} (${e.location.lat.toFixed(1)}, ${e.location.lon.toFixed(1)})` : e.name })))));
     $("story-body").replaceChildren(...story.body_text.split(/\n+/).map((p) => el("p", { textContent: p })));
+    $("story-versions").replaceChildren(...story.versions.map((v) => el("li", { className: "version" },
+      el("span", { className: "meta", textContent: `version ${v.version} · ${v.versioncreated.slice(0, 16).replace("T", " ")}${v.headline_changed ? " · new headline: " + v.headline : ""}` }),
+      ...v.added.map((p) => el("p", { className: "added", textContent: `+ ${p}` })),
+      ...v.removed.map((p) => el("p", { className: "removed", textContent: `− ${p}` })))));
+    $("story-copies").replaceChildren(...(story.copies_seen.length ? story.copies_seen.map((c) =>
+      el("li", { className: "copy", textContent: `${c.source} · ${c.kind} (${Math.round(c.similarity * 100)} %)` }))
+      : [el("li", { className: "meta", textContent: "none" })]));
     $("story").hidden = false;
     $("story").dataset.id = id;
     $("close-story").focus();
