@@ -148,6 +148,11 @@ class SearchSettings(BaseModel):
                           "costs about as much CPU per story as the entity model.")
 
 
+class NewsroomSettings(BaseModel):
+    kibana_url: str | None = Field(None, description="Kibana's address (http://127.0.0.1:5601 under compose): "
+                                   "the newsroom page's story view then links to the story in Discover.")
+
+
 class Settings(BaseSettings):
     """Everything configurable, with the defaults of `config/settings.toml`."""
 
@@ -165,6 +170,7 @@ class Settings(BaseSettings):
     faust: FaustSettings = FaustSettings()
     dedup: DedupSettings = DedupSettings()
     search: SearchSettings = SearchSettings()
+    newsroom: NewsroomSettings = NewsroomSettings()
 
     def isolated(self, prefix: str) -> Settings:
         """A copy whose topics, Faust app id and index alias start with `prefix`: a run (a test, a demo) that

@@ -29,6 +29,11 @@ from schemas.alerts import Alert, Subscription
 
 log = logging.getLogger(__name__)
 
+#: An alert recorded this recently may still be on its way from a worker that lost the story's
+#: partition at a rebalance but is still running: it is looked for on its topic only once it is
+#: this old, or it would be found missing and sent a second time.
+SETTLE_S = 10.0
+
 
 @dataclass(frozen=True)
 class Delivery:
@@ -66,9 +71,11 @@ class AlertIO(Protocol):
 class AlertStage:
     """Matches each batch against `matcher` (the subscriptions of the moment) and sends the alerts."""
 
-    def __init__(self, io: AlertIO, window_s: float, counters: Counter[str] | None = None) -> None:
+    def __init__(self, io: AlertIO, window_s: float, counters: Counter[str] | None = None,
+                 settle_s: float = SETTLE_S) -> None:
         self.io = io
         self.window_s = window_s
+        self.settle_s = settle_s
         self.counters: Counter[str] = counters if counters is not None else Counter()
 
     async def handle(self, matcher: Matcher, deliveries: list[Delivery]) -> None:
@@ -153,6 +160,9 @@ class AlertStage:
 
     async def _on_topics(self, unsure: list[tuple[bytes, Alert, int]]) -> set[str]:
         """The ids of the `unsure` alerts that are on their topics."""
+        newest_ms = max(since for _, _, since in unsure)
+        if (wait := self.settle_s - (time.time() * 1000 - newest_ms) / 1000) > 0:
+            await asyncio.sleep(wait)
         found: set[str] = set()
         for name in {alert.subscription for _, alert, _ in unsure}:
             ids = {alert.id for _, alert, _ in unsure if alert.subscription == name}

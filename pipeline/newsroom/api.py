@@ -24,6 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from aiohttp import web
 from elasticsearch import NotFoundError, TransportError
@@ -133,7 +134,16 @@ class Newsroom:
             return _error(404, f"no story {story_id!r}")
         except TransportError as error:
             return _error(503, f"cannot reach Elasticsearch: {type(error).__name__}")
-        return web.json_response({"id": found["_id"], **found["_source"], "versions": versions, "copies_seen": copies})
+        return web.json_response({"id": found["_id"], **found["_source"], "versions": versions, "copies_seen": copies,
+                                  "kibana": self._kibana_link(found["_id"])})
+
+    def _kibana_link(self, story_id: str) -> str | None:
+        """The story in Kibana's Discover, in the data view of `config/kibana/`."""
+        base = self.settings.newsroom.kibana_url
+        if not base:
+            return None
+        query = quote(f"_id:\"{story_id}\"", safe="")
+        return f"{base.rstrip('/')}/app/discover#/?_a=(query:(language:kuery,query:'{query}'))"
 
     def _history(self, kind: str, story_id: str, order: str, direction: str) -> list[dict]:
         """The story's documents in one of its history indices (`pipeline.sinks.history`)."""

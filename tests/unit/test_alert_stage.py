@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 
 import pytest
 
@@ -104,10 +105,13 @@ def test_an_alert_recorded_but_not_confirmed_is_sent_only_if_not_on_its_topic(st
     alert_id = build_alert(match, story, is_update=False).id
     io = FakeIO(on_topics={alert_id} if already_on_topic else set())
     ledger = Ledger.load(None, 2)
-    ledger.record("esper", 1, 0)  # a worker killed between the record and the send
+    recorded_ms = int(time.time() * 1000) - 9_800  # by a worker that stopped (or lost the partition) 9.8 s ago
+    ledger.record("esper", 1, recorded_ms)
     io.table[story.article.id.encode()] = ledger.dump()
     stage = AlertStage(io, window_s=86_400)
+    started = time.monotonic()
     run(stage, matcher, deliveries(story))
+    assert time.monotonic() - started >= 0.15  # looked on the topic only once the alert was 10 s old
     assert len(io.sent.get("esper", [])) == (0 if already_on_topic else 1)
     assert not Ledger.load(io.table[story.article.id.encode()], 2).unconfirmed
 

@@ -44,3 +44,13 @@ def test_changing_subscriptions_needs_the_token_when_the_server_has_one():
                         ("DELETE", "/api/subscriptions/esper", {"headers": {"Authorization": "Bearer nope"}}),
                         token=b"s3cret")
     assert put == delete == (401, {"error": "missing or wrong bearer token"})
+
+
+def test_the_kibana_link_opens_the_story_in_discover():
+    from pipeline.newsroom.api import Newsroom
+    from pipeline.settings import NewsroomSettings
+
+    settings = Settings().model_copy(update={"newsroom": NewsroomSettings(kibana_url="http://127.0.0.1:5601/")})
+    link = Newsroom(settings, None)._kibana_link("voa-123")
+    assert link == "http://127.0.0.1:5601/app/discover#/?_a=(query:(language:kuery,query:'_id%3A%22voa-123%22'))"
+    assert Newsroom(Settings(), None)._kibana_link("voa-123") is None

@@ -109,6 +109,8 @@ async function openStory(id) {
     $("story-copies").replaceChildren(...(story.copies_seen.length ? story.copies_seen.map((c) =>
       el("li", { className: "copy", textContent: `${c.source} · ${c.kind} (${Math.round(c.similarity * 100)} %)` }))
       : [el("li", { className: "meta", textContent: "none" })]));
+    $("story-kibana").hidden = !story.kibana;
+    if (story.kibana) $("story-kibana").href = story.kibana;
     $("story").hidden = false;
     $("story").dataset.id = id;
     $("close-story").focus();
