@@ -18,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import faust
+from faust.types import TP
 from elasticsearch import ApiError, TransportError
 
 from pipeline.agents.batches import batches, in_event_context
@@ -45,6 +46,7 @@ class FaustAlertIO:
 
     def __init__(self, app: faust.App, settings: Settings, table: faust.types.TableT) -> None:
         self.app, self.settings, self.table = app, settings, table
+        self.enriched = settings.topics.enriched
         self.queries = QueryMatcher(connect(settings), settings.elasticsearch.index_alias)
         self._io_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="alerts-io")
         self._topics: dict[str, faust.TopicT] = {}
@@ -82,6 +84,9 @@ class FaustAlertIO:
         return await self._retrying("match query subscriptions", (TransportError, ApiError),
                                     self.queries.match, stories, queries)
 
+    def owns(self, partition: int) -> bool:
+        return not self.app.rebalancing and TP(self.enriched, partition) in self.app.consumer.assignment()
+
     async def _retrying(self, what: str, errors: tuple[type[Exception], ...], call: Callable[..., Any], *args: Any) -> Any:
         def waiting(error: BaseException, delay: float) -> None:
             log.warning("alerts: cannot %s (%s: %.200s); retrying in %.0f s", what, type(error).__name__, error, delay)
@@ -113,7 +118,9 @@ def register(app: faust.App, settings: Settings) -> Counter[str]:
         async for events in batches(stream, BATCH_SIZE, BATCH_WITHIN_S, "alerts"):
             if not feed.ready.is_set():
                 await asyncio.get_running_loop().run_in_executor(None, feed.ready.wait)
-            await stage.handle(feed.matcher, [Delivery(event.message.partition, event.value) for event in events])
+            if not await stage.handle(feed.matcher, [Delivery(event.message.partition, event.value) for event in events]):
+                events.unacked = True  # a rebalance took a partition away mid-batch: its next owner finishes it
+                continue
             if time.monotonic() - last_expiry > EXPIRE_EVERY_S:
                 last_expiry = time.monotonic()
                 # The stories of the partitions this batch came from; the others' in a later batch.

@@ -16,7 +16,14 @@ from pipeline.metrics import BATCH_SECONDS, timed
 T = TypeVar("T")
 
 
-async def batches(stream: faust.StreamT, size: int, within_s: float, stage: str) -> AsyncIterator[list[faust.EventT]]:
+class Batch(list):
+    """A batch's events. Set `unacked` to leave them to whoever owns their partitions next (a
+    stage that found its partition taken away by a rebalance mid-batch)."""
+
+    unacked = False
+
+
+async def batches(stream: faust.StreamT, size: int, within_s: float, stage: str) -> AsyncIterator[Batch]:
     """Up to `size` events, or what arrived within `within_s` seconds. A batch's events are acked
     when the loop body asks for the next batch, that is after it has handled them; the time that
     takes is `stage`'s `wirestream_batch_seconds`.
@@ -29,10 +36,12 @@ async def batches(stream: faust.StreamT, size: int, within_s: float, stage: str)
     """
     handled = BATCH_SECONDS.labels(stage)
     async for events in stream.noack_take(size, within_s):
+        batch = Batch(events)
         with timed(handled):
-            yield events
-            for event in events:
-                await stream.ack(event)
+            yield batch
+            if not batch.unacked:
+                for event in batch:
+                    await stream.ack(event)
 
 
 async def pipelined(stream: faust.StreamT, size: int, within_s: float, stage: str,

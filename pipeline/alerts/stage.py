@@ -67,6 +67,9 @@ class AlertIO(Protocol):
     async def query_hits(self, stories: list[EnrichedArticle], queries: dict[str, Subscription]) -> list[set[str]]:
         """For each story, the names of the query subscriptions it matches."""
 
+    def owns(self, partition: int) -> bool:
+        """Whether this worker still holds `partition` (False from the moment a rebalance begins)."""
+
 
 class AlertStage:
     """Matches each batch against `matcher` (the subscriptions of the moment) and sends the alerts."""
@@ -78,8 +81,11 @@ class AlertStage:
         self.settle_s = settle_s
         self.counters: Counter[str] = counters if counters is not None else Counter()
 
-    async def handle(self, matcher: Matcher, deliveries: list[Delivery]) -> None:
-        """Alert every subscription each story of the batch matches, once per version."""
+    async def handle(self, matcher: Matcher, deliveries: list[Delivery]) -> bool:
+        """Alert every subscription each story of the batch matches, once per version. Returns False
+        when a rebalance took one of the batch's partitions away before all its alerts were sent:
+        the batch must then not be acknowledged, and its next owner finishes it (the alerts already
+        sent are recorded, and found on their topics)."""
         readable, stories, versions = [], [], set()
         for delivery in deliveries:
             try:
@@ -93,11 +99,14 @@ class AlertStage:
                 versions.add((story.article.id, story.version))
                 readable.append(delivery)
                 stories.append(story)
-        await self._raise(matcher, readable, stories)
+        if not await self._raise(matcher, readable, stories):
+            return False
         if matcher.queries:
             hits = await self.io.query_hits(stories, matcher.queries)
-            await self._raise(matcher, readable, stories, hits)
+            if not await self._raise(matcher, readable, stories, hits):
+                return False
         self.counters["stories"] += len(stories)
+        return True
 
     def expire(self, partitions: Iterable[int], now: float | None = None) -> None:
         """Forget the stories of `partitions` older than the window."""
@@ -110,11 +119,14 @@ class AlertStage:
                     self.counters["expired"] += 1
 
     async def _raise(self, matcher: Matcher, deliveries: list[Delivery], stories: list[EnrichedArticle],
-                     hits: list[set[str]] | None = None) -> None:
-        """Alerts for the entity and phrase subscriptions, or with `hits` for the query ones.
+                     hits: list[set[str]] | None = None) -> bool:
+        """Alerts for the entity and phrase subscriptions, or with `hits` for the query ones; False
+        when the batch was given up (see `handle`).
 
         Each alert is recorded in the table (acknowledged) before it is sent, and confirmed there
-        once it is acknowledged itself (`pipeline.alerts.ledger`)."""
+        once it is acknowledged itself (`pipeline.alerts.ledger`). An alert is sent only while its
+        partition is still this worker's: a worker that lost it at a rebalance, but runs on, leaves
+        the rest to the new owner, which finds what was recorded (and sent) before the rebalance."""
         now_ms = int(time.time() * 1000)
         ledgers: dict[bytes, tuple[int, Ledger]] = {}
         fresh: list[tuple[bytes, Alert]] = []
@@ -137,16 +149,25 @@ class AlertStage:
                 else:
                     self.counters["already_alerted"] += 1
         if not fresh and not unsure:
-            return
+            return True
         await asyncio.gather(*(self._record(key, *ledgers[key]) for key in {key for key, _ in fresh}))
         found = await self._on_topics(unsure) if unsure else set()
         if unsure:
             log.warning("alerts: %d alert(s) recorded but not confirmed (their worker stopped): %d already on "
                         "their topics, %d sent now", len(unsure), len(found), len(unsure) - len(found))
         to_send = fresh + [(key, alert) for key, alert, _ in unsure if alert.id not in found]
-        await asyncio.gather(*[await self.io.send(alert.subscription, alert.id.encode(), alert.model_dump_json().encode())
-                               for _, alert in to_send])
-        self.counters["alerts"] += len(to_send)
+        sent, acknowledged = [], []
+        for key, alert in to_send:
+            if not self.io.owns(ledgers[key][0]):
+                break
+            acknowledged.append(await self.io.send(alert.subscription, alert.id.encode(), alert.model_dump_json().encode()))
+            sent.append((key, alert))
+        await asyncio.gather(*acknowledged)
+        self.counters["alerts"] += len(sent)
+        if len(sent) < len(to_send):
+            log.warning("alerts: a rebalance took a partition away mid-batch: %d alert(s) left to its next owner",
+                        len(to_send) - len(sent))
+            return False
         handled: dict[bytes, set[str]] = {}
         for key, alert in [*fresh, *((key, alert) for key, alert, _ in unsure)]:
             handled.setdefault(key, set()).add(alert.subscription)
@@ -154,6 +175,7 @@ class AlertStage:
             partition, ledger = ledgers[key]
             if ledger.confirm(names):  # only these: another pass may still have to look for its own
                 self._record(key, partition, ledger)  # if lost, a replay looks on the topic again
+        return True
 
     def _record(self, key: bytes, partition: int, ledger: Ledger) -> Awaitable[object]:
         return self.io.record(key, partition, ledger.dump())

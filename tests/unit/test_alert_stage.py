@@ -21,7 +21,8 @@ from schemas.alerts import Subscription
 class FakeIO:
     """A dict for the table, lists for the topics; records every call in order."""
 
-    def __init__(self, on_topics: set[str] = frozenset()) -> None:
+    def __init__(self, on_topics: set[str] = frozenset(), owned_for: int = 1_000) -> None:
+        self.owned_for = owned_for  # sends before a rebalance takes the partition away
         self.table: dict[bytes, bytes] = {}
         self.sent: dict[str, list[dict]] = {}
         self.calls: list[str] = []
@@ -46,6 +47,9 @@ class FakeIO:
         self.calls.append(f"send {subscription}")
         self.sent.setdefault(subscription, []).append(json.loads(value))
         return done()
+
+    def owns(self, partition):
+        return len([call for call in self.calls if call.startswith("send")]) < self.owned_for
 
     async def on_topic(self, subscription, ids, since_ms):
         return ids & self.on_topics
@@ -140,3 +144,19 @@ def test_unreadable_events_are_counted_and_old_entries_expire(story):
     assert io.table
     stage.expire([2], now=at + 120)
     assert not io.table and stage.counters["expired"] == 1
+
+
+def test_a_worker_that_loses_the_partition_mid_batch_leaves_the_rest_to_the_next_owner(story):
+    io = FakeIO(owned_for=1)
+    stage = AlertStage(io, window_s=86_400, settle_s=0)
+    matcher = Matcher([ESPER, Subscription(name="esper-too", any_entities=["person:Mark Esper"])])
+    assert asyncio.run(stage.handle(matcher, deliveries(story))) is False  # the batch must stay unacked
+    assert sum(len(sent) for sent in io.sent.values()) == 1
+    entry = Ledger.load(io.table[story.article.id.encode()], 2)
+    assert set(entry.unconfirmed) == {"esper", "esper-too"}  # both recorded, neither confirmed
+
+    # The next owner reads the batch again: it finds the one sent and sends only the other.
+    successor = AlertStage(FakeIO(on_topics={alert["id"] for sent in io.sent.values() for alert in sent}), 86_400, settle_s=0)
+    successor.io.table = dict(io.table)
+    assert asyncio.run(successor.handle(matcher, deliveries(story))) is True
+    assert [name for name, sent in successor.io.sent.items() if sent] == [n for n in ("esper", "esper-too") if n not in io.sent]
