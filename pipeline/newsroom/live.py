@@ -28,7 +28,6 @@ class AlertFeed:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._follow, name="newsroom-alerts", daemon=True)
-        self.ready = threading.Event()
 
     @property
     def started(self) -> bool:
@@ -66,11 +65,8 @@ class AlertFeed:
                 topics = {t for t in consumer.topics() if pattern.fullmatch(t)}
                 if topics - known:
                     self._assign(consumer, topics, topics - known, from_end=first)
-                    known, first = topics, False
-                    self.ready.set()
-                elif first:
-                    first = False
-                    self.ready.set()
+                    known = topics
+                first = False
                 for records in consumer.poll(timeout_ms=1000).values():
                     for record in records:
                         try:
