@@ -129,3 +129,15 @@ def test_prometheus_scrapes_every_worker_where_it_serves_metrics():
     command = COMPOSE["services"]["worker"]["command"]
     assert scrape["names"] == ["worker"] and str(scrape["port"]) == command[command.index("--http-port") + 1]
     assert "./config/prometheus.yml:/etc/prometheus/prometheus.yml:ro" in COMPOSE["services"]["prometheus"]["volumes"]
+
+
+def test_grafana_provisions_the_health_dashboard_over_prometheus():
+    grafana = COMPOSE["services"]["grafana"]
+    assert "./config/grafana/provisioning:/etc/grafana/provisioning:ro" in grafana["volumes"]
+    mounted = next(v.split(":")[1] for v in grafana["volumes"] if v.startswith("./config/grafana/dashboards:"))
+    provider = yaml.safe_load((CONFIG_DIR / "grafana" / "provisioning" / "dashboards" / "wirestream.yml").read_text())
+    assert provider["providers"][0]["options"]["path"] == mounted
+    source = yaml.safe_load((CONFIG_DIR / "grafana" / "provisioning" / "datasources" / "prometheus.yml").read_text())
+    assert source["datasources"][0]["url"] == "http://prometheus:9090"
+    assert "127.0.0.1:9090:9090" in COMPOSE["services"]["prometheus"]["ports"]
+    assert grafana["restart"] == "unless-stopped" and "GRAFANA_PASSWORD" in grafana["environment"]["GF_SECURITY_ADMIN_PASSWORD"]

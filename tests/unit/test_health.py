@@ -89,3 +89,22 @@ def test_metrics_still_answer_when_the_lag_cannot_be_read(endpoint):
     status, metrics = get(url + "/metrics")
     assert status == 200 and 'wirestream_events_total{outcome="enriched",stage="enrich"} 3.0' in metrics
     assert "wirestream_consumer_lag{" not in metrics
+
+
+def test_the_grafana_dashboard_queries_only_series_a_worker_serves(endpoint):
+    import re
+
+    from pipeline.settings import CONFIG_DIR
+
+    from pipeline.metrics import BATCH_SECONDS, MODEL_SECONDS
+
+    health, url = endpoint
+    health.lag = lambda: {("articles.raw", 0): 1}
+    BATCH_SECONDS.labels("health-test").observe(0.1)  # a labelled histogram has series once observed
+    MODEL_SECONDS.labels("health-test").observe(0.1)
+    served = set(re.findall(r"^(wirestream_\w+?)(?:\{| )", get(url + "/metrics")[1], re.MULTILINE))
+    dashboard = json.loads((CONFIG_DIR / "grafana" / "dashboards" / "pipeline-health.json").read_text())
+    queried = {name for panel in dashboard["panels"] for target in panel["targets"]
+               for name in re.findall(r"\bwirestream_\w+", target["expr"])}
+    assert len(queried) >= 8
+    assert queried <= served, sorted(queried - served)
