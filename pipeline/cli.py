@@ -325,7 +325,7 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
     open_: Annotated[bool, typer.Option("--open", help="Accept requests without a token (loopback addresses only).")] = False,
-    prefix: Annotated[Optional[str], typer.Option(help="Serve a run's own topics and index, e.g. the demo's (it prints its prefix).")] = None,
+    prefix: Annotated[Optional[str], typer.Option(help="Serve the topics and index of a run made with that prefix (a test's, a benchmark's).")] = None,
 ) -> None:
     """Accept articles over HTTP: POST /articles with wire text, ninjs JSON, JSON Lines or a feed;
     good ones go to articles.raw, bad ones to articles.dlq with the reason. Clients send

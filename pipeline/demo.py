@@ -14,8 +14,9 @@ from rich.table import Table
 
 from pipeline import loadgen
 from pipeline.alerts.subscriptions import ALERTS_FILE, load_subscriptions
-from pipeline.ingest import parse_bytes
 from pipeline.embedding import load_embedder
+from pipeline.ingest import parse_bytes
+from pipeline.newsroom import background as newsroom_page
 from pipeline.producer import ArticleProducer
 from pipeline.retrying import wait_until
 from pipeline.search import SearchRequest, search
@@ -101,9 +102,15 @@ def run(settings: Settings, samples: Path, console: Console) -> None:
         "  wirestream worker --restart                    keep a worker running; start more to scale out\n"
         "  wirestream alerts add esper --person Esper     subscribe; then `wirestream alerts tail esper`\n"
         "  wirestream dlq                                 what was refused, and why\n"
-        f"  wirestream serve --open --prefix {prefix}    the newsroom page of this demo: http://127.0.0.1:8080/\n"
-        "  wirestream stack down                          stop Kafka and Elasticsearch (data stays in .stack/)"
+        "  wirestream stack down                          stop Kafka, Elasticsearch and the page (data stays in .stack/)"
     )
+    try:
+        url = newsroom_page.start(settings)
+    except (RuntimeError, TimeoutError) as error:
+        console.print(f"\n[yellow]The newsroom page did not start:[/] {error}")
+        return
+    console.print(f"\n[bold]The newsroom page of this demo:[/] {url}  (search, facets, the Esper story's two "
+                  f"versions and three copies, the alerts; log in {newsroom_page.LOG_FILE})")
 
 
 def _print_entities(enriched: list[dict], console: Console) -> None:

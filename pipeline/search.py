@@ -100,7 +100,7 @@ def build_query(request: SearchRequest) -> dict[str, Any]:
         "size": request.limit,
         "sort": ["_score", {"versioncreated": "desc"}],
         "highlight": _highlight(),
-        "aggs": {name: {"terms": {"field": field_name, "size": 8}} for name, field_name in FACETS.items()},
+        "aggs": _facet_aggs(),
         "_source": _SOURCE,
     }
 
@@ -198,44 +198,51 @@ def search(client: Elasticsearch, alias: str, request: SearchRequest,
     try:
         if embedder is None or not is_hybrid(request):
             response = client.search(index=alias, **build_query(request))
-            return _result(response, response["hits"]["hits"])
+            return _result(response["hits"]["hits"], response["hits"]["total"]["value"], response["aggregations"])
         return _hybrid(client, alias, request, embedder)
     except BadRequestError as error:
         raise QueryError(error_reason(error)) from None
 
 
 def hybrid_ranking(client: Elasticsearch, alias: str, request: SearchRequest,
-                   embedder: Embedder) -> tuple[dict, list[tuple[str, float]]]:
-    """The words' response (its total and facets) and the fused (id, score) ranking, best first.
+                   embedder: Embedder) -> tuple[list[str], list[tuple[str, float]]]:
+    """The ids of the vector's nearest stories and the fused (id, score) ranking, best first.
     Elasticsearch ranks the words while the query is embedded here."""
     candidates = max(CANDIDATES, request.limit)  # a long page still gets the whole of both rankings
     words = build_query(request)
     words.update(size=candidates, _source=False)
-    for unused in ("highlight", "sort"):
+    for unused in ("highlight", "sort", "aggs"):
         words.pop(unused)
     with ThreadPoolExecutor(max_workers=1) as pool:
         pending = pool.submit(client.search, index=alias, **words)
         vector = embedder.embed_one(request.query).tolist()
         lexical = pending.result()
-    nearest = client.search(index=alias, **knn_query(vector, request, candidates))
-    return lexical, fuse([[hit["_id"] for hit in lexical["hits"]["hits"]],
-                          [hit["_id"] for hit in nearest["hits"]["hits"]]])
+    nearest = [hit["_id"] for hit in client.search(index=alias, **knn_query(vector, request, candidates))["hits"]["hits"]]
+    return nearest, fuse([[hit["_id"] for hit in lexical["hits"]["hits"]], nearest])
 
 
 def _hybrid(client: Elasticsearch, alias: str, request: SearchRequest, embedder: Embedder) -> SearchResult:
-    """The fused ranking's first stories, fetched with their highlights."""
-    lexical, fused = hybrid_ranking(client, alias, request, embedder)
+    """The fused ranking's first stories, fetched with their highlights. The total and the facets
+    count what the ranking draws on, the word matches and the vector's nearest stories (under the
+    same filters), so a facet's count is what choosing it shows."""
+    nearest, fused = hybrid_ranking(client, alias, request, embedder)
     fused = fused[: request.limit]
-    if not fused:
-        return _result(lexical, [])
+    drawn_on = {"bool": {"should": [text_query(request), {"ids": {"values": nearest}}], "minimum_should_match": 1,
+                         "filter": filters(request)}}
     chosen = client.search(index=alias, query={"ids": {"values": [doc_id for doc_id, _ in fused]}},
-                           size=len(fused), _source=_SOURCE, highlight=_highlight(text_query(request)))
+                           size=len(fused), _source=_SOURCE, highlight=_highlight(text_query(request)),
+                           aggs={"matches": {"global": {}, "aggs": {"drawn_on": {"filter": drawn_on, "aggs": _facet_aggs()}}}})
     by_id = {hit["_id"]: hit for hit in chosen["hits"]["hits"]}
     hits = [{**by_id[doc_id], "_score": score} for doc_id, score in fused if doc_id in by_id]
-    return _result(lexical, hits)
+    counted = chosen["aggregations"]["matches"]["drawn_on"]
+    return _result(hits, counted["doc_count"], counted)
 
 
-def _result(response: dict, raw_hits: list[dict]) -> SearchResult:
+def _facet_aggs() -> dict[str, Any]:
+    return {name: {"terms": {"field": field_name, "size": 8}} for name, field_name in FACETS.items()}
+
+
+def _result(raw_hits: list[dict], total: int, aggregations: dict) -> SearchResult:
     hits = []
     for hit in raw_hits:
         doc, highlight = hit["_source"], hit.get("highlight", {})
@@ -246,8 +253,8 @@ def _result(response: dict, raw_hits: list[dict]) -> SearchResult:
             snippets=highlight.get("body_text", []) or [],
             people=doc.get("people", []), organisations=doc.get("organisations", []), places=doc.get("places", []),
         ))
-    facets = {name: [(b["key"], b["doc_count"]) for b in agg["buckets"]] for name, agg in response["aggregations"].items()}
-    return SearchResult(total=max(response["hits"]["total"]["value"], len(hits)), hits=hits, facets=facets)
+    facets = {name: [(b["key"], b["doc_count"]) for b in aggregations[name]["buckets"]] for name in FACETS}
+    return SearchResult(total=max(total, len(hits)), hits=hits, facets=facets)
 
 
 def error_reason(error: BadRequestError) -> str:

@@ -96,7 +96,7 @@ class Service:
             return ServiceStatus(self.name, True, pid, self.address, rss)
         if pid:
             return ServiceStatus(self.name, False, pid, self.address, rss, "started, not answering yet")
-        if _port_open(self.port):
+        if port_open(self.port):
             return ServiceStatus(self.name, False, None, self.address, None, "port taken by a process not started here")
         return ServiceStatus(self.name, False, None, self.address, None, "stopped")
 
@@ -106,7 +106,7 @@ class Service:
         if self.pid() and self.healthy():
             log(f"{self.name}: already running on {self.address} (pid {self.pid()})")
             return 0.0
-        if not self.pid() and _port_open(self.port):
+        if not self.pid() and port_open(self.port):
             raise StackError(
                 f"{self.name}: port {self.port} is in use by a process this stack did not start; stop it first"
             )
@@ -150,11 +150,11 @@ class Service:
             return
         os.kill(pid, signal.SIGTERM)
         try:
-            wait_until(lambda: not _alive(pid), timeout, f"{self.name} stop", interval_s=0.2)
+            wait_until(lambda: not alive(pid), timeout, f"{self.name} stop", interval_s=0.2)
         except TimeoutError:
             log(f"{self.name}: did not stop within {timeout:.0f} s, killing pid {pid}")
             os.kill(pid, signal.SIGKILL)
-            wait_until(lambda: not _alive(pid), 30, f"{self.name} kill", interval_s=0.1)
+            wait_until(lambda: not alive(pid), 30, f"{self.name} kill", interval_s=0.1)
         self.pid_file.unlink(missing_ok=True)
         log(f"{self.name}: stopped (pid {pid})")
 
@@ -186,7 +186,7 @@ class Kafka(Service):
         return [f"-Dlog4j2.configurationFile={STACK_DIR / 'kafka' / 'log4j2.yaml'}"]
 
     def healthy(self) -> bool:
-        if not _port_open(self.port):
+        if not port_open(self.port):
             return False
         from kafka import KafkaAdminClient
         from kafka.errors import KafkaError
@@ -242,7 +242,10 @@ def up(log: Callable[[str], None] = print) -> dict[str, float]:
 
 
 def down(log: Callable[[str], None] = print) -> None:
-    """Stop the services this stack started, Elasticsearch first."""
+    """Stop the services this stack started (and the newsroom page a demo left), Elasticsearch first."""
+    from pipeline.newsroom import background
+
+    background.stop(log)
     for service in reversed(SERVICES):
         service.down(log)
 
@@ -291,13 +294,13 @@ def _fresh(output: Path, inputs: list[Path]) -> bool:
     return all(Path(jar).exists() for jar in output.read_text().strip().split(os.pathsep) if jar)
 
 
-def _port_open(port: int) -> bool:
+def port_open(port: int) -> bool:
     with socket.socket() as sock:
         sock.settimeout(0.5)
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
-def _alive(pid: int) -> bool:
+def alive(pid: int) -> bool:
     try:
         state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
     except OSError:

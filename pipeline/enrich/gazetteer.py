@@ -107,5 +107,7 @@ def load_gazetteer(paths: Iterable[Path]) -> Gazetteer:
         except ValidationError as error:
             first = error.errors()[0]
             where = ".".join(str(part) for part in first["loc"])
-            raise GazetteerError(f"{path}: {where}: {first['msg']}") from error
+            # YAML 1.1 reads an unquoted NO (Norway), ON or YES as a boolean.
+            hint = " (quote it: YAML reads NO, ON, YES unquoted as true/false)" if isinstance(first["input"], bool) else ""
+            raise GazetteerError(f"{path}: {where}: {first['msg']}{hint}") from error
     return gazetteer

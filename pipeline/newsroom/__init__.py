@@ -6,6 +6,7 @@ story, manages subscriptions and watches alerts arrive live.
   search module and the subscription store the CLI uses (no second query builder).
 - `live.py`: one consumer of every alert topic in a thread, fanned out to the page's server-sent
   event streams.
+- `background.py`: the page `wirestream demo` leaves running, stopped by `wirestream stack down`.
 - `static/`: plain HTML, CSS and JavaScript, no build step.
 """
 

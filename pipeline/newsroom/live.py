@@ -1,5 +1,6 @@
 """Alerts as they are published, for the page: one Kafka consumer of every `alerts.*` topic in a
-thread of its own, each alert handed to every open event stream (server-sent events)."""
+thread of its own, each alert handed to every open event stream (server-sent events). A page that
+connects first gets the newest alerts already sent (what a demo or the night shift alerted on)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import json
 import logging
 import re
 import threading
+from collections import deque
 
 from kafka import KafkaConsumer, TopicPartition
 
@@ -17,14 +19,18 @@ log = logging.getLogger(__name__)
 
 #: What a slow page may fall behind by before it misses alerts (it is told so).
 QUEUE_SIZE = 200
+#: The alerts already sent that a page opening gets first: at most this many, newest.
+RECENT = 30
 
 
 class AlertFeed:
-    """Starts following at the end of every alert topic (and picks up new ones within seconds)."""
+    """Starts following every alert topic a few alerts before its end (and picks up new topics within
+    seconds); keeps the newest alerts for the pages that open later."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._listeners: set[asyncio.Queue] = set()
+        self._recent: deque[dict] = deque(maxlen=RECENT)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._follow, name="newsroom-alerts", daemon=True)
@@ -41,7 +47,10 @@ class AlertFeed:
         self._stop.set()
 
     def listen(self) -> asyncio.Queue:
+        """A queue of alerts for one page: the newest already sent, oldest first, then each as it comes."""
         queue: asyncio.Queue = asyncio.Queue(QUEUE_SIZE)
+        for alert in sorted(self._recent, key=lambda alert: alert.get("alerted_at", "")):
+            queue.put_nowait(alert)
         self._listeners.add(queue)
         return queue
 
@@ -49,6 +58,7 @@ class AlertFeed:
         self._listeners.discard(queue)
 
     def _publish(self, alert: dict) -> None:
+        self._recent.append(alert)
         for queue in list(self._listeners):
             if queue.full():
                 continue  # that page is not reading: it misses this one rather than holding the others
@@ -84,9 +94,9 @@ class AlertFeed:
 
     @staticmethod
     def _assign(consumer: KafkaConsumer, topics: set[str], new: set[str], from_end: bool) -> None:
-        """Read every alert topic: those there when the page started from their end, those created
-        since (a new subscription's) from their beginning. No group, no commits: every page server
-        sees every alert."""
+        """Read every alert topic: those there when the page started from a few alerts before their
+        end, those created since (a new subscription's) from their beginning. No group, no commits:
+        every page server sees every alert."""
         kept = {tp: consumer.position(tp) for tp in consumer.assignment()}
         partitions = [TopicPartition(t, p) for t in sorted(topics) for p in consumer.partitions_for_topic(t) or ()]
         consumer.assign(partitions)
@@ -96,4 +106,7 @@ class AlertFeed:
             elif tp.topic in new and not from_end:
                 consumer.seek(tp, 0)
         if from_end:
-            consumer.seek_to_end(*[tp for tp in partitions if tp not in kept])
+            fresh = [tp for tp in partitions if tp not in kept]
+            starts, ends = consumer.beginning_offsets(fresh), consumer.end_offsets(fresh)
+            for tp in fresh:
+                consumer.seek(tp, max(starts[tp], ends[tp] - RECENT))

@@ -78,17 +78,36 @@ def test_search_narrow_open_subscribe_and_see_an_alert_arrive(settings, es, samp
         page.locator("#filters .chip").click()
         expect(page.locator("#summary")).to_have_text(f"{len(stories)} matching stories")
 
-        # A typed query: results with highlights; then the story view: text, copies, entities.
-        page.fill("#q", "preemptive action")
-        page.press("#q", "Enter")
+        # By keyboard alone: a typed query gives results with highlights; Tab reaches the first, Enter
+        # opens the story view (text, copies, entities, its places on the map), Escape closes it and
+        # gives the focus back; Shift+Tab reaches a facet and Enter narrows by it.
+        page.locator("#q").focus()
+        page.keyboard.type("preemptive action")
+        page.keyboard.press("Enter")
         expect(page.locator("#hits .hit").first).to_have_attribute("data-id", esper.id)
         expect(page.locator("#hits mark").first).to_be_visible()
-        page.locator("#hits .open-story").first.click()
+        tab_to(page, "#hits .open-story")
+        page.keyboard.press("Enter")
+        expect(page.locator("#close-story")).to_be_focused()
         expect(page.locator("#story-headline")).to_have_text(esper.headline)
         expect(page.locator("#story-meta")).to_contain_text("version 1 · 1 copy")
         expect(page.locator("#story-entities")).to_contain_text("Mark Esper")
         expect(page.locator("#story-copies li")).to_have_text([re.compile(r"metro-herald · \w+ \(\d+ %\)")])
         expect(page.locator("#story-versions li")).to_have_count(1)
+        located = page.evaluate("fetch('/api/stories/' + encodeURIComponent(%r)).then(r => r.json()).then(s => "
+                                "s.entities.filter(e => e.type === 'place' && e.location).length)" % esper.id)
+        assert located >= 1
+        expect(page.locator("#story-map")).to_have_attribute("data-places", str(located))
+        expect(page.locator("#story-map .leaflet-interactive")).to_have_count(located)  # one marker a place
+        page.locator("#story").screenshot(path=SCREENSHOTS / "story-map.png")
+        page.keyboard.press("Escape")
+        expect(page.locator("#story")).to_be_hidden()
+        expect(page.locator("#hits .open-story").first).to_be_focused()
+        tab_to(page, "#facets .facet", key="Shift+Tab")
+        narrowed = re.fullmatch(r".+ \((\d+)\)", page.evaluate("document.activeElement.textContent")).group(1)
+        page.keyboard.press("Enter")
+        expect(page.locator("#hits .hit")).to_have_count(int(narrowed))
+        page.locator("#filters .chip").click()
 
         # The time from submit to results, as the browser saw it (reported, not asserted).
         timings = []
@@ -97,9 +116,14 @@ def test_search_narrow_open_subscribe_and_see_an_alert_arrive(settings, es, samp
             page.press("#q", "Enter")
             page.wait_for_function("document.body.dataset.lastSearchMs !== undefined")
             timings.append(int(page.evaluate("document.body.dataset.lastSearchMs")))
-        weight = page.evaluate("""[...performance.getEntriesByType('navigation'), ...performance.getEntriesByType('resource')]
-            .filter(e => !e.name.includes('/api/')).reduce((sum, e) => sum + e.encodedBodySize, 0)""")
-        print(f"newsroom page: {weight / 1024:.1f} KB of page, script and style; submit to results "
+        weight, map_weight = page.evaluate("""() => {
+            const files = [...performance.getEntriesByType('navigation'), ...performance.getEntriesByType('resource')]
+                .filter(e => !e.name.includes('/api/'));
+            const size = (list) => list.reduce((sum, e) => sum + e.encodedBodySize, 0);
+            return [size(files.filter(e => !e.name.includes('/vendor/'))), size(files.filter(e => e.name.includes('/vendor/')))];
+        }""")
+        print(f"newsroom page: {weight / 1024:.1f} KB of page, script and style (+{map_weight / 1024:.0f} KB for the map, "
+              f"loaded with the first story that has places); submit to results "
               f"{sorted(timings)[len(timings) // 2]} ms median, {sorted(timings)[-2]} ms p90 of {len(timings)}")
 
         # A bad subscription: its one-line error, nothing saved. Then a good one, then an alert arrives live.
@@ -123,6 +147,8 @@ def test_search_narrow_open_subscribe_and_see_an_alert_arrive(settings, es, samp
         expect(alert).to_have_count(1, timeout=90_000)
         expect(alert).to_contain_text(esper.headline)
         page.screenshot(path=SCREENSHOTS / "alerts.png")
+        page.reload()  # a page opened later still shows the alerts already sent
+        expect(alert).to_have_count(1)
 
         # The alert opens its story, now in two versions: what the second one added. (The alert can come
         # before the index has the new version: the alerts and index agents run side by side.)
@@ -139,3 +165,12 @@ def test_search_narrow_open_subscribe_and_see_an_alert_arrive(settings, es, samp
         page.set_viewport_size({"width": 390, "height": 844})
         expect(page.locator("#q")).to_be_visible()
         page.screenshot(path=SCREENSHOTS / "phone.png", full_page=True)
+
+
+def tab_to(page, selector: str, key: str = "Tab", presses: int = 80) -> None:
+    """Press Tab (or `key`) until the focus is on an element matching `selector`."""
+    for _ in range(presses):
+        page.keyboard.press(key)
+        if page.evaluate("(selector) => document.activeElement.matches(selector)", selector):
+            return
+    raise AssertionError(f"{selector} cannot be reached with {key}")

@@ -28,6 +28,17 @@ def test_every_code_package_and_the_data_packages_are_in_the_wheel() -> None:
     assert listed == code | {"wirestream_config", "wirestream_samples"}
 
 
+def test_every_tracked_config_file_and_page_asset_is_package_data() -> None:
+    setuptools = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    tracked = subprocess.run(["git", "ls-files", "config", "pipeline/newsroom/static"], cwd=REPO_ROOT,
+                             capture_output=True, text=True, check=True).stdout.split()
+    shipped = set()
+    for package, patterns in setuptools["package-data"].items():
+        folder = REPO_ROOT / setuptools["package-dir"].get(package, package.replace(".", "/"))
+        shipped |= {str(path.relative_to(REPO_ROOT)) for pattern in patterns for path in folder.glob(pattern)}
+    assert tracked and sorted(set(tracked) - shipped) == []
+
+
 def test_config_dir_can_be_overridden(tmp_path) -> None:
     env = {**os.environ, "WIRESTREAM_CONFIG_DIR": str(tmp_path)}
     out = subprocess.run([sys.executable, "-c", "from pipeline.bundled import CONFIG_DIR; print(CONFIG_DIR)"],

@@ -140,6 +140,7 @@ def test_a_gazetteer_extension_file_adds_and_replaces_entries(tmp_path: Path):
         ("entities:\n  - {name: X, type: planet}\n", "entities.0.type"),
         ("entities:\n  - {name: X, type: place, lat: 3}\n", "give both lat and lon"),
         ("entities: [\n", "cannot read"),
+        ("entities:\n  - {name: Oslo, type: place, country: NO}\n", "entities.0.country: Input should be a valid string \\(quote it"),
     ],
 )
 def test_a_bad_gazetteer_file_is_refused_in_one_line(tmp_path: Path, content, message):

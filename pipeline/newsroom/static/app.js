@@ -90,7 +90,16 @@ function narrow(param, value) {
   runSearch();
 }
 
+let storyOpener = null; // where the keyboard focus goes back to when the story closes
+
+function closeStory() {
+  if ($("story").hidden) return;
+  $("story").hidden = true;
+  if (storyOpener && storyOpener.isConnected) storyOpener.focus();
+}
+
 async function openStory(id) {
+  storyOpener = document.activeElement;
   try {
     const story = await getJSON(`/api/stories/${encodeURIComponent(id)}`);
     $("story-headline").textContent = story.headline;
@@ -101,6 +110,7 @@ async function openStory(id) {
     $("story-entities").replaceChildren(...Object.entries(byType).map(([type, entities]) => el("p", {},
       el("strong", { textContent: `${type}: ` }),
       ...entities.map((e) => el("span", { className: "chip", textContent: e.location ? `${e.name} (${e.location.lat.toFixed(1)}, ${e.location.lon.toFixed(1)})` : e.name })))));
+    showMap((story.entities || []).filter((e) => e.type === "place" && e.location));
     $("story-body").replaceChildren(...story.body_text.split(/\n+/).map((p) => el("p", { textContent: p })));
     $("story-versions").replaceChildren(...story.versions.map((v) => el("li", { className: "version" },
       el("span", { className: "meta", textContent: `version ${v.version} · ${v.versioncreated.slice(0, 16).replace("T", " ")}${v.headline_changed ? " · new headline: " + v.headline : ""}` }),
@@ -118,6 +128,43 @@ async function openStory(id) {
     $("search-error").textContent = error.message;
     $("search-error").hidden = false;
   }
+}
+
+// The story's places on a map: Leaflet and the country outlines (both served from /static/vendor/,
+// no tile server) are loaded the first time a story with located places opens.
+const storyMap = { ready: null, map: null, places: null };
+
+function loadMapAssets() {
+  const css = el("link", { rel: "stylesheet", href: "/static/vendor/leaflet/leaflet.css" });
+  const script = el("script", { src: "/static/vendor/leaflet/leaflet.js" });
+  const loaded = new Promise((resolve, reject) => { script.onload = resolve; script.onerror = reject; });
+  document.head.append(css, script);
+  return Promise.all([loaded, getJSON("/static/vendor/world/countries-110m.geojson")]).then(([, countries]) => {
+    storyMap.map = L.map("story-map", { worldCopyJump: true, attributionControl: false, minZoom: 1, maxZoom: 8 });
+    L.geoJSON(countries, { interactive: false, style: { color: "#9aa5b1", weight: 0.6, fillColor: "#f4f1ea", fillOpacity: 1 } })
+      .addTo(storyMap.map);
+    storyMap.places = L.layerGroup().addTo(storyMap.map);
+  });
+}
+
+async function showMap(places) {
+  $("story-map").hidden = !places.length;
+  if (!places.length) return;
+  try {
+    storyMap.ready = storyMap.ready || loadMapAssets();
+    await storyMap.ready;
+  } catch (error) {
+    $("story-map").hidden = true; // the places stay listed with their coordinates
+    storyMap.ready = null;
+    return;
+  }
+  storyMap.places.clearLayers();
+  const points = places.map((p) => [p.location.lat, p.location.lon]);
+  places.forEach((place, i) => L.circleMarker(points[i], { radius: 6, color: "#fff", weight: 1, fillColor: "#d36086", fillOpacity: 0.9 })
+    .bindTooltip(place.name).addTo(storyMap.places));
+  storyMap.map.invalidateSize(); // the container was hidden when the map was made
+  storyMap.map.fitBounds(L.latLngBounds(points).pad(0.5), { maxZoom: 5 });
+  $("story-map").dataset.places = String(places.length);
 }
 
 async function loadSubscriptions() {
@@ -175,7 +222,7 @@ function followAlerts() {
   source.addEventListener("alert", (message) => {
     const alert = JSON.parse(message.data);
     const item = el("li", { className: "alert", dataset: { subscription: alert.subscription, story: alert.story_id } },
-      el("span", { className: "meta", textContent: `${alert.subscription}${alert.is_update ? " · update" : ""} · ${new Date().toLocaleTimeString()}` }),
+      el("span", { className: "meta", textContent: `${alert.subscription}${alert.is_update ? " · update" : ""} · ${new Date(alert.alerted_at || Date.now()).toLocaleString()}` }),
       el("br"),
       el("button", { type: "button", className: "open-story", textContent: alert.headline, onclick: () => openStory(alert.story_id) }));
     $("alerts").prepend(item);
@@ -195,8 +242,8 @@ async function loadDeadLetters() {
 document.addEventListener("DOMContentLoaded", () => {
   $("search").addEventListener("submit", (event) => { event.preventDefault(); runSearch(); });
   $("subscribe").addEventListener("submit", subscribe);
-  $("close-story").addEventListener("click", () => { $("story").hidden = true; });
-  document.addEventListener("keydown", (event) => { if (event.key === "Escape") $("story").hidden = true; });
+  $("close-story").addEventListener("click", closeStory);
+  document.addEventListener("keydown", (event) => { if (event.key === "Escape") closeStory(); });
   runSearch();
   loadSubscriptions();
   loadDeadLetters();
