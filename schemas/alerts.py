@@ -54,7 +54,8 @@ class Subscription(_Event):
         default_factory=list, description="Match when any word or phrase appears (case-insensitive, whole words)."
     )
     query: str | None = Field(
-        None, description="Any Elasticsearch query_string query, matched against the story as indexed."
+        None, description="A Lucene query_string query (the subset pipeline/alerts/lucene.py supports), matched "
+        "against the story's fields as the index analyses them."
     )
     sections: list[str] = Field(default_factory=list, description="Only stories in one of these sections.")
     sources: list[str] = Field(default_factory=list, description="Only stories from one of these sources.")

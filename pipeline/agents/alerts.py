@@ -19,7 +19,6 @@ from typing import Any
 
 import faust
 from faust.types import TP
-from elasticsearch import ApiError, TransportError
 
 from pipeline.agents.batches import batches, in_event_context
 from pipeline.agents.exits import within
@@ -29,10 +28,8 @@ from pipeline.alerts.stage import AlertStage, Delivery
 from pipeline.alerts.store import SubscriptionFeed
 from pipeline.retrying import async_retry_forever
 from pipeline.settings import Settings
-from pipeline.sinks.elasticsearch import connect
 from pipeline.topics import ALERTS_TABLE, alert_topic
 from schemas import EnrichedArticle
-from schemas.alerts import Subscription
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +44,7 @@ class FaustAlertIO:
     def __init__(self, app: faust.App, settings: Settings, table: faust.types.TableT) -> None:
         self.app, self.settings, self.table = app, settings, table
         self.enriched = settings.topics.enriched
-        self.queries = QueryMatcher(connect(settings), settings.elasticsearch.index_alias)
+        self.queries = QueryMatcher()
         self._io_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="alerts-io")
         self._topics: dict[str, faust.TopicT] = {}
         #: An event of each partition of the batch at hand: a deletion goes to the changelog
@@ -80,9 +77,8 @@ class FaustAlertIO:
         return await self._retrying(f"read back {subscription}'s alerts", (ReadBackError,), already_sent,
                                     self.settings, alert_topic(self.settings, subscription), ids, since_ms)
 
-    async def query_hits(self, stories: list[EnrichedArticle], queries: dict[str, Subscription]) -> list[set[str]]:
-        return await self._retrying("match query subscriptions", (TransportError, ApiError),
-                                    self.queries.match, stories, queries)
+    async def query_hits(self, stories: list[EnrichedArticle], queries: dict[str, str]) -> list[set[str]]:
+        return self.queries.match(stories, queries)
 
     def owns(self, partition: int) -> bool:
         return not self.app.rebalancing and TP(self.enriched, partition) in self.app.consumer.assignment()

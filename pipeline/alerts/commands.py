@@ -7,20 +7,18 @@ from collections import OrderedDict
 from typing import Annotated, Optional
 
 import typer
-from elasticsearch import ApiError, TransportError
 from kafka.errors import KafkaError
 from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from pipeline.alerts.queries import QueryMatcher
+from pipeline.alerts.lucene import compile_query
 from pipeline.alerts.store import SubscriptionStore
 from pipeline.alerts.subscriptions import ALERTS_FILE, SubscriptionError, canonical, load_subscriptions, parse_subscription
 from pipeline.enrich.gazetteer import gazetteer_files, load_gazetteer
 from pipeline.search import QueryError
 from pipeline.settings import CONFIG_DIR, Settings
-from pipeline.sinks.elasticsearch import connect
 from pipeline.topics import TopicError
 from pipeline.views import fail, print_alert, settings_or_exit
 from schemas.alerts import Alert, Subscription
@@ -38,28 +36,23 @@ err = Console(stderr=True)
 Names = Optional[list[str]]
 
 
-def checked(subscriptions: list[Subscription], settings: Settings) -> list[Subscription]:
-    """Subscriptions in canonical form, each query parsed by Elasticsearch; raises
-    `SubscriptionError` before anything is stored."""
+def checked(subscriptions: list[Subscription]) -> list[Subscription]:
+    """Subscriptions in canonical form, each query parsed and checked for what alert matching
+    supports; raises `SubscriptionError` before anything is stored."""
     gazetteer = load_gazetteer(gazetteer_files(CONFIG_DIR))
     subscriptions = [canonical(sub, gazetteer) for sub in subscriptions]
-    with_query = [sub for sub in subscriptions if sub.query]
-    if with_query:
-        matcher = QueryMatcher(connect(settings), settings.elasticsearch.index_alias)
-        for sub in with_query:
+    for sub in subscriptions:
+        if sub.query:
             try:
-                matcher.validate(sub.query)
+                compile_query(sub.query)
             except QueryError as error:
                 raise SubscriptionError(f"subscription {sub.name!r}: query: {error}") from None
-            except (TransportError, ApiError) as error:
-                raise SubscriptionError(f"cannot check the query of {sub.name!r}: Elasticsearch at "
-                                        f"{settings.elasticsearch.url} is unreachable ({type(error).__name__})") from None
     return subscriptions
 
 
 def sync_file(settings: Settings) -> list[str]:
     """Store the subscriptions of `config/alerts.yaml` that are new or changed; returns their names."""
-    return SubscriptionStore(settings).sync(checked(load_subscriptions(CONFIG_DIR / ALERTS_FILE), settings))
+    return SubscriptionStore(settings).sync(checked(load_subscriptions(CONFIG_DIR / ALERTS_FILE)))
 
 
 @alerts_app.command("add")
@@ -71,7 +64,7 @@ def add(
     group: Annotated[Names, typer.Option("--group", help="Nationality, religious or political group.")] = None,
     all_: Annotated[bool, typer.Option("--all", help="Require all the entities given, not any one.")] = False,
     phrase: Annotated[Names, typer.Option("--phrase", help="A word or phrase; any one of several matches.")] = None,
-    query: Annotated[Optional[str], typer.Option(help="Elasticsearch query_string, e.g. 'preemptive AND Iran'.")] = None,
+    query: Annotated[Optional[str], typer.Option(help="Lucene query: words, \"phrases\", AND/OR/NOT, field:value, word*; e.g. 'preemptive AND Iran'.")] = None,
     section: Annotated[Names, typer.Option("--section", help="Only stories in this section.")] = None,
     source: Annotated[Names, typer.Option("--source", help="Only stories from this source.")] = None,
     min_salience: Annotated[float, typer.Option(help="Matched entities must be at least this central (0-1).")] = 0.0,
@@ -87,7 +80,7 @@ def add(
             "min_salience": min_salience, "updates": updates}
     store = SubscriptionStore(settings)
     try:
-        [subscription] = checked([parse_subscription(data)], settings)
+        [subscription] = checked([parse_subscription(data)])
         store.put(subscription)
     except (SubscriptionError, TopicError) as error:
         raise fail(str(error)) from None

@@ -1,8 +1,8 @@
 """Matching one enriched story against every subscription: pure, no Kafka, no Elasticsearch.
 
-Entities and phrases are matched here. A query subscription is matched by Elasticsearch
-(`pipeline.alerts.queries`), whose answer comes in as `query_hits`; the rest of that
-subscription's criteria and filters still apply here, and its snippet shows the query's words.
+Entities and phrases are matched here. A query subscription is matched by `pipeline.alerts.queries`,
+whose answer comes in as `query_hits`; the rest of that subscription's criteria and filters still
+apply here, and its snippet shows the query's words.
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ class Matcher:
 
     def __init__(self, subscriptions: Iterable[Subscription]) -> None:
         self.subscriptions = {sub.name: sub for sub in subscriptions}
-        #: Subscription name -> its Elasticsearch query, for those that have one.
+        #: Subscription name -> its query, for those that have one.
         self.queries = {name: sub.query for name, sub in self.subscriptions.items() if sub.query and sub.query.strip()}
         self._phrases = {name: [(p, tuple(words(p))) for p in sub.phrases] for name, sub in self.subscriptions.items()}
         self._lengths = sorted({len(w) for phrases in self._phrases.values() for _, w in phrases})
@@ -58,7 +58,7 @@ class Matcher:
         self._by_phrase: defaultdict[tuple[str, ...], list[str]] = defaultdict(list)
         for name, sub in self.subscriptions.items():
             # One criterion is enough to find it: any of its any-entities, else its first
-            # all-entity, else any of its phrases; a query-only one is found by Elasticsearch.
+            # all-entity, else any of its phrases; a query-only one is found by its query.
             if sub.any_entities or sub.all_entities:
                 for ref in sub.any_entities or sub.all_entities[:1]:
                     self._by_entity[(ref.type, ref.name.casefold())].append(name)
@@ -68,7 +68,7 @@ class Matcher:
 
     def match(self, story: EnrichedArticle, query_hits: Collection[str] = ()) -> list[Match]:
         """The subscriptions `story` matches; `query_hits` names the query subscriptions whose
-        query Elasticsearch found this story to match."""
+        query this story matches."""
         article = story.article
         entities = {(entity.type, entity.name.casefold()): entity for entity in story.entities}
         tokens = words("\n".join([article.headline, article.body_text, *article.captions]))

@@ -25,7 +25,7 @@ from pydantic import ValidationError
 from pipeline.alerts import Matcher, build_alert
 from pipeline.alerts.ledger import Action, Ledger
 from schemas import EnrichedArticle
-from schemas.alerts import Alert, Subscription
+from schemas.alerts import Alert
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ class AlertIO(Protocol):
     async def on_topic(self, subscription: str, ids: set[str], since_ms: int) -> set[str]:
         """Which of the alert `ids` are on the subscription's topic since `since_ms`."""
 
-    async def query_hits(self, stories: list[EnrichedArticle], queries: dict[str, Subscription]) -> list[set[str]]:
+    async def query_hits(self, stories: list[EnrichedArticle], queries: dict[str, str]) -> list[set[str]]:
         """For each story, the names of the query subscriptions it matches."""
 
     def owns(self, partition: int) -> bool:

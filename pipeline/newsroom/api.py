@@ -169,7 +169,7 @@ class Newsroom:
             return _error(400, "the body must be a JSON object")
         data["name"] = request.match_info["name"]
         try:
-            [subscription] = await self._blocking(checked, [parse_subscription(data)], self.settings)
+            [subscription] = await self._blocking(checked, [parse_subscription(data)])
             await self._blocking(self.store.put, subscription)
         except (SubscriptionError, TopicError) as error:
             return _error(422, str(error))
