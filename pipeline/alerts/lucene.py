@@ -33,6 +33,8 @@ TEXT_FIELDS = frozenset(DEFAULT_FIELDS)
 KEYWORD_FIELDS = frozenset({"people", "organisations", "places", "groups", "section", "source", "language",
                             "authors", "country_codes", "located"})
 _MUST, _SHOULD, _MUST_NOT = "must", "should", "must_not"
+#: How deep a query may nest (groups, NOT, fields): no subscription needs more, and matching recurses.
+MAX_DEPTH = 40
 
 
 @dataclass
@@ -72,9 +74,11 @@ def compile_query(text: str) -> tree.Item:
         raise QueryError("the query is empty")
     try:
         parsed = parser.parse(text)
-    except (ParseError, ValueError, TypeError) as error:
-        raise QueryError(f"cannot parse {text!r}: {' '.join(str(error).split())}") from None
-    _check(parsed, None)
+    except (ParseError, ValueError, TypeError, ArithmeticError) as error:  # luqum reads "a^." as a bad Decimal
+        raise QueryError(f"cannot parse {text[:200]!r}: {' '.join(str(error).split())[:200]}") from None
+    except RecursionError:
+        raise QueryError(f"nested more than {MAX_DEPTH} levels deep") from None
+    _check(parsed, 0)
     return parsed
 
 
@@ -83,7 +87,9 @@ def matches(query: tree.Item, story: Story) -> bool:
     return bool(_match(query, story, None))
 
 
-def _check(node: tree.Item, field_name: str | None) -> None:
+def _check(node: tree.Item, depth: int) -> None:
+    if depth > MAX_DEPTH:
+        raise QueryError(f"nested more than {MAX_DEPTH} levels deep")
     unsupported = {tree.Fuzzy: "fuzzy matching (~)", tree.Proximity: "proximity (~)", tree.Range: "ranges",
                    tree.From: "ranges", tree.To: "ranges", tree.Regex: "regular expressions"}
     for kind, what in unsupported.items():
@@ -92,7 +98,6 @@ def _check(node: tree.Item, field_name: str | None) -> None:
     if isinstance(node, tree.SearchField):
         if node.name not in TEXT_FIELDS | KEYWORD_FIELDS:
             raise QueryError(f"unknown field {node.name!r}; fields: {', '.join(sorted(TEXT_FIELDS | KEYWORD_FIELDS))}")
-        field_name = node.name
     if isinstance(node, tree.Word) and _is_wildcard(node.value):
         raise QueryError(f"wildcards only at the end of a word: {node.value!r}")
     if isinstance(node, (tree.AndOperation, tree.OrOperation, tree.UnknownOperation)):
@@ -101,7 +106,7 @@ def _check(node: tree.Item, field_name: str | None) -> None:
                 raise QueryError(f"AND, OR and plain spaces mixed without parentheses in {str(node).strip()!r}: "
                                  "group them, e.g. (a AND b) OR c")
     for child in node.children:
-        _check(child, field_name)
+        _check(child, depth + 1)
 
 
 def _is_wildcard(value: str) -> bool:

@@ -64,6 +64,8 @@ def test_lucene_semantics(query, expected):
     ("*ran", "wildcards only at the end of a word"),
     ("organisations:*", "wildcards only at the end of a word"),
     ("Iran AND (", "cannot parse"),
+    ("Iran^.", "cannot parse"),  # found by fuzzing: luqum raised decimal.InvalidOperation
+    ("(" * 60 + "Iran" + ")" * 60, "nested more than 40 levels deep"),
     ("   ", "the query is empty"),
 ])
 def test_what_matching_does_not_support_is_refused_with_the_reason(query, reason):
