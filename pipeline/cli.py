@@ -28,12 +28,14 @@ app = typer.Typer(
 stack_app = typer.Typer(help="Run the local Kafka and Elasticsearch (no Docker needed).", no_args_is_help=True)
 schemas_app = typer.Typer(help="The event schemas.", no_args_is_help=True)
 topics_app = typer.Typer(help="The Kafka topics.", no_args_is_help=True)
+index_app = typer.Typer(help="The Elasticsearch index of the stories.", no_args_is_help=True)
 bench_app = typer.Typer(help="Benchmarks: each prints its figures next to its baseline.")
 app.add_typer(bench_app, name="bench")
 app.add_typer(alerts_app, name="alerts")
 app.add_typer(stack_app, name="stack")
 app.add_typer(schemas_app, name="schemas")
 app.add_typer(topics_app, name="topics")
+app.add_typer(index_app, name="index")
 
 console = Console()
 err = Console(stderr=True)
@@ -104,6 +106,24 @@ def topics_create() -> None:
     except TopicError as error:
         raise fail(str(error)) from None
     console.print(f"created: {', '.join(created)}" if created else "all topics exist")
+
+
+@index_app.command("migrate")
+def index_migrate() -> None:
+    """Copy the stories into an index of the current mapping version and move the alias there
+    (each keeps its version). Stop the workers first; the old index is kept."""
+    from elasticsearch import ApiError, TransportError
+
+    from pipeline.sinks.elasticsearch import connect
+    from pipeline.sinks.migration import MigrationError, migrate
+
+    settings = settings_or_exit()
+    try:
+        migrate(connect(settings), settings.elasticsearch.index_alias, console.print)
+    except MigrationError as error:
+        raise fail(str(error)) from None
+    except (TransportError, ApiError) as error:
+        raise fail(f"Elasticsearch at {settings.elasticsearch.url}: {type(error).__name__}: {error}") from None
 
 
 @schemas_app.command("export")

@@ -20,12 +20,13 @@ from elasticsearch import ApiError, TransportError
 
 from pipeline.agents.batches import batches, in_event_context
 from pipeline.agents.dead_letters import position, publish
-from pipeline.agents.exits import exit_on
+from pipeline.agents.exits import exit_on, exit_worker
 from pipeline.ingest import Rejected
 from pipeline.producer import dead_letter
 from pipeline.retrying import async_retry_forever
 from pipeline.settings import Settings
-from pipeline.sinks.elasticsearch import BulkWriter, DeadlineExceeded, connect, ensure_history_indices, ensure_index
+from pipeline.sinks.elasticsearch import (BulkWriter, DeadlineExceeded, MappingOutdated, connect, ensure_history_indices,
+                                         ensure_index)
 from pipeline.sinks.stage import Delivery, IndexStage
 from pipeline.topics import WAITING_COPIES_TABLE
 
@@ -94,7 +95,10 @@ def register(app: faust.App, settings: Settings) -> Counter[str]:
                     settings.elasticsearch.url, type(error).__name__, delay)
 
     def prepare() -> str:
-        index = ensure_index(client, alias)
+        try:
+            index = ensure_index(client, alias)
+        except MappingOutdated as error:
+            exit_worker(str(error))
         ensure_history_indices(client, alias)
         return index
 

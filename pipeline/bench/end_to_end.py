@@ -178,6 +178,11 @@ def _pipeline(settings: Settings, client: Elasticsearch, labelled: list[loadgen.
                 _feed(producer, [article], calm_timings)
             watcher.wait_for([a.id for a in calm], procs, console, "steady", timeout_s=300, alerts=True)
         memory.stop()
+        client.indices.refresh(index=alias)
+        # Lucene documents per story: one, plus one per nested object when a mapping has them.
+        index = next(iter(client.indices.get_alias(name=alias)))
+        lucene_per_story = int(client.cat.indices(index=index, h="docs.count", format="json")[0]["docs.count"]) / max(
+            1, client.count(index=alias)["count"])
     finally:
         for proc in procs:
             proc.stop()
@@ -195,6 +200,7 @@ def _pipeline(settings: Settings, client: Elasticsearch, labelled: list[loadgen.
         "flood_alert": _percentiles([s for _, s in flood.latencies(flood.alerted)]),
         "steady_searchable": _percentiles([s for _, s in calm_timings.latencies(calm_timings.searchable)]),
         "steady_alert": _percentiles([s for _, s in calm_timings.latencies(calm_timings.alerted)]),
+        "lucene_documents_per_story": lucene_per_story,
         "cpu_ms_per_version": {part: 1000 * spent / versions for part, spent in cpu_used.items()},
         "cpu_cores": {part: spent / cpu_wall for part, spent in cpu_used.items()},
         "memory_peak_mb": memory.peaks(),
@@ -486,6 +492,8 @@ def _print(figures: dict, workers: list[int], console: Console) -> None:
             + ", ".join(f"{1000 * n / figures[f'nlp_pipe_{n}_per_s']:,.0f} ms ({n})" for n in workers)
             if part == "model processes" else "")
     row("flood CPU: all cores busy", lambda n, r: f"{sum(r['cpu_cores'].values()):.2f} of {os.cpu_count()}")
+    row("Lucene documents per story in the index", lambda n, r: f"{r['lucene_documents_per_story']:.1f}",
+        "mapping v1 (nested entities): one per story and one per entity")
     names = sorted({name for n in workers for name in figures["runs"][n]["memory_peak_mb"]})
     for name in names:
         row(f"peak memory: {name}", lambda n, r, name=name: f"{r['memory_peak_mb'][name]:,.0f} MB" if name in r["memory_peak_mb"] else "-")

@@ -36,8 +36,8 @@ def external_version(story: EnrichedArticle) -> int:
 def document(story: EnrichedArticle, copies: int | None = None, *, nested: bool = True) -> dict[str, Any]:
     """The indexed document: the article's fields flattened, entity facets, and places as points.
 
-    With `nested=False`, without the nested `entities` (each one a Lucene document of its own) and
-    without the vector: for matching query subscriptions, which reach neither.
+    With `nested=False`, without the `entities` list (kept in the source for the story view) and the
+    vector: for matching query subscriptions, which reach neither.
     """
     doc = story.article.model_dump(mode="json", exclude={"schema_version"})
     doc.update(

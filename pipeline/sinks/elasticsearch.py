@@ -49,19 +49,39 @@ def connect(settings: Settings) -> Elasticsearch:
     return Elasticsearch(es.url, basic_auth=auth, ca_certs=es.ca_certs, request_timeout=60)
 
 
+class MappingOutdated(RuntimeError):
+    """The alias points at an index of an older mapping version; the message says what to run."""
+
+
+def mapping_version() -> int:
+    """The version of `config/elasticsearch/articles-template.json`'s mapping."""
+    return int(json.loads(TEMPLATE_FILE.read_text(encoding="utf-8"))["_meta"]["mapping_version"])
+
+
+def index_version(index: str) -> int:
+    """The mapping version in an index's name (`articles-v2` -> 2)."""
+    return int(index.rsplit("-v", 1)[1])
+
+
 def ensure_index(client: Elasticsearch, alias: str) -> str:
     """The index template for `<alias>-v*`, and `<alias>-v<mapping version>` behind `alias`, created
-    if missing; returns the index the alias points at. Safe to call on every start."""
+    if missing; returns the index the alias points at. Safe to call on every start. Raises
+    `MappingOutdated` when the alias points at an index of an older mapping."""
     template = json.loads(TEMPLATE_FILE.read_text(encoding="utf-8"))
     template["index_patterns"] = [f"{alias}-v*"]
     client.indices.put_index_template(name=alias, **template)
+    wanted = mapping_version()
     if client.indices.exists_alias(name=alias):
         index = next(iter(client.indices.get_alias(name=alias)))
+        if index_version(index) < wanted:
+            raise MappingOutdated(f"the index {index} has mapping version {index_version(index)}, this Wirestream "
+                                  f"writes version {wanted}: run `wirestream index migrate` (it copies every story "
+                                  f"into {alias}-v{wanted} and moves the alias {alias!r})")
         # Fields added to the template since the index was made (the story vector) are added to it;
-        # a changed field is refused by Elasticsearch and needs a new index version and a reindex.
+        # a changed field is refused by Elasticsearch and needs a new mapping version.
         client.indices.put_mapping(index=index, **template["template"]["mappings"])
         return index
-    index = f"{alias}-v{template['_meta']['mapping_version']}"
+    index = f"{alias}-v{wanted}"
     if not client.indices.exists(index=index):
         client.indices.create(index=index, aliases={alias: {"is_write_index": True}})
     else:
