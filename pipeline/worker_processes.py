@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from kafka import KafkaConsumer
+from kafka.errors import CoordinatorLoadInProgressError, CoordinatorNotAvailableError, NotCoordinatorError
 
 from pipeline.consumer_group import GroupOffsets
 from pipeline.retrying import wait_until
@@ -69,6 +70,9 @@ class WorkerProcess:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+COORDINATOR_STARTING = (CoordinatorNotAvailableError, CoordinatorLoadInProgressError, NotCoordinatorError)
 
 
 class Stalled(RuntimeError):
@@ -128,7 +132,8 @@ def wait_group_stable(settings: Settings, members: int, timeout_s: float = 60) -
     worker joining later would move partitions, and the batches in flight would be read again)."""
     offsets = GroupOffsets(settings)
     try:
-        wait_until(lambda: offsets.members() == members, timeout_s, "a stable group")
+        # Right after the broker starts, its group coordinator may still be loading: not yet.
+        wait_until(lambda: offsets.members() == members, timeout_s, "a stable group", tolerating=COORDINATOR_STARTING)
     except TimeoutError:
         raise Stalled(f"the {members} workers did not form a stable group in {timeout_s:.0f} s") from None
     finally:

@@ -13,6 +13,8 @@ after it.
 from __future__ import annotations
 
 import json
+import signal
+import sys
 import time
 import uuid
 from collections import Counter
@@ -58,6 +60,11 @@ def run(samples: Path, runs: int, articles: int, settings: Settings, console: Co
     stories = load_samples(samples)
     client = connect(settings)
     done: list[Run] = []
+    results = REPO_ROOT / "results"
+    results.mkdir(exist_ok=True)
+    path = results / f"soak-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    # Killed, the soak still stops its workers and deletes its run's topics (the `finally`s below).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
     for number in range(1, runs + 1):
         outcome = Run(seed=1000 + number)
         prefix = f"bench-soak-{uuid.uuid4().hex[:6]}"
@@ -75,11 +82,8 @@ def run(samples: Path, runs: int, articles: int, settings: Settings, console: Co
                       f"in {outcome.seconds:.0f} s; stalls {outcome.stalls}, restarts {outcome.restarts}, "
                       f"versions missing {outcome.missing_versions}, alerted twice {outcome.alerted_twice}"
                       + (f"; {outcome.error}" if outcome.error else ""))
+        path.write_text(json.dumps([{**vars(r), "passed": r.passed} for r in done], indent=1))
     _print(done, articles, console)
-    results = REPO_ROOT / "results"
-    results.mkdir(exist_ok=True)
-    path = results / f"soak-{time.strftime('%Y%m%d-%H%M%S')}.json"
-    path.write_text(json.dumps([{**vars(r), "passed": r.passed} for r in done], indent=1))
     console.print(f"figures: {path}")
     return done
 
