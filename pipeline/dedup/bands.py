@@ -6,49 +6,14 @@ from __future__ import annotations
 #: 16 bands of 4 values is datasketch's optimum for a threshold of 0.4 with 64 permutations.
 LSH_BANDS, LSH_ROWS = 16, 4
 
+_SLICES = [slice(band * LSH_ROWS * 4, (band + 1) * LSH_ROWS * 4) for band in range(LSH_BANDS)]
+#: Added to each band's hash, so that two bands holding the same values give different keys.
+_BAND_SALT = 0x9E3779B1
 
-class Bands:
-    """LSH banding over MinHash values: stories that agree on all rows of any band are candidates.
 
-    datasketch's `MinHashLSH` does the same, but keeps a Python set per bucket and every band key
-    twice: 4.3 of the 9.5 KB a story cost in memory. Here a bucket holds one id, or a set only when
-    stories collide, and band keys are recomputed from the values when a story is removed.
-    """
+def band_keys(minhash: bytes) -> list[int]:
+    """One lookup key per band of a MinHash (uint32 values, little-endian): the band's hash.
 
-    def __init__(self, bands: int = LSH_BANDS, rows: int = LSH_ROWS) -> None:
-        self._slices = [slice(band * rows * 4, (band + 1) * rows * 4) for band in range(bands)]
-        self._buckets: list[dict[int, str | set[str]]] = [{} for _ in range(bands)]
-
-    def _keys(self, minhash: bytes) -> list[int]:
-        return [hash(minhash[part]) for part in self._slices]
-
-    def insert(self, story_id: str, minhash: bytes) -> None:
-        for buckets, key in zip(self._buckets, self._keys(minhash)):
-            there = buckets.get(key)
-            if there is None:
-                buckets[key] = story_id
-            elif isinstance(there, set):
-                there.add(story_id)
-            elif there != story_id:
-                buckets[key] = {there, story_id}
-
-    def remove(self, story_id: str, minhash: bytes) -> None:
-        for buckets, key in zip(self._buckets, self._keys(minhash)):
-            there = buckets.get(key)
-            if there == story_id:
-                del buckets[key]
-            elif isinstance(there, set):
-                there.discard(story_id)
-                if len(there) == 1:
-                    buckets[key] = next(iter(there))
-
-    def candidates(self, minhash: bytes) -> set[str]:
-        found: set[str] = set()
-        for buckets, key in zip(self._buckets, self._keys(minhash)):
-            there = buckets.get(key)
-            if isinstance(there, set):
-                found |= there
-            elif there is not None:
-                found.add(there)
-        return found
-
+    datasketch's `MinHashLSH` keeps a Python set per bucket and every band key twice (4.3 of the
+    9.5 KB a story once cost); the index keeps these keys in a `KeyTable` instead."""
+    return [hash(minhash[part]) + band * _BAND_SALT for band, part in enumerate(_SLICES)]

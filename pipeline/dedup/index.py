@@ -36,12 +36,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import logging
+import sys
 from dataclasses import dataclass, replace
 from datetime import datetime
 
 from pydantic import AwareDatetime, BaseModel
 
-from pipeline.dedup.bands import Bands
+from pipeline.dedup.bands import band_keys
+from pipeline.dedup.keytable import KeyTable
 from pipeline.dedup.texts import (
     Relation,
     Text,
@@ -76,12 +78,12 @@ class TextState(BaseModel):
     @classmethod
     def of(cls, text: Text) -> TextState:
         return cls.model_construct(
-            exact=text.exact, openings=list(text.openings), prefix=base64.b64encode(text.prefix).decode("ascii"),
+            exact=text.exact.hex(), openings=list(text.opening_keys()), prefix=base64.b64encode(text.prefix).decode("ascii"),
             minhash=base64.b64encode(text.minhash).decode("ascii"), word_count=text.word_count)
 
     def text(self) -> Text:
-        return Text(self.exact, tuple(self.openings), base64.b64decode(self.prefix), base64.b64decode(self.minhash),
-                    self.word_count)
+        return Text.from_parts(self.exact, self.openings, base64.b64decode(self.prefix), base64.b64decode(self.minhash),
+                               self.word_count)
 
 
 class StoryState(TextState):
@@ -129,18 +131,20 @@ class Story:
     aliases: tuple[str, ...] = ()
     merged: tuple[tuple[int, str, int], ...] = ()
     sources: tuple[str, ...] = ()
+    slot: int = -1  # where the index's lookups find it (`DedupIndex`), not part of the state
 
     @classmethod
     def of(cls, article: Article, now: float, source_offset: int | None) -> Story:
-        return cls(article.id, article.source, article.versioncreated, Text.of(article.headline, article.body_text),
+        # Outlets' names repeat across stories: one string each, not one a story.
+        return cls(article.id, sys.intern(article.source), article.versioncreated, Text.of(article.headline, article.body_text),
                    seen_at=now, made_by=(-1 if source_offset is None else source_offset,))
 
     @classmethod
     def from_json(cls, data: bytes | str) -> Story:
         state = StoryState.model_validate_json(data)
-        return cls(state.id, state.source, state.versioncreated, state.text(), tuple(e.text() for e in state.earlier),
+        return cls(state.id, sys.intern(state.source), state.versioncreated, state.text(), tuple(e.text() for e in state.earlier),
                    state.version, state.copies, state.seen_at, tuple(state.made_by), state.copies_upto,
-                   tuple(state.aliases), tuple(tuple(entry) for entry in state.merged), tuple(state.sources))
+                   tuple(state.aliases), tuple(tuple(entry) for entry in state.merged), tuple(map(sys.intern, state.sources)))
 
     def to_json(self) -> bytes:
         """The table value. Built without validation: every field comes from a validated article."""
@@ -188,25 +192,28 @@ class DedupIndex:
     def __init__(self) -> None:
         self.stories: dict[str, Story] = {}
         self._by_alias: dict[str, str] = {}
-        self._by_exact: dict[str, str] = {}
-        # Different stories may open with the same words (a quote, a standard lead-in).
-        self._by_opening: dict[int, set[str]] = {}
-        self._bands = Bands()
+        # Every text's lookup keys (bands, openings, exact text) -> the slot of its story.
+        self._keys = KeyTable()
+        self._slot_ids: list[str | None] = []
+        self._free_slots: list[int] = []
 
     def __len__(self) -> int:
         return len(self.stories)
 
     def add(self, story: Story) -> None:
-        """Insert or replace a story (also used to rebuild the index from the table)."""
+        """Insert or replace a story (also used to rebuild the index from the table). The texts of
+        a story in the index must not change: `remove` it first, as the lookups are keyed by them."""
         self.remove(story.id)
         self.stories[story.id] = story
+        story.slot = self._free_slots.pop() if self._free_slots else len(self._slot_ids)
+        if story.slot == len(self._slot_ids):
+            self._slot_ids.append(story.id)
+        self._slot_ids[story.slot] = story.id
         for alias in story.aliases:
             self._by_alias[alias] = story.id
         for text in story.texts():
-            self._by_exact[text.exact] = story.id
-            for key in text.openings:
-                self._by_opening.setdefault(key, set()).add(story.id)
-            self._bands.insert(story.id, text.minhash)
+            for key in _lookup_keys(text):
+                self._keys.add(key, story.slot)
 
     def remove(self, story_id: str) -> None:
         story = self.stories.pop(story_id, None)
@@ -216,14 +223,10 @@ class DedupIndex:
             if self._by_alias.get(alias) == story_id:
                 del self._by_alias[alias]
         for text in story.texts():
-            if self._by_exact.get(text.exact) == story_id:
-                del self._by_exact[text.exact]
-            for key in text.openings:
-                if key in self._by_opening:
-                    self._by_opening[key].discard(story_id)
-                    if not self._by_opening[key]:
-                        del self._by_opening[key]
-            self._bands.remove(story_id, text.minhash)
+            for key in _lookup_keys(text):
+                self._keys.discard(key, story.slot)
+        self._slot_ids[story.slot] = None
+        self._free_slots.append(story.slot)
 
     def expired(self, before: float) -> list[str]:
         """Ids of stories last seen before `before` (epoch seconds)."""
@@ -276,10 +279,8 @@ class DedupIndex:
 
     def _matches(self, text: Text) -> list[tuple[Story, Relation]]:
         """The stories one of whose texts `text` strongly relates to (under another id), with how."""
-        candidates = set(self._bands.candidates(text.minhash))
-        candidates.update(story_id for key in text.openings for story_id in self._by_opening.get(key, ()))
-        if (story_id := self._by_exact.get(text.exact)) is not None:
-            candidates.add(story_id)
+        slots = {slot for key in _lookup_keys(text) for slot in self._keys.get(key)}
+        candidates = {self._slot_ids[slot] for slot in slots}
         related = ((self.stories[story_id], _relation(text, self.stories[story_id], same_id=False))
                    for story_id in sorted(candidates))
         return [(story, relation) for story, relation in related if relation is not None]
@@ -293,6 +294,7 @@ class DedupIndex:
         if len(stories) == 1:
             return stories[0], ()
         survivor = max(stories, key=lambda s: (s.versioncreated, s.word_count, s in home))
+        self.remove(survivor.id)  # out of the lookups while its texts change
         absorbed = []
         for other in stories:
             if other is survivor:
@@ -346,8 +348,9 @@ class DedupIndex:
             return self._new_version(known, fresh)
         decision = self._copy(known, fresh, MatchKind.STALE if older else MatchKind.NEAR, similarity)
         if not decision.replay and text.exact not in {t.exact for t in known.texts()}:
+            self.remove(known.id)  # out of the lookups while its texts change
             known.earlier = _kept(known.earlier, (text,), known.text)
-            self.add(known)  # indexes the kept text
+            self.add(known)
         return decision
 
     def _new_version(self, known: Story, fresh: Story, short_copy: bool = False) -> Decision:
@@ -373,6 +376,11 @@ class DedupIndex:
         if source_offset is not None:
             known.copies_upto = source_offset
         return Decision(known.id, False, known.version, known, kind, round(similarity, 4))
+
+
+def _lookup_keys(text: Text) -> list[int]:
+    """Where a text is looked up: by each MinHash band, each opening, and its exact text."""
+    return [*band_keys(text.minhash), *text.opening_keys(), int.from_bytes(text.exact[:8], "little")]
 
 
 def _relation(text: Text, story: Story, same_id: bool) -> Relation | None:
@@ -414,6 +422,6 @@ def _with_source(story: Story, source: str) -> tuple[str, ...]:
     return (story.sources + (source,))[-MAX_SOURCES:]
 
 
-def _derived_id(article_id: str, exact: str) -> str:
+def _derived_id(article_id: str, exact: bytes) -> str:
     """The id of a story whose own id was taken by an unrelated one: stable for the same text."""
-    return f"{article_id[:180]}~{hashlib.blake2b(exact.encode(), digest_size=6).hexdigest()}"
+    return f"{article_id[:180]}~{hashlib.blake2b(exact.hex().encode(), digest_size=6).hexdigest()}"

@@ -6,6 +6,8 @@ story (a copy, a version, a merge).
 
 from __future__ import annotations
 
+import struct
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
 
@@ -45,10 +47,11 @@ class Relation(Enum):
 
 @dataclass(slots=True, frozen=True)
 class Text:
-    """The fingerprints of one text (about 700 bytes): see `pipeline.dedup.fingerprint`."""
+    """The fingerprints of one text (about 700 bytes): see `pipeline.dedup.fingerprint`. Held as
+    bytes, not Python ints and strings, as the index keeps one for every text of every story."""
 
-    exact: str
-    openings: tuple[int, ...]
+    exact: bytes  # the 16-byte digest
+    openings: bytes  # the opening keys, 64-bit signed little-endian
     prefix: bytes
     minhash: bytes
     word_count: int
@@ -56,7 +59,15 @@ class Text:
     @classmethod
     def of(cls, headline: str, body: str) -> Text:
         print_ = fingerprint(headline, body)
-        return cls(print_.exact, print_.openings, print_.prefix, print_.minhash, print_.word_count)
+        return cls.from_parts(print_.exact, print_.openings, print_.prefix, print_.minhash, print_.word_count)
+
+    @classmethod
+    def from_parts(cls, exact: str, openings: Sequence[int], prefix: bytes, minhash: bytes, word_count: int) -> Text:
+        """From the digest in hex and the opening keys as ints, as fingerprints and the table have them."""
+        return cls(bytes.fromhex(exact), struct.pack(f"<{len(openings)}q", *openings), prefix, minhash, word_count)
+
+    def opening_keys(self) -> tuple[int, ...]:
+        return struct.unpack(f"<{len(self.openings) // 8}q", self.openings)
 
     def values(self) -> np.ndarray:
         return np.frombuffer(self.minhash, dtype="<u4")
@@ -88,7 +99,7 @@ def strong_relation(fresh: Text, known: Text) -> Relation | None:
         similarity >= SURE_THRESHOLD or opening_overlap(fresh.prefix, known.prefix) >= OPENING_THRESHOLD
     ):
         return containing(fresh, known, LEAD_WORDS) or Relation.RELATED
-    if not set(fresh.openings).isdisjoint(known.openings):
+    if not set(fresh.opening_keys()).isdisjoint(known.opening_keys()):
         return containing(fresh, known, LEAD_WORDS)
     return None
 
@@ -138,7 +149,7 @@ def begins(part: Text, whole: Text) -> bool:
     are in `whole`."""
     if is_prefix(part.prefix, whole.prefix):
         return part.word_count <= PREFIX_WORDS or containment(part, whole) >= LONG_PART_CONTAINMENT
-    return not set(part.openings).isdisjoint(whole.openings) and containment(part, whole) >= ESTIMATED_CONTAINMENT
+    return not set(part.opening_keys()).isdisjoint(whole.opening_keys()) and containment(part, whole) >= ESTIMATED_CONTAINMENT
 
 
 def jaccard(a: Text, b: Text) -> float:

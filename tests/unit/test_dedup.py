@@ -7,6 +7,8 @@ import pytest
 
 from pipeline import loadgen
 from pipeline.dedup import DedupIndex, Story
+from pipeline.dedup.index import _lookup_keys
+from pipeline.dedup.keytable import KeyTable
 from pipeline.bench import identity
 from pipeline.dedup.fingerprint import normalise, words
 from pipeline.ingest.ids import story_id
@@ -266,3 +268,36 @@ def test_the_latest_text_wins_whoever_started_the_story(stories):
     assert not late.unique and late.match is MatchKind.STALE
     story = index.stories[late.story_id]
     assert story.version == 2 and story.versioncreated == corrected.versioncreated
+
+
+def test_the_lookups_hold_exactly_the_texts_of_the_stories_in_the_index(stories):
+    """After versions, copies, merges and expiry, every key in the lookups belongs to a text of a
+    story still in the index (a stale key would point at a slot another story reuses)."""
+    index = DedupIndex()
+    for now, item in enumerate(loadgen.stream(list(stories.values()), 800, duplicate_rate=0.4, seed=5)):
+        index.observe(item.article, now=now)
+        if now % 100 == 99:
+            for expired in index.expired(before=now - 150):
+                index.remove(expired)
+    expected = sorted((key, story.slot) for story in index.stories.values()
+                      for text in story.texts() for key in _lookup_keys(text))
+    assert len(index._keys) == len(expected)
+    for key, slot in expected:
+        assert slot in index._keys.get(key)
+    assert {index._slot_ids[story.slot] for story in index.stories.values()} == set(index.stories)
+
+
+def test_key_table_is_a_multimap_that_survives_growth_and_deletion():
+    table = KeyTable(capacity=8)
+    for n in range(5000):
+        table.add(n * 7919, n)
+        table.add(n * 7919, n + 1)  # two slots under one key
+    for n in range(0, 5000, 2):
+        table.discard(n * 7919, n)
+    assert len(table) == 7500
+    assert sorted(table.get(7919 * 3)) == [3, 4]
+    assert list(table.get(7919 * 4)) == [5]
+    table.add(2 ** 32 + 1, -1)
+    assert -1 in table.get(1)  # keys are compared on their low 32 bits: a false match, verified later
+    table.discard(7919 * 4, 99)  # not there: nothing happens
+    assert list(table.get(7919 * 4)) == [5]

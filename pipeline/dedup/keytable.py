@@ -1,0 +1,78 @@
+"""A multimap from hash keys to small integers in two flat arrays: the dedup index's lookups.
+
+The index looks a text up by about twenty keys (its MinHash bands, its openings, its exact
+text) and verifies every story it finds, so a key needs only 32 of its bits: a false match is
+one more candidate to compare, not a wrong decision. As Python dicts of ids (and sets where
+stories share a key) those lookups cost about 2 KB a story; here an entry is 8 bytes.
+"""
+
+from __future__ import annotations
+
+from array import array
+from collections.abc import Iterator
+
+_EMPTY, _DELETED = 0, 1  # key values that mark a free entry; real keys 0 and 1 are stored as 2 and 3
+_MAX_LOAD = 0.75
+
+
+def _stored(key: int) -> int:
+    key &= 0xFFFFFFFF
+    return key if key > _DELETED else key + 2
+
+
+class KeyTable:
+    """Keys to slot numbers, several slots per key allowed: open addressing with linear probing."""
+
+    def __init__(self, capacity: int = 1024) -> None:
+        self._allocate(capacity)
+
+    def _allocate(self, capacity: int) -> None:
+        self._keys = array("I", bytes(4 * capacity))
+        self._slots = array("i", bytes(4 * capacity))
+        self._mask = capacity - 1
+        self._live = 0
+        self._used = 0  # live and deleted entries: what lengthens a probe
+
+    def __len__(self) -> int:
+        return self._live
+
+    def add(self, key: int, slot: int) -> None:
+        if self._used + 1 > _MAX_LOAD * (self._mask + 1):
+            self._rehash()
+        key = _stored(key)
+        keys, position = self._keys, key & self._mask
+        while keys[position] > _DELETED:
+            position = (position + 1) & self._mask
+        if keys[position] == _EMPTY:
+            self._used += 1
+        keys[position], self._slots[position] = key, slot
+        self._live += 1
+
+    def get(self, key: int) -> Iterator[int]:
+        """The slots stored under `key` (and, rarely, under a key with the same low 32 bits)."""
+        key = _stored(key)
+        keys, slots, position = self._keys, self._slots, key & self._mask
+        while (there := keys[position]) != _EMPTY:
+            if there == key:
+                yield slots[position]
+            position = (position + 1) & self._mask
+
+    def discard(self, key: int, slot: int) -> None:
+        key = _stored(key)
+        keys, slots, position = self._keys, self._slots, key & self._mask
+        while (there := keys[position]) != _EMPTY:
+            if there == key and slots[position] == slot:
+                keys[position] = _DELETED
+                self._live -= 1
+                return
+            position = (position + 1) & self._mask
+
+    def _rehash(self) -> None:
+        """Twice the room the live entries need, without the deleted ones."""
+        entries = [(key, slot) for key, slot in zip(self._keys, self._slots) if key > _DELETED]
+        capacity = 1024
+        while capacity * _MAX_LOAD < 2 * (len(entries) + 1):
+            capacity *= 2
+        self._allocate(capacity)
+        for key, slot in entries:
+            self.add(key, slot)
