@@ -398,7 +398,7 @@ def worker(
     docker-compose, a new one takes over from the last committed offsets."""
     import logging.config
 
-    from pipeline.app import create_worker
+    from pipeline.agents.app import create_worker
     from pipeline.logs import FORMATS, json_logging
     from pipeline.startup import StartupError, prepare
 

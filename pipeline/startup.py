@@ -1,5 +1,5 @@
 """What a worker does before Faust starts: check what it will need, and wait for what may still be
-starting. `wirestream worker` calls `prepare`, then runs the app (`pipeline.app.create_worker`).
+starting. `wirestream worker` calls `prepare`, then runs the app (`pipeline.agents.app.create_worker`).
 
 - The gazetteer must load: the model process reads it too, where an error would only show as dead
   letters on every story.

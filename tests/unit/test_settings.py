@@ -9,7 +9,7 @@ import sys
 import pytest
 from pydantic import ValidationError
 
-from pipeline.app import broker_credentials
+from pipeline.agents.app import broker_credentials
 from pipeline.settings import KafkaSettings, Settings, settings_env
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from pipeline.app import create_worker
+from pipeline.agents.app import create_worker
 from pipeline.settings import Settings
 
 
