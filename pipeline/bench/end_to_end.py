@@ -35,7 +35,7 @@ from pipeline.alerts.store import SubscriptionStore
 from pipeline.bench.common import delete_indices, delete_topics, load_samples
 from pipeline.bench.enrich import nlp_pipe_rate
 from pipeline.bench.index import helpers_bulk
-from pipeline.enrich.engine import MODEL, UNUSED_COMPONENTS, model_text
+from pipeline.enrich.model import MODEL, UNUSED_COMPONENTS, model_text
 from pipeline.producer import ArticleProducer
 from pipeline.settings import REPO_ROOT, Settings
 from pipeline.sinks.documents import index_action

@@ -21,7 +21,7 @@ from pipeline.embedding import Embedder
 from pipeline.enrich import EntityEngine
 from pipeline.enrich.batch import BATCH_SIZE, embed_stories, enrich_batch
 from pipeline.enrich.evaluation import Scores, engine_labels, load_set, raw_spacy_labels
-from pipeline.enrich.engine import MODEL, UNUSED_COMPONENTS, model_text
+from pipeline.enrich.model import MODEL, UNUSED_COMPONENTS, model_text
 from pipeline.settings import REPO_ROOT, Settings
 from pipeline.topics import ensure_topics
 from pipeline.worker_processes import WorkerProcess

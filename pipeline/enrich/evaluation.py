@@ -16,7 +16,7 @@ from pathlib import Path
 import yaml
 from spacy.language import Language
 
-from pipeline.enrich.engine import SPACY_LABELS, tagged_text
+from pipeline.enrich.model import SPACY_LABELS, tagged_text
 from pipeline.ingest.wiretext import parse_wire_text
 from pipeline.bundled import SAMPLES_DIR
 from pipeline.settings import EVALUATION_STORIES

@@ -1,0 +1,177 @@
+"""The model's spans of one story as mentions under canonical names.
+
+Span by span: a title before a name goes to the mention's role (and the organisations named in the
+title are mentions too); an "<institution> <office> <person>" span is two mentions; the model's type
+is corrected where the name says otherwise (forts and facilities are places, "the Army" of a U.S.
+story is the United States Army); "City, State" and "Town, Province, Country" are one place; offices
+and ordinary words are no mention.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from spacy.tokens import Doc, Span
+
+from pipeline.enrich.canonical import FORT, SERVICES, Canonicaliser, after_qualifiers, person_like
+from pipeline.enrich.gazetteer import KnownEntity
+from pipeline.enrich.model import SPACY_LABELS, TITLE
+from pipeline.enrich.names import clean_mention, not_an_entity
+from pipeline.enrich.us_places import city_title, county_title, state_name, state_near
+from schemas import EntityType
+
+# Names ending in these are buildings and sites (places), whatever the model called them.
+_FACILITY = re.compile(r"\b(?<!National )(?:Lab|Laboratory|Facility|Building|Room|Airport|Airfield|Air Base|Airbase|Base|"
+                       r"Square|Park|Memorial|Bridge|Dam|Stadium|Arena|Palace|Church|Mosque|Cathedral|Temple|Prison|Camp|"
+                       r"Hospital|Visitor Center|Air Station|Boat Station|Ramp|Complex|Reservation|Refuge|Forest|Monument|"
+                       r"Battlefield|Seashore|Preserve|Range)"
+                       r"(?: of [A-Z][\w.'-]*(?: [A-Z][\w.'-]*)*)?$")
+_SMALL_UNIT = re.compile(r"^(?:[A-Z]|\d+(?:st|nd|rd|th)) (?:Company|Platoon|Detachment|Troop|Battery)$")
+# An office written in lower case before what it is "of": the name after it is the office's.
+_OFFICE_OF = re.compile(r"\b(?:director|secretary|undersecretary|minister|chairman|commissioner|administrator|chief) "
+                        r"(?:of|for) (?:the )?$")
+# "Borno state", "Helmand province": a subdivision named with its kind.
+_SUBDIVISION_WORD = re.compile(r" ([Ss]tate|[Pp]rovince|[Gg]overnorate|[Dd]epartment)\b")
+
+
+@dataclass
+class Mention:
+    name: str
+    type: EntityType
+    start: int
+    form: str
+    known: KnownEntity | None
+    role: str | None
+
+
+def role_entities(names: Canonicaliser, role: str, start: int) -> list[Mention]:
+    """Organisations and places named inside a title: "U.N. Secretary-General" -> United
+    Nations; "Army Sgt." -> United States Army."""
+    found = []
+    words = role.split()
+    for size in range(min(len(words), 6), 0, -1):
+        for i in range(len(words) - size + 1):
+            phrase = " ".join(words[i : i + size])
+            known = names.lookup(phrase)
+            if known and known.type in (EntityType.ORGANISATION, EntityType.PLACE):
+                found.append(Mention(known.name, known.type, start, phrase, known, None))
+    service = next((s for s in sorted(SERVICES, key=len, reverse=True) if re.search(rf"\b{s}\b", role)), None)
+    if service and not found:
+        known = names.by_name.get(SERVICES[service])
+        found.append(Mention(SERVICES[service], EntityType.ORGANISATION, start, service, known, None))
+    return found
+
+def mentions_of(names: Canonicaliser, doc: Doc, text: str, offset: int, state: str | None) -> list[Mention]:
+    """The model's spans as mentions; `text` is the doc's text (not `doc.text`, which spaCy rebuilds)."""
+    mentions: list[Mention] = []
+    title, title_end = None, -1
+    ents = list(doc.ents)
+    skip = set()
+    for index, ent in enumerate(ents):
+        if index in skip:
+            continue
+        if ent.label_ == TITLE:
+            # Titles chain: "Iranian Supreme Leader" + "Ayatollah" before "Ali Khamenei".
+            title = f"{title} {ent.text}" if ent.start == title_end else ent.text
+            title_end = ent.end
+            mentions.extend(role_entities(names, ent.text, offset + ent.start_char))
+            continue
+        entity_type = SPACY_LABELS.get(ent.label_)
+        # The title just before the span, or before an "of" before it ("Secretary" of "Energy Dan Brouillette").
+        outer_role = title if ent.start == title_end or (
+            ent.start == title_end + 1 and doc[title_end].lower_ in ("of", "for")) else None
+        if entity_type is None or "\n" in ent.text:  # a span across paragraphs is a model error
+            continue
+        known = names.by_name.get(ent.ent_id_) if ent.ent_id_ else None
+        if known is None and entity_type in (EntityType.PERSON, EntityType.ORGANISATION) and (
+                split := names.institution_office_person(clean_mention(ent.text))):
+            # "Department of the Interior Secretary David L. Bernhardt": the institution and the person.
+            (body, body_known), (role, person) = split
+            at = offset + ent.start_char
+            mentions += [Mention(body, EntityType.ORGANISATION, at, ent.text, body_known, None),
+                         Mention(person, EntityType.PERSON, at, ent.text, None, role)]
+            continue
+        if known is not None:
+            name, kind, role = known.name, known.type, None
+        else:
+            name, kind, known, role = names.canonical(ent.text, entity_type)
+            if role:
+                mentions.extend(role_entities(names, role, offset + ent.start_char))
+        if known is None and kind in (EntityType.ORGANISATION, EntityType.GROUP, EntityType.PLACE) and "-" in name \
+                and names.places.is_place(name.replace("-", " ")):
+            name, kind = name.replace("-", " "), EntityType.PLACE  # "Khyber-Pakhtunkhwa"
+        if known is None and kind is EntityType.ORGANISATION and outer_role:
+            person = after_qualifiers(name)
+            if person != name and person_like(person):
+                name, kind = person, EntityType.PERSON  # "Secretary" + "of Energy Dan Brouillette"
+        if known is None and kind is not EntityType.PLACE and FORT.search(clean_mention(ent.text)):
+            name, kind, role = clean_mention(ent.text), EntityType.PLACE, None  # "Joint Base Elmendorf-Richardson"
+        if known is None and kind is EntityType.GROUP and names.places.is_place(name):
+            kind = EntityType.PLACE  # "the northern city of Aleppo", "Punjab" read as nationalities
+        if known is None and kind is EntityType.ORGANISATION:
+            if _OFFICE_OF.search(text, max(0, ent.start_char - 40), ent.start_char):
+                continue  # "the director of National Intelligence": an office, no institution
+            if parts := names.acronym_parent(name):
+                mentions.extend(Mention(part, EntityType.ORGANISATION, offset + ent.start_char, ent.text, entry, None)
+                                for part, entry in parts)
+                continue
+            if name in SERVICES and (service := names.by_name.get(SERVICES[name])):
+                name, known = service.name, service  # "the Army" of a U.S. story
+            elif _FACILITY.search(name) or (not name.isupper() and names.places.is_place(name)):
+                kind = EntityType.PLACE  # "Air Traffic Operations Lab", "Kisumu", "Uttar Pradesh"
+            elif _SMALL_UNIT.match(name):
+                continue  # companies and detachments are not tagged
+            elif " " not in name and (not name.isupper() or len(name) > 7):
+                continue  # one ordinary word ("Cabinet", "Rohingyas", a programme's "EXPLORATIONS"): no institution's name
+            elif (m := re.match(r"^(.+?) [Aa]dministration$", name)) and (who := names.lookup(m.group(1))):
+                name, kind, known = who.name, who.type, who  # "Trump Administration": the person
+        if kind is EntityType.PLACE and known is None:
+            if name.isupper() and len(name) > 4:
+                name = name.title()  # "YANKEETOWN, Fla." in a dateline not at the story's start
+            # "Palm Beach, Fla.": one place, named as Wikipedia names U.S. cities; the state
+            # after the comma is not a mention of its own (nor is it for a fort: "Fort Bliss").
+            follower = ents[index + 1] if index + 1 < len(ents) else None
+            if follower is not None and _after_comma(text, ent, follower):
+                if after := state_name(follower.text):
+                    name = name if FORT.search(name) else city_title(name, after)
+                    skip.add(index + 1)
+                elif SPACY_LABELS.get(follower.label_) is EntityType.PLACE and not _FACILITY.search(name) \
+                        and names.is_region(clean_mention(follower.text)) \
+                        and not _listed(text[follower.end_char:], names.places.country_code):
+                    skip.add(index + 1)  # "Potocari, Bosnia": the city is the place named (a building's city is named too)
+                    country = ents[index + 2] if index + 2 < len(ents) else None
+                    if (country is not None and _after_comma(text, follower, country)
+                            and names.places.country_code(clean_mention(country.text))
+                            and not names.places.country_code(clean_mention(follower.text))):
+                        # "Agoncillo, Batangas, Philippines": a town titled with its province.
+                        name = f"{name}, {clean_mention(follower.text)}"
+                        skip.add(index + 2)
+            local = state_near(text, ent.start_char, ent.end_char) or state
+            if name.endswith((" County", " Parish")) and (county := county_title(name, local)):
+                name = county
+            elif local and index + 1 not in skip and (town := names.us_town(name, local)):
+                name = town
+            elif title := names.subdivision_title(name, _SUBDIVISION_WORD.match(text, ent.end_char)):
+                name = title  # "Borno state" is Borno State; "Norte de Santander" its Department
+            elif name == "Washington" and index + 1 not in skip:
+                name = "Washington, D.C."  # the capital, unless a comma and a state follow
+            else:
+                name = names.places.spelled(name)
+        if known is None and not_an_entity(name, kind):
+            continue
+        mentions.append(Mention(name, kind, offset + ent.start_char, ent.text, known, outer_role or role))
+    return mentions
+
+def _listed(after: str, country_code: Callable[[str], str | None]) -> bool:
+    """Whether a place is one of a list ("Mombasa, Kakamega and Kisumu"), going by what follows it: more
+    places, and not a country ("Agoncillo, Batangas, Philippines")."""
+    match = re.match(r",? and [A-Z]|, ([A-Z][\w-]*(?: [A-Z][\w-]*)?)", after)
+    return bool(match) and not (match.group(1) and country_code(match.group(1)))
+
+
+def _after_comma(text: str, ent: Span, follower: Span) -> bool:
+    """Whether `follower` comes right after `ent` and a comma: "Palm Beach, Fla."."""
+    between = text[ent.end_char : follower.start_char]
+    return between.strip() == "," and "\n" not in between

@@ -1,0 +1,188 @@
+"""One story's mentions resolved against each other: what the story itself says about its names.
+
+Acronyms the story defines (or whose long form it names) take that long form; "the U.S. Embassy"
+is the one embassy the story names; a surname or a transcript's speaker label is the person the
+story names in full; spellings of one unknown person become one; the dateline's place and the names
+the text spells out in patterns the model reads in pieces are mentions too.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from difflib import SequenceMatcher
+
+from pipeline.enrich.acronyms import definitions, expands
+from pipeline.enrich.canonical import FORT, Canonicaliser
+from pipeline.enrich.mentions import Mention
+from pipeline.enrich.model import SPEAKER
+from pipeline.enrich.names import clean_mention, name_key, not_an_entity, surname_owner
+from pipeline.enrich.spelled_out import embassies, party_tags, spelled_names
+from pipeline.enrich.titles import split_role
+from pipeline.enrich.us_places import city_title, state_name
+from schemas import Article, EntityType
+
+_NOT_SPEAKERS = {"VOICE ONE", "VOICE TWO", "VOICE THREE", "MUSIC", "SOUND", "NATS", "SOUNDBITE", "VIDEO", "AUDIO", "PHOTO",
+                 "Q", "QUESTION", "MODERATOR", "OPERATOR", "STAFF", "AUDIENCE", "AUDIENCE MEMBER", "REPORTER",
+                 "NARRATOR", "ANNOUNCER", "VOICE", "INTERPRETER", "CROWD", "ALL", "END", "NOTE", "UPDATE", "EDITOR'S NOTE"}
+_EMBASSY_ALONE = re.compile(r"^(?:U\.S\.|US|American|United States) [Ee]mbassy$")
+_INITIALS = re.compile(r"\b([A-Z]\.)(?=[A-Z]\.)")
+
+
+def dateline(names: Canonicaliser, article: Article, at: int, story_state: str | None) -> list[Mention]:
+    """The place of the dateline ("CARVILLE, La." -> Carville, Louisiana; "PENTAGON" -> the building;
+    "GREAT FALLS" in a story about Montana -> Great Falls, Montana)."""
+    if not article.located:
+        return []
+    place, _, region = article.located.partition(",")
+    name = " ".join(word.capitalize() if word.isupper() else word for word in place.split())
+    state = state_name(region.strip()) if region.strip() else None
+    if name == "Pentagon":
+        return [Mention("The Pentagon", EntityType.PLACE, at, article.located, None, None)]
+    if state:
+        name = name if FORT.search(name) else city_title(name, state)
+        return [Mention(name, EntityType.PLACE, at, article.located, None, None)]
+    if (known := names.lookup(name)) and known.type is EntityType.PLACE:
+        return [Mention(known.name, known.type, at, article.located, known, None)]
+    if name == "Washington":  # the capital, as in the body
+        return [Mention("Washington, D.C.", EntityType.PLACE, at, article.located, None, None)]
+    if story_state and story_state in names.places.us_city_states(name):  # a release's own state goes unsaid
+        return [Mention(city_title(name, story_state), EntityType.PLACE, at, article.located, None, None)]
+    if names.places.resolve(name) is not None:
+        return [Mention(name, EntityType.PLACE, at, article.located, None, None)]
+    return []
+
+
+def spelled_out(names: Canonicaliser, text: str, offset: int, state: str | None) -> tuple[list[Mention], list[tuple[int, int]]]:
+    """Mentions of the names the text spells out (`pipeline.enrich.spelled_out`), and the spans in
+    which they replace the model's mentions (party tags and embassies only add: the city after
+    "Embassy in" is a mention of its own)."""
+    found, spans = [], []
+    for matches, replaces in ((spelled_names(text, state), True), (party_tags(text), False), (embassies(text), False)):
+        for match, spelled in matches:
+            for name, kind in spelled:
+                known = names.by_name.get(name) or (names.lookup(name) if kind is EntityType.PLACE else None)
+                found.append(Mention(known.name if known else name, kind, offset + match.start(), match.group(), known, None))
+            if replaces:
+                spans.append((offset + match.start(), offset + match.end()))
+    return found, spans
+
+
+def resolve_acronyms(names: Canonicaliser, mentions: list[Mention], text: str) -> list[Mention]:
+    """Acronyms the story defines ("(AMISOM)" after its long form means the long form), and those it
+    does not define but whose long form it names ("NGA" after "National Geospatial-Intelligence Agency")."""
+    for short, long_form in definitions(text).items():
+        if not_an_entity(long_form, None):  # "Lunar Reconnaissance Orbiter (LRO)": a spacecraft
+            mentions = [m for m in mentions if clean_mention(m.form) not in (short, long_form)]
+            continue
+        # The story's own definition beats the gazetteer's reading of the short form ("DRC":
+        # a Disaster Recovery Center here, not the Democratic Republic of the Congo).
+        target = names.lookup(long_form)
+        for mention in mentions:
+            if clean_mention(mention.form) in (short, long_form) and mention.type is not EntityType.PERSON:
+                mention.name = target.name if target else long_form
+                mention.type = target.type if target else (
+                    EntityType.PLACE if names.is_place(long_form) else EntityType.ORGANISATION)
+                mention.known = target
+
+    long_forms = {m.name: m for m in mentions if m.type is EntityType.ORGANISATION and " " in m.name}
+    for mention in mentions:
+        form = clean_mention(mention.form)
+        if form.isupper() and mention.type is not EntityType.PERSON and form not in long_forms:
+            match = [m for name, m in long_forms.items() if expands(form, name)]
+            if len(match) == 1:
+                mention.name, mention.type, mention.known = match[0].name, match[0].type, match[0].known
+    return mentions
+
+
+def resolve_embassies(mentions: list[Mention]) -> None:
+    """"the U.S. Embassy" in a story about the one in Baghdad is that one."""
+    found = {m.name for m in mentions if m.name.startswith("Embassy of the United States, ")}
+    for mention in mentions:
+        if _EMBASSY_ALONE.match(clean_mention(mention.form)) and len(found) == 1:
+            mention.name, mention.type, mention.known = next(iter(found)), EntityType.PLACE, None
+
+
+def resolve_people(names: Canonicaliser, mentions: list[Mention], story: str, offset: int) -> list[Mention]:
+    """"Esper" after "Mark Esper" (or "Trump" tagged as an organisation) is that person; so is a
+    transcript's speaker label (`story` is the story text, at `offset`). A title and a surname alone
+    are the one known person of that name; one word that is no one's surname is a place or nothing;
+    spellings of one unknown person become one."""
+    people = {m.name for m in mentions if m.type is EntityType.PERSON and " " in m.name}
+    mentions = mentions + _speakers(names, story, offset, people)
+    for mention in mentions:
+        if mention.known is None and mention.type in (EntityType.PERSON, EntityType.ORGANISATION):
+            owner = surname_owner(mention.name, people)
+            if owner:
+                mention.name, mention.type = owner, EntityType.PERSON
+            elif mention.role and " " not in mention.name and (known := names.surnames.get(mention.name)):
+                # "Secretary Austin" in a story that never names him in full: the one known person of that name.
+                mention.name, mention.type, mention.known = known.name, known.type, known
+        if mention.known is None and mention.type is EntityType.PERSON and (known := names.known_person(mention.name)):
+            mention.name, mention.type, mention.known = known.name, known.type, known
+        if mention.known is None and mention.type is EntityType.PERSON and " " not in mention.name \
+                and not mention.form.isupper():  # a speaker label is a person, named or not
+            # One word the model took for a person, and no one in the story has it as a surname:
+            # a place the small model does not know ("Goma", "Baalbek"), else a capitalised word.
+            mention.type = EntityType.PLACE if names.places.is_place(mention.name) else EntityType.GROUP
+        if mention.type is EntityType.PERSON:
+            mention.name = _INITIALS.sub(r"\1 ", mention.name)  # "B.G. Verghese" -> "B. G. Verghese"
+    _one_spelling(mentions)
+    return mentions
+
+
+def headline_mentions(headline: str, group: list[Mention]) -> list[Mention]:
+    """Mentions in the headline of an entity found in the body: any of its names, its gazetteer
+    aliases, or a person's surname ("Esper: US Prepared to ...")."""
+    first = group[0]
+    forms = {first.name, *(clean_mention(m.form) for m in group), *(first.known.forms if first.known else ())}
+    if first.type is EntityType.PERSON and " " in first.name:
+        forms.add(first.name.split(" ")[-1])
+    if not any(form in headline for form in forms):  # most are not there: no pattern to build
+        return []
+    pattern = r"(?<!\w)(?:" + "|".join(re.escape(form) for form in sorted(forms, key=len, reverse=True)) + r")(?!\w)"
+    return [
+        Mention(first.name, first.type, match.start(), match.group(), first.known, None)
+        for match in re.finditer(pattern, headline)
+    ]
+
+
+def _speakers(names: Canonicaliser, text: str, offset: int, people: set[str]) -> list[Mention]:
+    """A transcript's speaker labels ("MR. KIRBY:") as the person the story names in full."""
+    found = []
+    for match in SPEAKER.finditer(text):
+        label = match.group(1)
+        if label in _NOT_SPEAKERS:
+            continue
+        words = [w.capitalize() if len(w) > 2 or not w.endswith(".") else w.title() for w in label.split()]
+        _, name = split_role(" ".join(words), names.titles)
+        owner = surname_owner(name.split()[-1], people) if name else None
+        known = None if owner or " " in name else names.surnames.get(name)
+        if known:
+            found.append(Mention(known.name, EntityType.PERSON, offset + match.start(), label, known, None))
+        elif name:  # a label the story names no one by is still a person: "BURAK:"
+            found.append(Mention(owner or name, EntityType.PERSON, offset + match.start(), label, None, None))
+    return found
+
+
+def _one_spelling(mentions: list[Mention]) -> None:
+    """Spellings of one unknown person in a story ("Shane Fitzsimmons", "Shane Fizsimmons") become the
+    one written most often (the first written, on a tie): names with one key, or one first name and
+    surnames a letter apart."""
+    people = [m for m in mentions if m.type is EntityType.PERSON and m.known is None and " " in m.name]
+    counts = Counter(m.name for m in people)
+    chosen: dict[str, str] = {}
+    for name, _ in counts.most_common():
+        chosen[name] = next((c for c in dict.fromkeys(chosen.values()) if _same_person(name, c)), name)
+    for mention in people:
+        mention.name = chosen[mention.name]
+
+
+def _same_person(a: str, b: str) -> bool:
+    if name_key(a) == name_key(b):
+        return True
+    first_a, _, last_a = a.rpartition(" ")
+    first_b, _, last_b = b.rpartition(" ")
+    return first_a == first_b and min(len(last_a), len(last_b)) >= 6 and SequenceMatcher(None, last_a, last_b).ratio() >= 0.85
+
+
