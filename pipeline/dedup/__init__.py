@@ -6,7 +6,8 @@ knows about Kafka.
 """
 
 from pipeline.dedup.fingerprint import Fingerprint, fingerprint
-from pipeline.dedup.index import Decision, DedupIndex, Story, StoryState
+from pipeline.dedup.index import Decision, DedupIndex
+from pipeline.dedup.story import Story, StoryState
 from pipeline.dedup.texts import Relation, Text
 
 __all__ = ["Decision", "DedupIndex", "Fingerprint", "Relation", "Story", "StoryState", "Text", "fingerprint"]

@@ -18,7 +18,8 @@ from enum import Enum
 
 from pydantic import ValidationError
 
-from pipeline.dedup.index import DedupIndex, Story
+from pipeline.dedup.index import DedupIndex
+from pipeline.dedup.story import Story
 from pipeline.ingest import InvalidInput, Rejected
 from pipeline.producer import dead_letter
 from schemas import Article, DeadLetter, DuplicateRecord, MatchKind, UniqueArticle
