@@ -25,7 +25,7 @@ SERVICES = {"Army": "United States Army", "Navy": "United States Navy", "Air For
             "Coast Guard": "United States Coast Guard", "Army Reserve": "United States Army Reserve",
             "National Guard": "National Guard of the United States", "Space Force": "United States Space Force"}
 #: Forts, camps and bases: places, and the state after their comma is not a mention of its own.
-FORT = re.compile(r"^(?:Fort|Camp|Joint Base|Naval Station|Naval Air Station) |(?:Air Force Base|Field|Airfield)$")
+FORT = re.compile(r"^(?:Fort|Camp|Joint Base|Naval Station|Naval Air Station|(?:Coast Guard )?(?:Air )?Station) |(?:Air Force Base|Field|Airfield)$")
 US_PREFIX = re.compile(r"^(?:U\.S\.|US)\s+(?=[A-Z])")
 # British and American spellings of institution words: "Australian Defense Force" is the Australian Defence Force.
 _SPELLINGS = [("Defense", "Defence"), ("Center", "Centre"), ("Organization", "Organisation"), ("Labor", "Labour")]

@@ -18,6 +18,7 @@ refers to. A story goes through these steps, each in a module of its own:
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
@@ -31,9 +32,14 @@ from pipeline.enrich.model import MODEL, load_pipeline, model_text, story_text
 from pipeline.enrich.names import author_names
 from pipeline.enrich.places import PlaceResolver
 from pipeline.enrich.resolution import (dateline, headline_mentions, resolve_acronyms, resolve_embassies,
-                                        resolve_people, spelled_out)
+                                        resolve_people, resolve_short_forms, resolve_towns,
+                                        spelled_out)
 from pipeline.enrich.spelled_out import story_state
+from pipeline.enrich.us_places import state_name
 from schemas import Article, EnrichedArticle, Entity, EntityType, GeoPoint, UniqueArticle
+
+# What ends a headline's "City, " before a state's name.
+_AFTER_PLACE = re.compile(r"\b[A-Z][\w.'-]*, $")
 
 
 class EntityEngine:
@@ -97,6 +103,8 @@ class EntityEngine:
         mentions = resolve_acronyms(self.names, mentions, text)
         resolve_embassies(mentions)
         mentions = resolve_people(self.names, mentions, story_text(article), body_at)
+        resolve_towns(mentions)
+        resolve_short_forms(mentions)
 
         grouped: dict[str, list[Mention]] = {}
         for mention in mentions:
@@ -104,9 +112,11 @@ class EntityEngine:
         for name, group in grouped.items():
             group.extend(headline_mentions(headline, group))
         # Known names in the headline are mentions too ("Soldiers Oust Mali President", the body
-        # saying only "Malian").
+        # saying only "Malian"), but not the state of a "City, State" ("... near Cedar Key, Fla.").
         for span in self.nlp.get_pipe("gazetteer").find(headline):
             known = self.names.by_name.get(span.id_)
+            if known and state_name(span.text) and _AFTER_PLACE.search(headline, 0, span.start_char):
+                continue
             if known and known.type is not EntityType.GROUP and not any(
                     m.start == span.start_char for m in grouped.get(known.name, ())):
                 grouped.setdefault(known.name, []).append(

@@ -159,6 +159,12 @@ def mentions_of(names: Canonicaliser, doc: Doc, text: str, offset: int, state: s
                 name = "Washington, D.C."  # the capital, unless a comma and a state follow
             else:
                 name = names.places.spelled(name)
+        if kind in (EntityType.PLACE, EntityType.ORGANISATION) and index + 1 not in skip and not _region(names, name):
+            # "Fort Bliss, Texas", "Scott Air Force Base, Ill.", "Coast Guard Station Yankeetown, Florida":
+            # the state only says where a known place or a facility is (in a list of states it is one).
+            follower = ents[index + 1] if index + 1 < len(ents) else None
+            if follower is not None and _after_comma(text, ent, follower) and state_name(follower.text):
+                skip.add(index + 1)
         if known is None and not_an_entity(name, kind):
             continue
         mentions.append(Mention(name, kind, offset + ent.start_char, ent.text, known, outer_role or role))
@@ -175,3 +181,8 @@ def _after_comma(text: str, ent: Span, follower: Span) -> bool:
     """Whether `follower` comes right after `ent` and a comma: "Palm Beach, Fla."."""
     between = text[ent.end_char : follower.start_char]
     return between.strip() == "," and "\n" not in between
+
+
+def _region(names: Canonicaliser, name: str) -> bool:
+    """A U.S. state or a country: "Texas, Florida and Georgia" is a list, not a place and its state."""
+    return bool(state_name(name) or names.places.country_code(name))

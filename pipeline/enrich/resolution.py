@@ -131,6 +131,37 @@ def resolve_people(names: Canonicaliser, mentions: list[Mention], story: str, of
     return mentions
 
 
+def resolve_towns(mentions: list[Mention]) -> None:
+    """"Cedar Key" in a story that says "Cedar Key, Florida" is that town: a bare name becomes the one
+    "Name, State" place of the story that starts with it."""
+    towns: dict[str, set[str]] = {}
+    for mention in mentions:
+        town, comma, state = mention.name.rpartition(", ")
+        if mention.type is EntityType.PLACE and comma and state_name(state) == state:
+            towns.setdefault(town, set()).add(mention.name)
+    for mention in mentions:
+        if mention.type is EntityType.PLACE and mention.known is None and len(towns.get(mention.name, ())) == 1:
+            mention.name = next(iter(towns[mention.name]))
+
+
+def resolve_short_forms(mentions: list[Mention]) -> None:
+    """"Air Station Clearwater" after "Coast Guard Air Station Clearwater": a name of two words or more
+    that ends the one longer name of its kind in the story is that name, said shorter."""
+    longer: dict[tuple[str, EntityType], set[int]] = {}
+    for at, mention in enumerate(mentions):
+        words = mention.name.split()
+        for cut in range(1, len(words) - 1):
+            if any(char.isdigit() for char in "".join(words[:cut])):
+                break  # "500th USA Freedom Corps": a number the model took in, not a longer name
+            longer.setdefault((" ".join(words[cut:]), mention.type), set()).add(at)
+    for mention in mentions:
+        found = longer.get((mention.name, mention.type), set())
+        names = {mentions[at].name for at in found}
+        if mention.known is None and len(names) == 1:
+            whole = mentions[next(iter(found))]
+            mention.name, mention.known = whole.name, whole.known
+
+
 def headline_mentions(headline: str, group: list[Mention]) -> list[Mention]:
     """Mentions in the headline of an entity found in the body: any of its names, its gazetteer
     aliases, or a person's surname ("Esper: US Prepared to ...")."""

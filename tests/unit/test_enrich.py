@@ -294,3 +294,19 @@ def test_bare_county_names_in_a_story_about_counties(engine):
     assert {f"{c} County, Kansas" for c in ("Brown", "Doniphan", "Jackson", "Leavenworth")} <= found
     assert {f"{c} County, Missouri" for c in ("Buchanan", "Clinton", "Platte")} <= found
     assert "Smith County, Kansas" not in found  # two of three are no county of the state: people
+
+
+def test_a_place_and_its_state_after_a_comma_are_one_place(engine):
+    article = _article(
+        "Troops were flown to Fort Bliss, Texas, and to Fort McCoy, Wisconsin. A cutter from Coast Guard "
+        "Station Port Aransas, Texas, joined crews from Coast Guard Air Station Corpus Christi. Air Station "
+        "Corpus Christi sent a helicopter to Rockport, Texas, where the Rockport pier was closed.\n\n"
+        "Governors of Texas, Louisiana and Mississippi met.",
+        headline="Search Continues Near Rockport, Texas")
+    found = {(entity.type.value, entity.name) for entity in engine.entities(article)}
+    assert {("place", "Fort Bliss"), ("place", "Fort McCoy"), ("place", "Coast Guard Station Port Aransas"),
+            ("place", "Coast Guard Air Station Corpus Christi"), ("place", "Rockport, Texas")} <= found
+    assert ("place", "Air Station Corpus Christi") not in found  # the longer name said shorter
+    assert ("place", "Rockport") not in found  # the town the story names with its state
+    assert ("place", "Wisconsin") not in found  # said only to place the fort
+    assert {("place", "Texas"), ("place", "Louisiana"), ("place", "Mississippi")} <= found  # a list of states
