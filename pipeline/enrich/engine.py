@@ -32,7 +32,7 @@ from pipeline.enrich.model import MODEL, load_pipeline, model_text, story_text
 from pipeline.enrich.names import author_names
 from pipeline.enrich.places import PlaceResolver
 from pipeline.enrich.resolution import (dateline, headline_mentions, resolve_acronyms, resolve_embassies,
-                                        resolve_people, resolve_short_forms, resolve_towns,
+                                        resolve_people, resolve_seats, resolve_short_forms, resolve_towns,
                                         spelled_out)
 from pipeline.enrich.spelled_out import story_state
 from pipeline.enrich.us_places import state_name
@@ -102,6 +102,7 @@ class EntityEngine:
         mentions += dateline(self.names, article, body_at, state)
         mentions = resolve_acronyms(self.names, mentions, text)
         resolve_embassies(mentions)
+        resolve_seats(self.names, mentions, text, body_at)
         mentions = resolve_people(self.names, mentions, story_text(article), body_at)
         resolve_towns(mentions)
         resolve_short_forms(mentions)

@@ -27,6 +27,11 @@ _NOT_SPEAKERS = {"VOICE ONE", "VOICE TWO", "VOICE THREE", "MUSIC", "SOUND", "NAT
                  "NARRATOR", "ANNOUNCER", "VOICE", "INTERPRETER", "CROWD", "ALL", "END", "NOTE", "UPDATE", "EDITOR'S NOTE"}
 _EMBASSY_ALONE = re.compile(r"^(?:U\.S\.|US|American|United States) [Ee]mbassy$")
 _INITIALS = re.compile(r"\b([A-Z]\.)(?=[A-Z]\.)")
+# Buildings news names for the institution they house, by the building's Wikipedia title.
+_SEATS = {"White House": "White House", "Pentagon": "The Pentagon", "Kremlin": "Moscow Kremlin"}
+# What puts the building itself before its name: "outside the White House", "at the Pentagon".
+_LOCATIVE = re.compile(r"\b(?:[Oo]utside|[Ii]nside|[Ii]n|[Aa]t|[Nn]ear|[Ii]nto|[Tt]o|[Aa]round|front of|across from|"
+                       r"grounds of|steps of|gates of|lawn of|visit(?:ed|ing|s)?|tour(?:ed)?) (?:the )?$")
 
 
 def dateline(names: Canonicaliser, article: Article, at: int, story_state: str | None) -> list[Mention]:
@@ -129,6 +134,17 @@ def resolve_people(names: Canonicaliser, mentions: list[Mention], story: str, of
             mention.name = _INITIALS.sub(r"\1 ", mention.name)  # "B.G. Verghese" -> "B. G. Verghese"
     _one_spelling(mentions)
     return mentions
+
+
+def resolve_seats(names: Canonicaliser, mentions: list[Mention], text: str, offset: int) -> None:
+    """"The White House said" is the institution; "outside the White House" is the building, a place
+    (`text` is the story text, at `offset`)."""
+    for mention in mentions:
+        building = _SEATS.get(clean_mention(mention.form))
+        at = mention.start - offset
+        if building and at >= 0 and _LOCATIVE.search(text, max(0, at - 30), at):
+            known = names.by_name.get(building)
+            mention.name, mention.type, mention.known = building, EntityType.PLACE, known
 
 
 def resolve_towns(mentions: list[Mention]) -> None:

@@ -310,3 +310,10 @@ def test_a_place_and_its_state_after_a_comma_are_one_place(engine):
     assert ("place", "Rockport") not in found  # the town the story names with its state
     assert ("place", "Wisconsin") not in found  # said only to place the fort
     assert {("place", "Texas"), ("place", "Louisiana"), ("place", "Mississippi")} <= found  # a list of states
+
+
+def test_a_seat_is_the_institution_unless_the_text_means_the_building(engine):
+    found = _found(engine, "The White House said on Monday that talks would resume. Protesters gathered outside "
+                           "the White House. The Pentagon said troops were ready; reporters at the Pentagon waited.")
+    assert {("organisation", "Executive Office of the President of the United States"), ("place", "White House"),
+            ("organisation", "United States Department of Defense"), ("place", "The Pentagon")} <= found
