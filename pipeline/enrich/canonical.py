@@ -27,6 +27,7 @@ SERVICES = {"Army": "United States Army", "Navy": "United States Navy", "Air For
 #: Forts, camps and bases: places, and the state after their comma is not a mention of its own.
 FORT = re.compile(r"^(?:Fort|Camp|Joint Base|Naval Station|Naval Air Station|(?:Coast Guard )?(?:Air )?Station) |(?:Air Force Base|Field|Airfield)$")
 US_PREFIX = re.compile(r"^(?:U\.S\.|US)\s+(?=[A-Z])")
+_COUNTRY_BEFORE = re.compile(r"^(?:U\.S\.|US|United States)\s+(?=[A-Z])")
 # British and American spellings of institution words: "Australian Defense Force" is the Australian Defence Force.
 _SPELLINGS = [("Defense", "Defence"), ("Center", "Centre"), ("Organization", "Organisation"), ("Labor", "Labour")]
 #: Countries whose subdivisions' Wikipedia titles carry their kind.
@@ -54,6 +55,11 @@ class Canonicaliser:
 
     def lookup(self, name: str) -> KnownEntity | None:
         if found := self._known.get(name) or self._known.get(US_PREFIX.sub("United States ", name)):
+            return found
+        # "U.S. Small Business Administration", "United States Labor Department": a known U.S.
+        # institution with the country said before it.
+        rest = _COUNTRY_BEFORE.sub("", name)
+        if rest != name and (found := self._known.get(rest)) and found.type is EntityType.ORGANISATION:
             return found
         for american, british in _SPELLINGS:
             for a, b in ((american, british), (british, american)):

@@ -317,3 +317,10 @@ def test_a_seat_is_the_institution_unless_the_text_means_the_building(engine):
                            "the White House. The Pentagon said troops were ready; reporters at the Pentagon waited.")
     assert {("organisation", "Executive Office of the President of the United States"), ("place", "White House"),
             ("organisation", "United States Department of Defense"), ("place", "The Pentagon")} <= found
+
+
+def test_a_known_us_institution_with_the_country_said_before_it(engine):
+    found = _found(engine, "The U.S. Small Business Administration and the United States Labor Department "
+                           "said Homeland Security agents would help.")
+    assert {("organisation", "Small Business Administration"), ("organisation", "United States Department of Labor"),
+            ("organisation", "United States Department of Homeland Security")} <= found
