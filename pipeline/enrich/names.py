@@ -37,6 +37,9 @@ _NOT_ENTITIES = re.compile(
     r"Day|Week|Month|Year|Index|Syndrome|Disease|Virus|Fever|Flu|Advisory|Condition)$"
     r"|^(?:COVID|Covid|SARS|MERS|HIV|AIDS|Ebola|Zika|Mpox|Polio|Malaria|Cholera|Measles|Coronavirus|Omicron)\b"
     r"|^(?:[ECMP][SD]T|GMT|UTC)$|\b\d{5}\b"
+    # A court case ("Cobell v. Salazar"), a possessive's tail the model took for a name ("'s Order"),
+    # a point of the compass alone ("the North" of a country).
+    r"| v\.? [A-Z]|^'s |^(?:North|South|East|West|Northeast|Northwest|Southeast|Southwest)$"
 )
 
 

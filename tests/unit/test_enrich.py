@@ -324,3 +324,12 @@ def test_a_known_us_institution_with_the_country_said_before_it(engine):
                            "said Homeland Security agents would help.")
     assert {("organisation", "Small Business Administration"), ("organisation", "United States Department of Labor"),
             ("organisation", "United States Department of Homeland Security")} <= found
+
+
+def test_what_names_no_entity(engine):
+    found = _found(engine, "Soldiers of the 1st Battalion and of C Company trained with the Joint Staff. "
+                           "The ruling in Cobell v. Salazar stood. Rebels in the North fled; the governor's Order 12 "
+                           "was read in Kano.")
+    names = {name for _, name in found}
+    assert ("organisation", "Joint Chiefs of Staff") in found
+    assert not names & {"1st Battalion", "C Company", "Cobell v. Salazar", "North", "'s Order 12", "'s Order"}
