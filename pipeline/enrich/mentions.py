@@ -34,6 +34,7 @@ _SMALL_UNIT = re.compile(r"^(?:[A-Z]|\d+(?:st|nd|rd|th)) (?:Company|Platoon|Deta
 _OFFICE_OF = re.compile(r"\b(?:director|secretary|undersecretary|minister|chairman|commissioner|administrator|chief) "
                         r"(?:of|for) (?:the )?$")
 # "Borno state", "Helmand province": a subdivision named with its kind.
+_LIST_GAP = re.compile(r",? and |, | or |,? or ")
 _SUBDIVISION_WORD = re.compile(r" ([Ss]tate|[Pp]rovince|[Gg]overnorate|[Dd]epartment)\b")
 
 
@@ -156,6 +157,8 @@ def mentions_of(names: Canonicaliser, doc: Doc, text: str, offset: int, state: s
                 name = town
             elif title := names.subdivision_title(name, _SUBDIVISION_WORD.match(text, ent.end_char)):
                 name = title  # "Borno state" is Borno State; "Norte de Santander" its Department
+            elif name == "Washington" and _among_states(text, ents, index):
+                name = "Washington (state)"  # "Oregon, Tennessee and Washington"
             elif name == "Washington" and index + 1 not in skip:
                 name = "Washington, D.C."  # the capital, unless a comma and a state follow
             else:
@@ -187,3 +190,14 @@ def _after_comma(text: str, ent: Span, follower: Span) -> bool:
 def _region(names: Canonicaliser, name: str) -> bool:
     """A U.S. state or a country: "Texas, Florida and Georgia" is a list, not a place and its state."""
     return bool(state_name(name) or names.places.country_code(name))
+
+
+def _among_states(text: str, ents: list[Span], index: int) -> bool:
+    """Whether the span at `index` is one of a list of U.S. states: a state just before or after it,
+    with only a comma or an "and" between."""
+    for a, b in ((index - 1, index), (index, index + 1)):
+        if 0 <= a and b < len(ents) and _LIST_GAP.fullmatch(text[ents[a].end_char : ents[b].start_char]) \
+                and state_name(ents[a if b == index else b].text) not in (None, "Washington"):
+            return True
+    return False
+

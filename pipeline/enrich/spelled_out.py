@@ -35,7 +35,14 @@ def spelled_names(text: str, state: str | None) -> Iterator[tuple[re.Match, Name
     for match in _COUNTIES.finditer(text):
         yield match, [(county, EntityType.PLACE) for county in _counties_listed(match, state)]
     for match in _COUNTY.finditer(text):
-        if county := county_title(match.group(), state_near(text, match.start(), match.end()) or state):
+        name, local = match.group(), state_near(text, match.start(), match.end()) or state
+        # "Indiana Scott County" in a list by state: the state before the county is its state.
+        words = name.split(" ")
+        for cut in range(1, min(3, len(words) - 2) + 1):
+            if (named := state_name(" ".join(words[:cut]))) and county_title(rest := " ".join(words[cut:]), named):
+                name, local = rest, named
+                break
+        if county := county_title(name, local):
             yield match, [(county, EntityType.PLACE)]
     if _COUNTIES_WORD.search(text):  # a story about counties: lists of bare names are counties too
         for match in _NAME_LIST.finditer(text):

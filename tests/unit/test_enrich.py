@@ -333,3 +333,11 @@ def test_what_names_no_entity(engine):
     names = {name for _, name in found}
     assert ("organisation", "Joint Chiefs of Staff") in found
     assert not names & {"1st Battalion", "C Company", "Cobell v. Salazar", "North", "'s Order 12", "'s Order"}
+
+
+def test_states_before_their_counties_and_washington_among_states(engine):
+    found = _found(engine, "Grants go to Oregon, Idaho and Washington. The sites are:\n\n"
+                           "• Oregon Lane County\n\n• New Mexico Luna County\n\n"
+                           "Officials in Washington said more would follow.")
+    assert {("place", "Lane County, Oregon"), ("place", "Luna County, New Mexico"), ("place", "Washington (state)"),
+            ("place", "Washington, D.C.")} <= found
