@@ -48,6 +48,8 @@ class Canonicaliser:
         people = [entity for entity in gazetteer.entities if entity.type is EntityType.PERSON]
         self._person_keys = _unique_index((key, entity) for entity in people for form in entity.forms
                                           if " " in (key := name_key(form)))
+        # The same keys with the words run together: "Abd Rabbuh" and "Abdrabbuh" split a name differently.
+        self._joined_keys = _unique_index((key.replace(" ", ""), entity) for key, entity in self._person_keys.items())
         self.surnames = _unique_index((surname(entity.name), entity) for entity in people if " " in entity.name)
         self.organisation_words = {
             word for entity in gazetteer.entities if entity.type is EntityType.ORGANISATION for word in entity.forms
@@ -69,7 +71,9 @@ class Canonicaliser:
 
     def known_person(self, name: str) -> KnownEntity | None:
         """The known entity of a name, or the one person whose spelling key it has ("Sergei Lavrov")."""
-        return self.lookup(name) or self._person_keys.get(name_key(name))
+        key = name_key(name)
+        return self.lookup(name) or self._person_keys.get(key) or (
+            self._joined_keys.get(key.replace(" ", "")) if " " in key else None)
 
     def is_place(self, name: str) -> bool:
         known = self._known.get(clean_mention(name))

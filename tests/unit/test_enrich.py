@@ -242,11 +242,13 @@ def test_the_models_cut_spans_are_repaired_by_kind(engine):
 
 def test_spellings_and_acronyms_of_one_name_meet(engine):
     found = _found(engine, (
-        "Russian Foreign Minister Sergey Lavrov spoke to the National Geospatial-Intelligence Agency.\n\n"
+        "Russian Foreign Minister Sergey Lavrov spoke to the National Geospatial-Intelligence Agency. President "
+        "Abd Rabbuh Mansour Hadi of Yemen listened.\n\n"
         "NGA staff met the NOAA Office of Coast Survey. Anna Kowalczyk welcomed them. Anna Kowalcyk said the "
         "director of National Intelligence would attend.\n\n"
         "Voting in Uttar Pradesh (U.P.) and Borno state ended in the northern city of Aleppo."))
     assert ("person", "Sergei Lavrov") in found  # a transliteration of the gazetteer's name
+    assert ("person", "Abdrabbuh Mansur Hadi") in found  # its words split another way
     assert ("person", "Anna Kowalczyk") in found and ("person", "Anna Kowalcyk") not in found  # one spelling
     assert ("organisation", "NGA") not in found  # the long form the story names by its initials
     assert {("organisation", "Office of Coast Survey"),
