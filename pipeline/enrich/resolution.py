@@ -1,9 +1,11 @@
 """One story's mentions resolved against each other: what the story itself says about its names.
 
 Acronyms the story defines (or whose long form it names) take that long form; "the U.S. Embassy"
-is the one embassy the story names; a surname or a transcript's speaker label is the person the
-story names in full; spellings of one unknown person become one; the dateline's place and the names
-the text spells out in patterns the model reads in pieces are mentions too.
+is the one embassy the story names; a seat is the building where the text puts someone at it; a
+surname or a transcript's speaker label is the person the story names in full; spellings of one
+unknown person become one; a bare town is the story's "Town, State", a shorter name the story's one
+longer name it ends; the dateline's place and the names the text spells out in patterns the model
+reads in pieces are mentions too.
 """
 
 from __future__ import annotations
