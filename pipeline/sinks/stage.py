@@ -128,8 +128,14 @@ class IndexStage:
             for story in stories
         ])
         refused = {action[0]["index"]["_id"] for action, _ in written.rejected}
-        versions = [action for story in stories if story.article.id not in refused
-                    and (action := history_action(self.alias, story, current.get(story.article.id)))]
+        # Two versions of a story in one batch: the later is compared with the earlier, not with
+        # what the index held before the batch.
+        previous, versions = dict(current), []
+        for story in sorted(stories, key=lambda story: story.version):
+            if story.article.id not in refused and (action := history_action(self.alias, story, previous.get(story.article.id))):
+                versions.append(action)
+                previous[story.article.id] = {"version": story.version, "headline": story.article.headline,
+                                              "body_text": story.article.body_text}
         return written, self.writer.write(versions)
 
     async def _dead_letter(self, where: str, reason: str, raw: bytes) -> None:

@@ -110,3 +110,15 @@ def test_what_cannot_be_indexed_is_a_dead_letter_with_the_reason(esper_text):
     assert io.letters[0][1].startswith("not an enriched article:") and "too long" in io.letters[1][1]
     assert list(writer.docs) == [story.article.id] and stage.counters["dead_letters"] == 2
     assert list(writer.history["articles-history"]) == [f"{story.article.id}:v1"]  # none for the refused one
+
+
+def test_two_versions_in_one_batch_show_what_the_later_added(esper_text):
+    first = EnrichedArticle(article=parse_wire_text(esper_text, source="voa"), version=1)
+    update = first.model_copy(update={"version": 2, "article": first.article.model_copy(
+        update={"body_text": first.article.body_text + "\n\nThe Pentagon later said more troops would follow."})})
+    io, writer = FakeIO(), DictWriter()
+    asyncio.run(IndexStage(io, writer, "articles").index([
+        Delivery("articles.enriched@1:0", 1, update.model_dump_json().encode()), version(first, 1)]))
+    history = writer.history["articles-history"]
+    assert history[f"{first.article.id}:v2"]["added"] == ["The Pentagon later said more troops would follow."]
+    assert history[f"{first.article.id}:v1"]["added"] == []  # a first version adds nothing to compare
