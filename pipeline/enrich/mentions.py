@@ -33,13 +33,17 @@ _SMALL_UNIT = re.compile(r"^(?:[A-Z]|\d+(?:st|nd|rd|th)) (?:Company|Platoon|Deta
 # An office written in lower case before what it is "of": the name after it is the office's.
 _OFFICE_OF = re.compile(r"\b(?:director|secretary|undersecretary|minister|chairman|commissioner|administrator|chief) "
                         r"(?:of|for) (?:the )?$")
-# "Borno state", "Helmand province": a subdivision named with its kind.
+# What separates the names of a list: "Oregon, Idaho and Washington".
 _LIST_GAP = re.compile(r",? and |, | or |,? or ")
+# "Borno state", "Helmand province": a subdivision named with its kind.
 _SUBDIVISION_WORD = re.compile(r" ([Ss]tate|[Pp]rovince|[Gg]overnorate|[Dd]epartment)\b")
 
 
 @dataclass
 class Mention:
+    """One mention of an entity: its canonical name so far, where it starts in the tagged text, the
+    words as written, its gazetteer entry and the title before it."""
+
     name: str
     type: EntityType
     start: int
@@ -64,6 +68,7 @@ def role_entities(names: Canonicaliser, role: str, start: int) -> list[Mention]:
         known = names.by_name.get(SERVICES[service])
         found.append(Mention(SERVICES[service], EntityType.ORGANISATION, start, service, known, None))
     return found
+
 
 def mentions_of(names: Canonicaliser, doc: Doc, text: str, offset: int, state: str | None) -> list[Mention]:
     """The model's spans as mentions; `text` is the doc's text (not `doc.text`, which spaCy rebuilds)."""
