@@ -134,15 +134,17 @@ def mentions_of(names: Canonicaliser, doc: Doc, text: str, offset: int, state: s
                 continue  # one ordinary word ("Cabinet", "Rohingyas", a programme's "EXPLORATIONS"): no institution's name
             elif (m := re.match(r"^(.+?) [Aa]dministration$", name)) and (who := names.lookup(m.group(1))):
                 name, kind, known = who.name, who.type, who  # "Trump Administration": the person
+        follower = ents[index + 1] if index + 1 < len(ents) else None
+        after_comma = follower is not None and _after_comma(text, ent, follower)
+        state_after = state_name(follower.text) if after_comma else None  # "Palm Beach, Fla."
         if kind is EntityType.PLACE and known is None:
             if name.isupper() and len(name) > 4:
                 name = name.title()  # "YANKEETOWN, Fla." in a dateline not at the story's start
             # "Palm Beach, Fla.": one place, named as Wikipedia names U.S. cities; the state
             # after the comma is not a mention of its own (nor is it for a fort: "Fort Bliss").
-            follower = ents[index + 1] if index + 1 < len(ents) else None
-            if follower is not None and _after_comma(text, ent, follower):
-                if after := state_name(follower.text):
-                    name = name if FORT.search(name) else city_title(name, after)
+            if after_comma:
+                if state_after:
+                    name = name if FORT.search(name) else city_title(name, state_after)
                     skip.add(index + 1)
                 elif SPACY_LABELS.get(follower.label_) is EntityType.PLACE and not _FACILITY.search(name) \
                         and names.is_region(clean_mention(follower.text)) \
@@ -168,16 +170,16 @@ def mentions_of(names: Canonicaliser, doc: Doc, text: str, offset: int, state: s
                 name = "Washington, D.C."  # the capital, unless a comma and a state follow
             else:
                 name = names.places.spelled(name)
-        if kind in (EntityType.PLACE, EntityType.ORGANISATION) and index + 1 not in skip and not _region(names, name):
+        if state_after and kind in (EntityType.PLACE, EntityType.ORGANISATION) and index + 1 not in skip \
+                and not _region(names, name):
             # "Fort Bliss, Texas", "Scott Air Force Base, Ill.", "Coast Guard Station Yankeetown, Florida":
             # the state only says where a known place or a facility is (in a list of states it is one).
-            follower = ents[index + 1] if index + 1 < len(ents) else None
-            if follower is not None and _after_comma(text, ent, follower) and state_name(follower.text):
-                skip.add(index + 1)
+            skip.add(index + 1)
         if known is None and not_an_entity(name, kind):
             continue
         mentions.append(Mention(name, kind, offset + ent.start_char, ent.text, known, outer_role or role))
     return mentions
+
 
 def _listed(after: str, country_code: Callable[[str], str | None]) -> bool:
     """Whether a place is one of a list ("Mombasa, Kakamega and Kisumu"), going by what follows it: more
