@@ -48,6 +48,11 @@ def changes(before: str, after: str) -> tuple[list[str], list[str]]:
     return [cut(p) for p in new if p not in old_set], [cut(p) for p in old if p not in new_set]
 
 
+def as_previous(story: EnrichedArticle) -> dict:
+    """The `PREVIOUS_FIELDS` of a version about to be indexed, for comparing the next one with it."""
+    return {"version": story.version, "headline": story.article.headline, "body_text": story.article.body_text}
+
+
 def history_action(alias: str, story: EnrichedArticle, previous: dict | None) -> tuple[dict, dict] | None:
     """The history document of `story`'s version, compared with `previous` (the indexed document it
     replaces, or None for a first version); None when `previous` is this version or a newer one."""

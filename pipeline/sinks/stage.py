@@ -22,7 +22,7 @@ from pydantic import ValidationError
 
 from pipeline.sinks.documents import copies_action, index_action, ndjson, retire_action
 from pipeline.sinks.elasticsearch import BulkResult, BulkWriter
-from pipeline.sinks.history import PREVIOUS_FIELDS, copy_action, history_action
+from pipeline.sinks.history import PREVIOUS_FIELDS, as_previous, copy_action, history_action
 from schemas import DuplicateRecord, EnrichedArticle, MatchKind
 
 T = TypeVar("T")
@@ -134,8 +134,7 @@ class IndexStage:
         for story in sorted(stories, key=lambda story: story.version):
             if story.article.id not in refused and (action := history_action(self.alias, story, previous.get(story.article.id))):
                 versions.append(action)
-                previous[story.article.id] = {"version": story.version, "headline": story.article.headline,
-                                              "body_text": story.article.body_text}
+                previous[story.article.id] = as_previous(story)
         return written, self.writer.write(versions)
 
     async def _dead_letter(self, where: str, reason: str, raw: bytes) -> None:
