@@ -30,6 +30,10 @@ US_PREFIX = re.compile(r"^(?:U\.S\.|US)\s+(?=[A-Z])")
 _COUNTRY_BEFORE = re.compile(r"^(?:U\.S\.|US|United States)\s+(?=[A-Z])")
 # British and American spellings of institution words: "Australian Defense Force" is the Australian Defence Force.
 _SPELLINGS = [("Defense", "Defence"), ("Center", "Centre"), ("Organization", "Organisation"), ("Labor", "Labour")]
+# An institution of a Commonwealth country is titled in its own spelling, whatever the copy's: "Australian
+# Defence Force", "Canadian Centre for ...". (Not "Labor": the Australian Labor Party spells it so.)
+_COMMONWEALTH = re.compile(r"^(?:Royal )?(?:Australian|British|UK|Canadian|New Zealand|Irish|Indian|Pakistani|Kenyan|"
+                           r"Nigerian|South African|Ugandan|Ghanaian|Malaysian|Singapore|Sri Lankan|Bangladeshi|Jamaican) ")
 #: Countries whose subdivisions' Wikipedia titles carry their kind.
 _SUBDIVISION_TITLES = {"NG": "{} State", "CO": "{} Department", "AF": "{} Province", "YE": "{} Governorate",
                        "SY": "{} Governorate", "IQ": "{} Governorate", "EG": "{} Governorate", "JO": "{} Governorate"}
@@ -97,6 +101,9 @@ class Canonicaliser:
             name = after_qualifiers(name)  # "Energy Dan Brouillette" of "Secretary of Energy Dan Brouillette"
         if label_type is EntityType.ORGANISATION and US_PREFIX.match(name):
             name = US_PREFIX.sub("United States ", name)
+        elif label_type is EntityType.ORGANISATION and _COMMONWEALTH.match(name):
+            for american, british in _SPELLINGS[:3]:
+                name = re.sub(rf"\b{american}\b", british, name)
         return name, label_type, None, role
 
     def institution_office_person(self, name: str) -> tuple[tuple[str, KnownEntity | None], tuple[str, str]] | None:

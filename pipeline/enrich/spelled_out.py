@@ -1,7 +1,7 @@
 """Names a story spells out in patterns the model reads in pieces: pure text rules, no model.
 
 "Bollinger, Butler and Carter counties", "St. John the Baptist Parish", "Brown, Doniphan and
-Jackson in Kansas" (in a story about counties), "Louisiana Army National Guard", "(D-W.Va.)" after a
+Jackson in Kansas" (in a story about counties), "Gray Summit, MO 63039" (an address), "Louisiana Army National Guard", "(D-W.Va.)" after a
 legislator, "the U.S. Embassy in Baghdad". Each rule yields the text it read and the names in it, under
 Wikipedia's titles; the engine lets them replace the model's mentions inside that text.
 """
@@ -12,16 +12,20 @@ import re
 from collections import Counter
 from collections.abc import Iterator
 
-from pipeline.enrich.us_places import county_states, county_title, state_name, state_near, states_named
+from pipeline.enrich.us_places import city_title, county_states, county_title, state_name, state_near, states_named
 from schemas import Article, EntityType
 
 # "Bollinger, Butler and St. Louis counties": a list of counties (or parishes) of one state.
 _COUNTIES = re.compile(r"((?:[A-Z][\w.'-]*(?: [A-Z][\w.'-]*)?,? (?:and )?)+)(counties|parishes)\b")
 _COUNTIES_WORD = re.compile(r"\b(?:counties|parishes)\b")
+# "... counties in Kansas", "... counties of the State of Missouri": the list's own state.
+_IN_STATE = re.compile(r" (?:in|of) (?:the [Ss]tate of )?([A-Z][\w.]*(?: [A-Z][\w.]*)?)")
 _COUNTY = re.compile(r"\b(?:St\. )?[A-Z][\w.'-]*(?: (?:the )?[A-Z][\w.'-]*){0,3} (?:County|Parish)\b")
 # Three or more capitalised names in a list: "Brown, Doniphan, Jackson, Jefferson and Leavenworth".
 _NAME_LIST = re.compile(r"\b[A-Z][a-z]+(?: [A-Z][a-z]+)?(?:(?:, (?:and )?| and )[A-Z][a-z]+(?: [A-Z][a-z]+)?){2,}\b")
 _LIST_SEPARATOR = re.compile(r", (?:and )?| and ")
+# A postal address's last line: "Gray Summit, MO 63039", "Poplar Bluff, Mo. 63901-1234".
+_ADDRESS_TOWN = re.compile(r"(?:^|(?<=, )|(?<=\n))((?:St\. )?[A-Z][a-z]+(?: [A-Z][a-z]+){0,2}), ([A-Z]{2}|[A-Z][a-z]+\.) \d{5}(?:-\d{4})?\b")
 _STATE_GUARD = re.compile(r"\b([A-Z][a-z]+(?: (?!Army |Air )[A-Z][a-z]+)?) ((?:Army |Air )?National Guard)\b")
 _EMBASSY = re.compile(r"\b(?:U\.S\.|US|American) [Ee]mbassy (?:in|compound in) ([A-Z][a-z]+(?: [A-Z][a-z]+)?)")
 _PARTY_TAG = re.compile(r"\(([DR])-([A-Z][A-Za-z.]*(?: ?[A-Z][a-z]*\.)?)\)")
@@ -51,6 +55,11 @@ def spelled_names(text: str, state: str | None) -> Iterator[tuple[re.Match, Name
             counties = [county for name in names if (county := county_title(name, local))]
             if len(counties) == len(names):  # "Brown, Doniphan and Jackson in Kansas", every one a county
                 yield match, [(county, EntityType.PLACE) for county in counties]
+    for match in _ADDRESS_TOWN.finditer(text):
+        if match.group(2) == "DC":
+            yield match, [("Washington, D.C.", EntityType.PLACE)]
+        elif town_state := state_name(match.group(2)):
+            yield match, [(city_title(match.group(1), town_state), EntityType.PLACE)]
     for match in _STATE_GUARD.finditer(text):
         if guard_state := state_name(match.group(1)):
             yield match, [(f"{guard_state} {match.group(2)}", EntityType.ORGANISATION)]
@@ -83,8 +92,11 @@ def _counties_listed(match: re.Match, state: str | None) -> list[str]:
     """"Bollinger, Butler and Carter counties": each a county of the story's state."""
     suffix = " Parish" if match.group(2) == "parishes" else " County"
     names = [n.strip() for n in re.split(r",\s*|\s+and\s+", match.group(1).strip().rstrip(",")) if n.strip()]
-    # The story's state, unless it has none of these counties: then the state that has most of them.
+    # The state the list names after it; else the story's, unless it has none of these counties:
+    # then the state that has most of them.
     states = Counter(s for n in names for s in county_states(n + suffix))
-    if state not in states:
+    if (named := _IN_STATE.match(match.string, match.end())) and state_name(named.group(1)) in states:
+        state = state_name(named.group(1))
+    elif state not in states:
         state = states.most_common(1)[0][0] if states else None
     return [county for name in names if (county := county_title(name + suffix, state))]

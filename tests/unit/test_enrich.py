@@ -343,3 +343,23 @@ def test_states_before_their_counties_and_washington_among_states(engine):
                            "Officials in Washington said more would follow.")
     assert {("place", "Lane County, Oregon"), ("place", "Luna County, New Mexico"), ("place", "Washington (state)"),
             ("place", "Washington, D.C.")} <= found
+
+
+def test_a_county_list_takes_the_state_named_after_it(engine):
+    # The story's dateline is in Oklahoma, which has a Marshall and a Washington county too.
+    found = _found(engine, "STILLWATER, Okla. - Atchison, Marshall and Washington counties in Kansas are eligible.")
+    assert {f"{c} County, Kansas" for c in ("Atchison", "Marshall", "Washington")} <= {name for _, name in found}
+    assert not {name for _, name in found if name.endswith("County, Oklahoma")}
+
+
+def test_an_address_names_its_town(engine):
+    found = _found(engine, "The center is at First Baptist Church\n2 Main St.\nGray Summit, MO 63039\n\n"
+                           "Write to 100 Elm Road, Poplar Bluff, Mo. 63901-1234 or 1 Main St., Washington, DC 20500.")
+    assert {("place", "Gray Summit, Missouri"), ("place", "Poplar Bluff, Missouri"),
+            ("place", "Washington, D.C.")} <= found
+
+
+def test_a_commonwealth_institution_is_titled_in_its_own_spelling(engine):
+    found = _found(engine, "The Australian Defense Force flew in food, the U.S. Defense Department said.")
+    assert ("organisation", "Australian Defence Force") in found
+    assert ("organisation", "United States Department of Defense") in found
