@@ -6,13 +6,13 @@ from __future__ import annotations
 #: 16 bands of 4 values is datasketch's optimum for a threshold of 0.4 with 64 permutations.
 LSH_BANDS, LSH_ROWS = 16, 4
 
-_SLICES = [slice(band * LSH_ROWS * 4, (band + 1) * LSH_ROWS * 4) for band in range(LSH_BANDS)]
+_SLICES = [slice(band * LSH_ROWS, (band + 1) * LSH_ROWS) for band in range(LSH_BANDS)]
 #: Added to each band's hash, so that two bands holding the same values give different keys.
 _BAND_SALT = 0x9E3779B1
 
 
 def band_keys(minhash: bytes) -> list[int]:
-    """One lookup key per band of a MinHash (uint32 values, little-endian): the band's hash.
+    """One lookup key per band of a MinHash (a byte a value, `Text.minhash`): the band's hash.
 
     datasketch's `MinHashLSH` keeps a Python set per bucket and every band key twice (4.3 of the
     9.5 KB a story once cost); the index keeps these keys in a `KeyTable` instead."""

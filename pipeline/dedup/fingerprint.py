@@ -14,8 +14,9 @@ tokens is four words in English and four characters in Chinese. Then the fingerp
 - `openings` and `prefix`: hashes of the first tokens of the text and of its second and third
   paragraphs, to find a truncated copy (a lead alone), whose Jaccard similarity with the full story
   is low but which starts as the story does, or as the story did before a paragraph was put on
-  top; and 16-bit hashes of the first 200 tokens, to confirm that one text is token for token the
-  beginning of the other, and to compare how two stories open.
+  top; and hashes of the first 200 tokens (16 bits for the first 40, 8 bits after: `pack_prefix`),
+  to confirm that one text is token for token the beginning of the other, and to compare how two
+  stories open.
 """
 
 from __future__ import annotations
@@ -39,6 +40,9 @@ LEAD_WORDS = 15
 OPENING_TOKENS = 10
 OPENING_PARAGRAPHS = 3
 PREFIX_WORDS = 200
+#: The prefix's first tokens, those `opening_overlap` compares, keep 16 bits of their hash; the rest 8,
+#: enough to tell a text that goes on differently (each differing token has 255 chances in 256 to show).
+WIDE_PREFIX_WORDS = 40
 
 # Typographic punctuation as ASCII: quote styles differ between copies, and most English text then
 # takes the tokenizer's fast ASCII path.
@@ -119,15 +123,24 @@ def _openings(starts: list[int], body_tokens: list[str]) -> tuple[int, ...]:
     return tuple(keys)
 
 
+def pack_prefix(prefix: bytes) -> bytes:
+    """16-bit prefix hashes (`Fingerprint.prefix`) as the index keeps them: the first
+    `WIDE_PREFIX_WORDS` as they are, the low byte of each after them."""
+    wide = 2 * WIDE_PREFIX_WORDS
+    return prefix[:wide] + prefix[wide::2]
+
+
 def is_prefix(part: bytes, whole: bytes) -> bool:
-    """Whether the tokens behind `part` begin the tokens behind `whole` (up to `PREFIX_WORDS`).
+    """Whether the tokens behind `part` begin the tokens behind `whole` (up to `PREFIX_WORDS`), both
+    packed prefixes (`pack_prefix`).
 
     The last token of a text shorter than the window is left out: a copy cut in the middle of a
     word ends with a token the whole story does not have."""
     if len(part) > len(whole):
         return False
-    if len(part) < 2 * PREFIX_WORDS:
-        part = part[:-2]
+    wide = 2 * WIDE_PREFIX_WORDS
+    if len(part) < wide + PREFIX_WORDS - WIDE_PREFIX_WORDS:
+        part = part[:-2] if len(part) <= wide else part[:-1]
     return whole.startswith(part)
 
 

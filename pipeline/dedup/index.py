@@ -87,12 +87,12 @@ class Decision:
 
 
 class DedupIndex:
-    """Stories by id and alias, plus lookups of their texts by exact text, by opening, and by MinHash bands."""
+    """Stories by id and alias, plus lookups of their texts by opening and by MinHash bands."""
 
     def __init__(self) -> None:
         self.stories: dict[str, Story] = {}
         self._by_alias: dict[str, str] = {}
-        # Every text's lookup keys (bands, openings, exact text) -> the slot of its story.
+        # Every text's lookup keys (bands, openings) -> the slot of its story.
         self._keys = KeyTable()
         self._slot_ids: list[str | None] = []
         self._free_slots: list[int] = []
@@ -279,8 +279,9 @@ class DedupIndex:
 
 
 def _lookup_keys(text: Text) -> list[int]:
-    """Where a text is looked up: by each MinHash band, each opening, and its exact text."""
-    return [*band_keys(text.minhash), *text.opening_keys(), int.from_bytes(text.exact[:8], "little")]
+    """Where a text is looked up: by each MinHash band and each opening. (Not by its exact text: the
+    same text has the same MinHash, so every band finds it.)"""
+    return [*band_keys(text.minhash), *text.opening_keys()]
 
 
 def _relation(text: Text, story: Story, same_id: bool) -> Relation | None:

@@ -1,7 +1,6 @@
 """A multimap from hash keys to small integers in two flat arrays: the dedup index's lookups.
 
-The index looks a text up by about twenty keys (its MinHash bands, its openings, its exact
-text) and verifies every story it finds, so a key needs only 32 of its bits: a false match is
+The index looks a text up by about twenty keys (its MinHash bands and its openings) and verifies every story it finds, so a key needs only 32 of its bits: a false match is
 one more candidate to compare, not a wrong decision. As Python dicts of ids (and sets where
 stories share a key) those lookups cost about 2 KB a story; here an entry is 8 bytes.
 """
@@ -12,7 +11,9 @@ from array import array
 from collections.abc import Iterator
 
 _EMPTY, _DELETED = 0, 1  # key values that mark a free entry; real keys 0 and 1 are stored as 2 and 3
-_MAX_LOAD = 0.75
+# Grown by 1.23x, from 65% full to 80% full: a power-of-two table grown by 2x is a quarter to three
+# quarters full, so at times uses twice the memory, for probes hardly shorter.
+_MAX_LOAD, _LOAD_AFTER_GROWTH = 0.8, 0.65
 
 
 def _stored(key: int) -> int:
@@ -23,13 +24,13 @@ def _stored(key: int) -> int:
 class KeyTable:
     """Keys to slot numbers, several slots per key allowed: open addressing with linear probing."""
 
-    def __init__(self, capacity: int = 1024) -> None:
+    def __init__(self, capacity: int = 1021) -> None:
         self._allocate(capacity)
 
     def _allocate(self, capacity: int) -> None:
         self._keys = array("I", bytes(4 * capacity))
         self._slots = array("i", bytes(4 * capacity))
-        self._mask = capacity - 1
+        self._capacity = capacity
         self._live = 0
         self._used = 0  # live and deleted entries: what lengthens a probe
 
@@ -37,12 +38,13 @@ class KeyTable:
         return self._live
 
     def add(self, key: int, slot: int) -> None:
-        if self._used + 1 > _MAX_LOAD * (self._mask + 1):
+        if self._used + 1 > _MAX_LOAD * self._capacity:
             self._rehash()
         key = _stored(key)
-        keys, position = self._keys, key & self._mask
+        keys, capacity = self._keys, self._capacity
+        position = key % capacity
         while keys[position] > _DELETED:
-            position = (position + 1) & self._mask
+            position = (position + 1) % capacity
         if keys[position] == _EMPTY:
             self._used += 1
         keys[position], self._slots[position] = key, slot
@@ -51,28 +53,28 @@ class KeyTable:
     def get(self, key: int) -> Iterator[int]:
         """The slots stored under `key` (and, rarely, under a key with the same low 32 bits)."""
         key = _stored(key)
-        keys, slots, position = self._keys, self._slots, key & self._mask
+        keys, slots, capacity = self._keys, self._slots, self._capacity
+        position = key % capacity
         while (there := keys[position]) != _EMPTY:
             if there == key:
                 yield slots[position]
-            position = (position + 1) & self._mask
+            position = (position + 1) % capacity
 
     def discard(self, key: int, slot: int) -> None:
         key = _stored(key)
-        keys, slots, position = self._keys, self._slots, key & self._mask
+        keys, slots, capacity = self._keys, self._slots, self._capacity
+        position = key % capacity
         while (there := keys[position]) != _EMPTY:
             if there == key and slots[position] == slot:
                 keys[position] = _DELETED
                 self._live -= 1
                 return
-            position = (position + 1) & self._mask
+            position = (position + 1) % capacity
 
     def _rehash(self) -> None:
-        """Twice the room the live entries need, without the deleted ones."""
+        """Room for the live entries at half load (at least as much room as before, unless most
+        entries were deleted), without the deleted ones."""
         entries = [(key, slot) for key, slot in zip(self._keys, self._slots) if key > _DELETED]
-        capacity = 1024
-        while capacity * _MAX_LOAD < 2 * (len(entries) + 1):
-            capacity *= 2
-        self._allocate(capacity)
+        self._allocate(max(1021, int((len(entries) + 1) / _LOAD_AFTER_GROWTH)) | 1)
         for key, slot in entries:
             self.add(key, slot)

@@ -10,6 +10,7 @@ from datetime import datetime
 
 from pydantic import AwareDatetime, BaseModel
 
+from pipeline.dedup.fingerprint import NUM_PERM
 from pipeline.dedup.texts import Text
 from schemas import Article
 
@@ -17,8 +18,8 @@ from schemas import Article
 class TextState(BaseModel):
     exact: str
     openings: list[int] = []
-    prefix: str  # base64 of the first tokens' 16-bit hashes
-    minhash: str  # base64 of the MinHash values, uint32 little-endian
+    prefix: str  # base64 of the first tokens' hashes, packed (`pipeline.dedup.fingerprint.pack_prefix`)
+    minhash: str  # base64 of the MinHash values, a byte each (before 2026-12: uint32 little-endian)
     word_count: int
 
     @classmethod
@@ -28,8 +29,10 @@ class TextState(BaseModel):
             minhash=base64.b64encode(text.minhash).decode("ascii"), word_count=text.word_count)
 
     def text(self) -> Text:
-        return Text.from_parts(self.exact, self.openings, base64.b64decode(self.prefix), base64.b64decode(self.minhash),
-                               self.word_count)
+        prefix, minhash = base64.b64decode(self.prefix), base64.b64decode(self.minhash)
+        if len(minhash) == 4 * NUM_PERM:  # a state written before fingerprints were packed: full-width
+            return Text.from_parts(self.exact, self.openings, prefix, minhash, self.word_count)
+        return Text.packed(bytes.fromhex(self.exact), self.openings, prefix, minhash, self.word_count)
 
 
 class StoryState(TextState):

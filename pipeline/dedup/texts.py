@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Sequence
-from dataclasses import dataclass
 from enum import Enum
 
 import numpy as np
 
-from pipeline.dedup.fingerprint import LEAD_WORDS, NUM_PERM, PREFIX_WORDS, fingerprint, is_prefix, opening_overlap
+from pipeline.dedup.fingerprint import (LEAD_WORDS, NUM_PERM, PREFIX_WORDS, fingerprint, is_prefix, opening_overlap,
+                                        pack_prefix)
 
 #: Estimated Jaccard similarity of shingle sets from which two texts under different ids are one story...
 NEAR_THRESHOLD = 0.6
@@ -45,16 +45,24 @@ class Relation(Enum):
     UNRELATED = "unrelated"
 
 
-@dataclass(slots=True, frozen=True)
-class Text:
-    """The fingerprints of one text (about 700 bytes): see `pipeline.dedup.fingerprint`. Held as
-    bytes, not Python ints and strings, as the index keeps one for every text of every story."""
+#: Bits kept of each MinHash value (b-bit minwise hashing, Li and König 2010): two texts' values
+#: agree by chance once in 2**bits, which `jaccard` corrects for; a quarter of the memory of 32.
+MINHASH_BITS = 8
+_CHANCE = 2.0**-MINHASH_BITS
+_HEAD = struct.Struct("<I8s")  # word count, the first 8 bytes of the exact digest (equal by chance: 2**-64)
+_MINHASH_AT = _HEAD.size
+_OPENINGS_AT = _MINHASH_AT + NUM_PERM + 1  # after the MinHash and the count of opening keys
 
-    exact: bytes  # the 16-byte digest
-    openings: bytes  # the opening keys, 64-bit signed little-endian
-    prefix: bytes
-    minhash: bytes
-    word_count: int
+
+class Text(bytes):
+    """The fingerprints of one text (see `pipeline.dedup.fingerprint`), packed in one bytes object
+    of about 350 bytes: the index keeps one for every text of every story, and a Python object per
+    fingerprint (a dataclass of five, each its own bytes) cost twice that. Layout: word count,
+    exact digest, `MINHASH_BITS`-bit MinHash values, the opening keys (count, then their low 32 bits:
+    they find and compare a few candidates, so a chance match costs a comparison, not a decision),
+    the packed prefix (`pack_prefix`)."""
+
+    __slots__ = ()
 
     @classmethod
     def of(cls, headline: str, body: str) -> Text:
@@ -63,14 +71,39 @@ class Text:
 
     @classmethod
     def from_parts(cls, exact: str, openings: Sequence[int], prefix: bytes, minhash: bytes, word_count: int) -> Text:
-        """From the digest in hex and the opening keys as ints, as fingerprints and the table have them."""
-        return cls(bytes.fromhex(exact), struct.pack(f"<{len(openings)}q", *openings), prefix, minhash, word_count)
+        """From full-width fingerprints, as `fingerprint` makes them: the digest in hex, the opening
+        keys as ints, 16-bit prefix hashes and 32-bit MinHash values."""
+        values = np.frombuffer(minhash, dtype="<u4") & ((1 << MINHASH_BITS) - 1)
+        return cls.packed(bytes.fromhex(exact), openings, pack_prefix(prefix), values.astype("u1").tobytes(), word_count)
 
-    def opening_keys(self) -> tuple[int, ...]:
-        return struct.unpack(f"<{len(self.openings) // 8}q", self.openings)
+    @classmethod
+    def packed(cls, exact: bytes, openings: Sequence[int], prefix: bytes, minhash: bytes, word_count: int) -> Text:
+        """From the packed forms the properties below return (opening keys of any width)."""
+        keys = [key & 0xFFFFFFFF for key in openings]
+        return cls(b"".join((_HEAD.pack(word_count, exact[:8]), minhash, bytes([len(keys)]),
+                             struct.pack(f"<{len(keys)}I", *keys), prefix)))
+
+    @property
+    def word_count(self) -> int:
+        return _HEAD.unpack_from(self)[0]
+
+    @property
+    def exact(self) -> bytes:
+        return self[4:_MINHASH_AT]
+
+    @property
+    def minhash(self) -> bytes:
+        return self[_MINHASH_AT : _MINHASH_AT + NUM_PERM]
 
     def values(self) -> np.ndarray:
-        return np.frombuffer(self.minhash, dtype="<u4")
+        return np.frombuffer(self, dtype="u1", count=NUM_PERM, offset=_MINHASH_AT)
+
+    def opening_keys(self) -> tuple[int, ...]:
+        return struct.unpack_from(f"<{self[_OPENINGS_AT - 1]}I", self, _OPENINGS_AT)
+
+    @property
+    def prefix(self) -> bytes:
+        return self[_OPENINGS_AT + 4 * self[_OPENINGS_AT - 1] :]
 
 
 def same_id_relation(fresh: Text, known: Text) -> Relation:
@@ -153,8 +186,10 @@ def begins(part: Text, whole: Text) -> bool:
 
 
 def jaccard(a: Text, b: Text) -> float:
-    """The MinHash estimate of the Jaccard similarity of two texts' shingle sets."""
-    return float(np.count_nonzero(a.values() == b.values())) / NUM_PERM
+    """The MinHash estimate of the Jaccard similarity of two texts' shingle sets, less the values
+    that agree by chance in their low `MINHASH_BITS` bits."""
+    agree = np.count_nonzero(a.values() == b.values()) / NUM_PERM
+    return max(0.0, (agree - _CHANCE) / (1 - _CHANCE))
 
 
 def containment(part: Text, whole: Text) -> float:

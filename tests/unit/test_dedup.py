@@ -1,5 +1,7 @@
 """Dedup rules on variants of the real samples, including the hard negatives."""
 
+import base64
+import json
 from datetime import timedelta
 
 import numpy as np
@@ -10,7 +12,8 @@ from pipeline.dedup import DedupIndex, Story
 from pipeline.dedup.index import _lookup_keys
 from pipeline.dedup.keytable import KeyTable
 from pipeline.bench import identity
-from pipeline.dedup.fingerprint import normalise, words
+from pipeline.dedup.fingerprint import fingerprint, is_prefix, normalise, pack_prefix, words
+from pipeline.dedup.texts import Text
 from pipeline.ingest.ids import story_id
 from pipeline.ingest.wiretext import parse_wire_text
 from schemas import MatchKind
@@ -122,6 +125,21 @@ def test_the_source_offset_survives_the_table(stories):
     again = DedupIndex()
     again.add(Story.from_json(rebuilt.stories[stories["esper-iran"].id].to_json()))
     assert again.observe(stories["esper-iran"], now=3, source_offset=8).replay
+
+
+def test_a_state_written_before_fingerprints_were_packed_loads_as_the_same_texts(stories):
+    """Tables written by earlier releases hold full-width fingerprints (a 16-byte digest, 64-bit
+    opening keys, 16-bit prefix hashes, 32-bit MinHash values): they load to the packed texts."""
+    article = stories["esper-iran"]
+    state = json.loads(DedupIndex().observe(article, now=0).state.to_json())
+    full = fingerprint(article.headline, article.body_text)
+    state.update(exact=full.exact, openings=list(full.openings), prefix=base64.b64encode(full.prefix).decode(),
+                 minhash=base64.b64encode(full.minhash).decode())
+    assert len(full.minhash) == 4 * len(Story.from_json(json.dumps(state)).text.minhash)
+    assert Story.from_json(json.dumps(state)).text == Text.of(article.headline, article.body_text)
+    rebuilt = DedupIndex()
+    rebuilt.add(Story.from_json(json.dumps(state)))
+    assert rebuilt.observe(article, now=1).match is MatchKind.EXACT
 
 
 def test_different_story_on_the_same_topic_is_unique(index, stories):
@@ -301,3 +319,14 @@ def test_key_table_is_a_multimap_that_survives_growth_and_deletion():
     assert -1 in table.get(1)  # keys are compared on their low 32 bits: a false match, verified later
     table.discard(7919 * 4, 99)  # not there: nothing happens
     assert list(table.get(7919 * 4)) == [5]
+
+
+@pytest.mark.parametrize("cut", [10, 41, 100, 199, 260])
+def test_a_packed_prefix_tells_a_beginning_from_a_text_that_goes_on_differently(cut):
+    whole_words = [f"w{n}" for n in range(300)]
+    whole = pack_prefix(fingerprint("", " ".join(whole_words)).prefix)
+    part = pack_prefix(fingerprint("", " ".join(whole_words[:cut - 1] + ["w" + str(cut - 1)[:1]])).prefix)
+    assert is_prefix(part, whole)  # the last token, cut in the middle of a word, is left out
+    changed = whole_words[:cut]
+    changed[cut // 2] = "other"
+    assert not is_prefix(pack_prefix(fingerprint("", " ".join(changed)).prefix), whole)
