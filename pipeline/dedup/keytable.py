@@ -10,6 +10,8 @@ from __future__ import annotations
 from array import array
 from collections.abc import Iterator
 
+import numpy as np
+
 _EMPTY, _DELETED = 0, 1  # key values that mark a free entry; real keys 0 and 1 are stored as 2 and 3
 # Grown by 1.23x, from 65% full to 80% full: a power-of-two table grown by 2x is a quarter to three
 # quarters full, so at times uses twice the memory, for probes hardly shorter.
@@ -72,9 +74,24 @@ class KeyTable:
             position = (position + 1) % capacity
 
     def _rehash(self) -> None:
-        """Room for the live entries at half load (at least as much room as before, unless most
-        entries were deleted), without the deleted ones."""
-        entries = [(key, slot) for key, slot in zip(self._keys, self._slots) if key > _DELETED]
-        self._allocate(max(1021, int((len(entries) + 1) / _LOAD_AFTER_GROWTH)) | 1)
-        for key, slot in entries:
+        """Room for the live entries at `_LOAD_AFTER_GROWTH`, without the deleted ones.
+
+        Placed all at once, not entry by entry (a table of a million entries grows often): sorted
+        by home position, each entry goes to its home or just after the entry before it, whichever
+        is later, so position i = i + the running maximum of (home - i). The few that run past the
+        end wrap round to the start, placed one by one."""
+        keys, slots = np.frombuffer(self._keys, dtype=np.uint32), np.frombuffer(self._slots, dtype=np.int32)
+        live = keys > _DELETED
+        keys, slots = keys[live], slots[live]
+        self._allocate(max(1021, int((len(keys) + 1) / _LOAD_AFTER_GROWTH)) | 1)
+        homes = (keys % np.uint32(self._capacity)).astype(np.int64)
+        order = np.argsort(homes, kind="stable")
+        keys, slots, homes = keys[order], slots[order], homes[order]
+        steps = np.arange(len(homes))
+        positions = np.maximum.accumulate(homes - steps) + steps
+        fits = positions < self._capacity
+        table_keys, table_slots = np.frombuffer(self._keys, dtype=np.uint32), np.frombuffer(self._slots, dtype=np.int32)
+        table_keys[positions[fits]], table_slots[positions[fits]] = keys[fits], slots[fits]
+        self._live = self._used = int(fits.sum())
+        for key, slot in zip(keys[~fits].tolist(), slots[~fits].tolist()):
             self.add(key, slot)

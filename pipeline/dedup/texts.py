@@ -166,7 +166,7 @@ def containing(fresh: Text, known: Text, minimum: int) -> Relation | None:
 def checked_part(part: Text, whole: Text) -> bool:
     """Whether `part` was checked token for token to its end as the beginning of `whole`: a cut
     for certain, whatever its timestamp says (elsewhere a part was judged by its shingles)."""
-    return part.word_count <= PREFIX_WORDS and is_prefix(part.prefix, whole.prefix)
+    return part.word_count <= PREFIX_WORDS and is_prefix(part.prefix, part.word_count, whole.prefix, whole.word_count)
 
 
 def fuller(fresh: Text, known: Text) -> bool:
@@ -180,7 +180,7 @@ def begins(part: Text, whole: Text) -> bool:
     reaches, and by its shingles beyond; or, where a paragraph was put on top or inserted since,
     one of `part`'s first paragraphs opens as one of `whole`'s does and nearly all its shingles
     are in `whole`."""
-    if is_prefix(part.prefix, whole.prefix):
+    if is_prefix(part.prefix, part.word_count, whole.prefix, whole.word_count):
         return part.word_count <= PREFIX_WORDS or containment(part, whole) >= LONG_PART_CONTAINMENT
     return not set(part.opening_keys()).isdisjoint(whole.opening_keys()) and containment(part, whole) >= ESTIMATED_CONTAINMENT
 
