@@ -171,9 +171,11 @@ def after_qualifiers(name: str) -> str:
 
 
 def person_like(text: str) -> bool:
-    """Two to four capitalised words, none of them an institution's: "Sam Coleman", not "Baptist Church"."""
+    """Two to four capitalised words, none of them an institution's nor a possessive: "Sam Coleman",
+    not "Baptist Church" nor "Department's Criminal Division"."""
     words = text.split()
-    return 2 <= len(words) <= 4 and all(w[:1].isupper() for w in words) and not any(w in BODY_WORDS for w in words)
+    return 2 <= len(words) <= 4 and all(w[:1].isupper() and not w.endswith("'s") for w in words) \
+        and not any(w in BODY_WORDS for w in words)
 
 
 def _unique_index(pairs: Iterable[tuple[str, KnownEntity]]) -> dict[str, KnownEntity]:

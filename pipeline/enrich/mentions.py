@@ -92,6 +92,15 @@ def mentions_of(names: Canonicaliser, doc: Doc, text: str, offset: int, state: s
         if entity_type is None or "\n" in ent.text:  # a span across paragraphs is a model error
             continue
         known = names.by_name.get(ent.ent_id_) if ent.ent_id_ else None
+        if known is None and entity_type is EntityType.ORGANISATION and (owner := _POSSESSIVE.match(clean_mention(ent.text))):
+            # "the Justice Department's Criminal Division": the department. Its unit is titled under
+            # the department's name ("United States Department of Justice Criminal Division"), which
+            # the text does not give, and a bare "Criminal Division" names no one institution.
+            name, _, found, _ = names.canonical(owner.group(1), EntityType.ORGANISATION)
+            if found is not None or (" " in name and name.rsplit(" ", 1)[1] not in _UNIT_WORDS):
+                mentions.append(Mention(name, found.type if found else EntityType.ORGANISATION, offset + ent.start_char,
+                                        ent.text, found, None))
+            continue
         if known is None and entity_type in (EntityType.PERSON, EntityType.ORGANISATION) and (
                 split := names.institution_office_person(clean_mention(ent.text))):
             # "Department of the Interior Secretary David L. Bernhardt": the institution and the person.
@@ -179,6 +188,11 @@ def mentions_of(names: Canonicaliser, doc: Doc, text: str, offset: int, state: s
             continue
         mentions.append(Mention(name, kind, offset + ent.start_char, ent.text, known, outer_role or role))
     return mentions
+
+
+# An institution's unit named with the institution's possessive: "Justice Department's Criminal Division".
+_UNIT_WORDS = {"Division", "Section", "Office", "Branch", "Unit", "Bureau", "Department", "Directorate", "Service"}
+_POSSESSIVE = re.compile(r"^([A-Z][\w.&-]*(?: (?:of |the |and |for )*[A-Z][\w.&-]*)*)'s [A-Z]")
 
 
 def _listed(after: str, country_code: Callable[[str], str | None]) -> bool:

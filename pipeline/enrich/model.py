@@ -63,8 +63,10 @@ def story_text(article: Article) -> str:
 def model_text(article: Article) -> str:
     """What the model reads: the story text (title-case headlines read as names; headline mentions
     are found by the names found below them), with nicknames in quotes, transcript speaker labels and
-    stage directions blanked, offsets unchanged."""
-    text = _NICKNAME.sub(lambda m: " " * len(m.group()), story_text(article))
+    stage directions blanked, typographic apostrophes as the gazetteer's aliases write them ("Russia’s
+    Foreign Ministry" is "Russia's Foreign Ministry"), offsets unchanged."""
+    text = story_text(article).replace("\u2019", "'").replace("\u2018", "'")
+    text = _NICKNAME.sub(lambda m: " " * len(m.group()), text)
     text = _STAGE_DIRECTION.sub(lambda m: " " * len(m.group()), text)
     return SPEAKER.sub(lambda m: " " * len(m.group(1)) + m.group()[len(m.group(1)):], text)
 

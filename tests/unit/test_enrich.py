@@ -363,3 +363,18 @@ def test_a_commonwealth_institution_is_titled_in_its_own_spelling(engine):
     found = _found(engine, "The Australian Defense Force flew in food, the U.S. Defense Department said.")
     assert ("organisation", "Australian Defence Force") in found
     assert ("organisation", "United States Department of Defense") in found
+
+
+def test_a_unit_named_with_its_institutions_possessive_is_the_institution(engine):
+    found = _found(engine, "Assistant Attorney General Kenneth A. Polite Jr. of the Justice Department’s Criminal "
+                           "Division announced it. Trial Attorney John Liolos of the Criminal Division’s Fraud Section "
+                           "prosecuted the case.")
+    assert ("organisation", "United States Department of Justice") in found
+    assert not {name for _, name in found if "'s" in name or "’s" in name}  # no "Department's Criminal Division"
+    assert not {name for kind, name in found if kind == "person" and "Division" in name}
+
+
+def test_a_typographic_apostrophe_does_not_hide_a_known_name(engine):
+    found = _found(engine, "Russia’s Foreign Ministry said the talks would go on.")
+    assert ("organisation", "Ministry of Foreign Affairs (Russia)") in found
+    assert ("organisation", "Foreign Ministry") not in found
