@@ -18,7 +18,8 @@ from spacy.tokens import Doc, Span
 from pipeline.enrich.canonical import FORT, SERVICES, Canonicaliser, after_qualifiers, person_like
 from pipeline.enrich.gazetteer import KnownEntity
 from pipeline.enrich.model import SPACY_LABELS, TITLE
-from pipeline.enrich.names import clean_mention, not_an_entity
+from pipeline.enrich.names import SHIP_PREFIX, clean_mention, not_an_entity
+from pipeline.enrich.span_repair import INSTITUTION_WORDS
 from pipeline.enrich.us_places import city_title, county_title, state_name, state_near
 from schemas import EntityType
 
@@ -28,6 +29,8 @@ _FACILITY = re.compile(r"\b(?<!National )(?:Lab|Laboratory|Facility|Building|Roo
                        r"Hospital|Visitor Center|Air Station|Boat Station|Ramp|Complex|Reservation|Refuge|Forest|Monument|"
                        r"Battlefield|Seashore|Preserve|Range)"
                        r"(?: of [A-Z][\w.'-]*(?: [A-Z][\w.'-]*)*)?$")
+# Landforms no one has for a surname ("Gale Crater" read as a person; unlike "John Lake", "Michael Bay").
+_FEATURE = re.compile(r" (?:Crater|Mountains|Volcano|Desert|Canyon|Glacier|Peninsula|Strait|Ocean|Plateau|Reef)$")
 # A unit named by its number alone ("1st Battalion", "C Company") is no name without its parent.
 _SMALL_UNIT = re.compile(r"^(?:[A-Z]|\d+(?:st|nd|rd|th)) (?:Company|Platoon|Detachment|Troop|Battery|Battalion|Squadron)$")
 # An office written in lower case before what it is "of": the name after it is the office's.
@@ -91,13 +94,17 @@ def mentions_of(names: Canonicaliser, doc: Doc, text: str, offset: int, state: s
             ent.start == title_end + 1 and doc[title_end].lower_ in ("of", "for")) else None
         if entity_type is None or "\n" in ent.text:  # a span across paragraphs is a model error
             continue
+        if _SHIP_BEFORE.search(text, max(0, ent.start_char - 8), ent.start_char):
+            continue  # "USNS" + "Charles Drew": a ship's name, a vehicle
+
         known = names.by_name.get(ent.ent_id_) if ent.ent_id_ else None
         if known is None and entity_type is EntityType.ORGANISATION and (owner := _POSSESSIVE.match(clean_mention(ent.text))):
             # "the Justice Department's Criminal Division": the department. Its unit is titled under
             # the department's name ("United States Department of Justice Criminal Division"), which
             # the text does not give, and a bare "Criminal Division" names no one institution.
             name, _, found, _ = names.canonical(owner.group(1), EntityType.ORGANISATION)
-            if found is not None or (" " in name and name.rsplit(" ", 1)[1] not in _UNIT_WORDS):
+            last = name.rsplit(" ", 1)[-1]
+            if found is not None or (" " in name and last in INSTITUTION_WORDS and last not in _UNIT_WORDS):
                 mentions.append(Mention(name, found.type if found else EntityType.ORGANISATION, offset + ent.start_char,
                                         ent.text, found, None))
             continue
@@ -118,13 +125,19 @@ def mentions_of(names: Canonicaliser, doc: Doc, text: str, offset: int, state: s
         if known is None and kind in (EntityType.ORGANISATION, EntityType.GROUP, EntityType.PLACE) and "-" in name \
                 and names.places.is_place(name.replace("-", " ")):
             name, kind = name.replace("-", " "), EntityType.PLACE  # "Khyber-Pakhtunkhwa"
+        if known is None and (pair := _pair(names, name)):
+            # "South Korea-U.S. drills", "U.S.-China talks": both countries (or parties) of the pair.
+            mentions.extend(Mention(part.name, part.type, offset + ent.start_char, ent.text, part, None) for part in pair)
+            continue
         if known is None and kind is EntityType.ORGANISATION and outer_role:
             person = after_qualifiers(name)
             if person != name and person_like(person):
                 name, kind = person, EntityType.PERSON  # "Secretary" + "of Energy Dan Brouillette"
+        if known is None and kind is EntityType.PERSON and _FEATURE.search(name):
+            kind, role = EntityType.PLACE, None  # "Gale Crater"
         if known is None and kind is not EntityType.PLACE and FORT.search(clean_mention(ent.text)):
             name, kind, role = clean_mention(ent.text), EntityType.PLACE, None  # "Joint Base Elmendorf-Richardson"
-        if known is None and kind is EntityType.GROUP and names.places.is_place(name):
+        if known is None and kind is EntityType.GROUP and names.places.is_place(name) and not _demonym(names, name):
             kind = EntityType.PLACE  # "the northern city of Aleppo", "Punjab" read as nationalities
         if known is None and kind is EntityType.ORGANISATION:
             if _OFFICE_OF.search(text, max(0, ent.start_char - 40), ent.start_char):
@@ -191,8 +204,28 @@ def mentions_of(names: Canonicaliser, doc: Doc, text: str, offset: int, state: s
 
 
 # An institution's unit named with the institution's possessive: "Justice Department's Criminal Division".
+_SHIP_BEFORE = re.compile(rf"\b{SHIP_PREFIX.pattern} $")
+_DEMONYMS = {"Nigerien", "Malian", "Chadian", "Sudanese", "Yemeni", "Omani", "Afghan", "Pakistani", "Kurdish", "Somalian"}
 _UNIT_WORDS = {"Division", "Section", "Office", "Branch", "Unit", "Bureau", "Department", "Directorate", "Service"}
 _POSSESSIVE = re.compile(r"^([A-Z][\w.&-]*(?: (?:of |the |and |for )*[A-Z][\w.&-]*)*)'s [A-Z]")
+
+
+def _pair(names: Canonicaliser, name: str) -> list[KnownEntity]:
+    """The two known entities of a "X-Y" compound ("South Korea-U.S.", "Israel–Hamas"), else none."""
+    parts = re.split(r"(?<=[\w.])[-–](?=[A-Z])", name)
+    if len(parts) != 2:
+        return []
+    found = [names.lookup(part) or names.lookup(clean_mention(part)) for part in parts]
+    return found if all(entry is not None and entry.type is not EntityType.GROUP for entry in found) else []
+
+
+def _demonym(names: Canonicaliser, name: str) -> bool:
+    """Whether a name is a country's demonym ("Somali", "Nigerien") rather than a place of that name
+    (a region of Ethiopia is called Somali): a country is named by it and a few letters more."""
+    if names.places.country_code(name):
+        return False  # "Niger" is no demonym of Nigeria
+    return name in _DEMONYMS or any(country.startswith(name) and 0 < len(country) - len(name) <= 2
+                                    for country, _ in names.places.countries())
 
 
 def _listed(after: str, country_code: Callable[[str], str | None]) -> bool:

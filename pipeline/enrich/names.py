@@ -12,6 +12,8 @@ from collections.abc import Iterable
 
 _POSSESSIVE = re.compile(r"(?:'s|’s|'|’)$")
 _LEADING_ARTICLE = re.compile(r"^(?:the|The)\s+")
+# A day the small model glues to the name before it: "landed on Mars Sunday", "in Kabul Tuesday".
+_TRAILING_DAY = re.compile(r"(?<=\w) (?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)$")
 _SPACES = re.compile(r"\s+")
 _DISAMBIGUATOR = re.compile(r" \([^)]*\)$")  # "John Kirby (admiral)"
 
@@ -24,12 +26,13 @@ def clean_mention(text: str) -> str:
     while text.endswith(")") and text.count(")") > text.count("("):
         text = text[:-1]  # "(AMISOM)" or "Corps)", not "98th Division (Initial Entry Training)"
     text = _POSSESSIVE.sub("", text).strip().replace("’", "'")  # Wikipedia titles write "O'Keefe"
-    return _LEADING_ARTICLE.sub("", text).strip()
+    return _TRAILING_DAY.sub("", _LEADING_ARTICLE.sub("", text).strip())
 
 
 #: What the model tags that no convention counts as a person, organisation or place: events named
 #: after places ("Hurricane Sandy"), diseases, spacecraft and instruments, documents and programmes,
 #: time zones, and the plural of a nationality.
+SHIP_PREFIX = re.compile(r"(?:USS|USNS|USCGC|HMS|HMAS|HMCS|HMNZS|INS|RFS|MV|SS|RV)")
 _NOT_ENTITIES = re.compile(
     r"^(?:Hurricane|Typhoon|Cyclone|Tropical Storm|Storm|Operation|Battle of|War of|Articles? of|Act of|Treaty of)\b"
     r"|\b(?:Act|Bill|Treaty|Accords?|Agreement|Resolution|Protocol|Doctrine|Plan|Program|Programme|Initiative|"
@@ -39,7 +42,10 @@ _NOT_ENTITIES = re.compile(
     r"|^(?:[ECMP][SD]T|GMT|UTC)$|\b\d{5}\b"
     # A court case ("Cobell v. Salazar"), a possessive's tail the model took for a name ("'s Order"),
     # a point of the compass alone ("the North" of a country).
-    r"| v\.? [A-Z]|^'s |^(?:North|South|East|West|Northeast|Northwest|Southeast|Southwest)$"
+    r"| v\.? [A-Z]|^'s |^(?:North|South|East|West|Northeast|Northwest|Southeast|Southwest|[NS]?[EW]|[NS])$"
+    # Ships are vehicles ("USS Mercy", "USNS Charles Drew", "HMS Illustrious"); a count is no name
+    # ("23 Executive Actions"; "1st Armored Division" is).
+    rf"|^{SHIP_PREFIX.pattern} [A-Z]|^\d+ "
 )
 
 

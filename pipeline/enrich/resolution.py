@@ -122,7 +122,8 @@ def resolve_people(names: Canonicaliser, mentions: list[Mention], story: str, of
             owner = surname_owner(mention.name, people)
             if owner:
                 mention.name, mention.type = owner, EntityType.PERSON
-            elif mention.role and " " not in mention.name and (known := names.surnames.get(mention.name)):
+            elif mention.role and " " not in mention.name and (known := names.surnames.get(mention.name)) \
+                    and not _civilian_for_a_rank(mention.role, known.name):
                 # "Secretary Austin" in a story that never names him in full: the one known person of that name.
                 mention.name, mention.type, mention.known = known.name, known.type, known
         if mention.known is None and mention.type is EntityType.PERSON and (known := names.known_person(mention.name)):
@@ -194,6 +195,17 @@ def headline_mentions(headline: str, group: list[Mention]) -> list[Mention]:
         Mention(first.name, first.type, match.start(), match.group(), first.known, None)
         for match in re.finditer(pattern, headline)
     ]
+
+
+# Ranks (as the role's last word) and the disambiguations of people who hold none.
+_RANK = re.compile(r"\b(?:Gen|General|Adm|Admiral|Col|Colonel|Maj|Major|Capt|Captain|Cmdr|Commander|Lt|Lieutenant|Sgt|"
+                   r"Sergeant|Brig|Brigadier|Cpl|Corporal|Pvt|Private|Airman|Seaman)\.?$")
+_CIVILIAN = re.compile(r"\((?:[\w\s-]* )?(?:politician|diplomat|singer|actor|actress|footballer|writer|businessman|judge|journalist)\)$")
+
+
+def _civilian_for_a_rank(role: str, name: str) -> bool:
+    """"General Taylor" in a briefing is not Charles Taylor (Liberian politician)."""
+    return bool(_RANK.search(role) and _CIVILIAN.search(name))
 
 
 def _speakers(names: Canonicaliser, text: str, offset: int, people: set[str]) -> list[Mention]:

@@ -378,3 +378,31 @@ def test_a_typographic_apostrophe_does_not_hide_a_known_name(engine):
     found = _found(engine, "Russia’s Foreign Ministry said the talks would go on.")
     assert ("organisation", "Ministry of Foreign Affairs (Russia)") in found
     assert ("organisation", "Foreign Ministry") not in found
+
+
+def test_ships_are_vehicles_and_demonyms_stay_groups(engine):
+    found = _found(engine, "The USNS Charles Drew and the USS Mercy reached Tacloban. Nigerien soldiers and Somali "
+                           "troops met officials of Niger.")
+    names = {name for _, name in found}
+    assert not names & {"Charles Drew", "USNS Charles Drew", "USS Mercy", "Mercy"}
+    assert ("group", "Nigerien") in found and ("group", "Somali") in found
+    assert ("place", "Niger") in found
+
+
+def test_a_pair_of_countries_is_both(engine):
+    found = _found(engine, "The South Korea-U.S. drills and U.S.-China talks continued. North Korea fired as "
+                           "South Korea-U.S. exercises went on.")
+    assert {("place", "South Korea"), ("place", "United States"), ("place", "China")} <= found
+    assert not {name for _, name in found if "-" in name}
+
+
+def test_landforms_and_a_glued_weekday(engine):
+    found = _found(engine, "NASA's Curiosity rover landed in Gale Crater on Mars Sunday.")
+    assert ("place", "Gale Crater") in found
+    assert not {name for _, name in found if name.endswith("Sunday")}
+
+
+def test_a_rank_and_a_surname_are_no_civilian_of_that_name(engine):
+    found = _found(engine, "I will ask General Taylor to come up here. Secretary Austin spoke after him.")
+    assert not {name for _, name in found if name.startswith("Charles Taylor")}
+    assert ("person", "Lloyd Austin") in found
