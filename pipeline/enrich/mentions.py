@@ -165,7 +165,10 @@ def mentions_of(names: Canonicaliser, doc: Doc, text: str, offset: int, state: s
             # "Palm Beach, Fla.": one place, named as Wikipedia names U.S. cities; the state
             # after the comma is not a mention of its own (nor is it for a fort: "Fort Bliss").
             if after_comma:
-                if state_after:
+                if name == "Washington" and follower.text.rstrip(",") in ("DC", "D.C"):
+                    name = "Washington, D.C."  # "Washington, DC": the capital, not a second place "DC"
+                    skip.add(index + 1)
+                elif state_after:
                     name = name if FORT.search(name) else city_title(name, state_after)
                     skip.add(index + 1)
                 elif SPACY_LABELS.get(follower.label_) is EntityType.PLACE and not _FACILITY.search(name) \

@@ -28,6 +28,8 @@ _NOT_SPEAKERS = {"VOICE ONE", "VOICE TWO", "VOICE THREE", "MUSIC", "SOUND", "NAT
                  "Q", "QUESTION", "MODERATOR", "OPERATOR", "STAFF", "AUDIENCE", "AUDIENCE MEMBER", "REPORTER",
                  "NARRATOR", "ANNOUNCER", "VOICE", "INTERPRETER", "CROWD", "ALL", "END", "NOTE", "UPDATE", "EDITOR'S NOTE"}
 _EMBASSY_ALONE = re.compile(r"^(?:U\.S\.|US|American|United States) [Ee]mbassy$")
+_FIRST_NAME_AND = re.compile(r"(?<![\w.,'])([A-Z][a-z]+) and $")
+_WORD_BEFORE = re.compile(r"([\w.'-]+)\s*$")
 _INITIALS = re.compile(r"\b([A-Z]\.)(?=[A-Z]\.)")
 # Buildings news names for the institution they house, by the building's Wikipedia title.
 _SEATS = {"White House": "White House", "Pentagon": "The Pentagon", "Kremlin": "Moscow Kremlin"}
@@ -115,6 +117,7 @@ def resolve_people(names: Canonicaliser, mentions: list[Mention], story: str, of
     transcript's speaker label (`story` is the story text, at `offset`). A title and a surname alone
     are the one known person of that name; one word that is no one's surname is a place or nothing;
     spellings of one unknown person become one."""
+    _shared_surnames(names, mentions, story, offset)
     people = {m.name for m in mentions if m.type is EntityType.PERSON and " " in m.name}
     mentions = mentions + _speakers(names, story, offset, people)
     for mention in mentions:
@@ -206,6 +209,27 @@ _CIVILIAN = re.compile(r"\((?:[\w\s-]* )?(?:politician|diplomat|singer|actor|act
 def _civilian_for_a_rank(role: str, name: str) -> bool:
     """"General Taylor" in a briefing is not Charles Taylor (Liberian politician)."""
     return bool(_RANK.search(role) and _CIVILIAN.search(name))
+
+
+def _shared_surnames(names: Canonicaliser, mentions: list[Mention], story: str, offset: int) -> None:
+    """"Evelyn and Joseph Djoumessi": the first name before "and" is Evelyn Djoumessi (whatever the
+    model made of "Evelyn" alone)."""
+    by_start = {m.start: m for m in mentions}
+    for mention in list(mentions):
+        at = mention.start - offset
+        if mention.type is not EntityType.PERSON or mention.known or " " not in mention.name or at < 0:
+            continue
+        first = _FIRST_NAME_AND.search(story, max(0, at - 20), at)
+        if first is None or names.lookup(first.group(1)) or names.places.is_place(first.group(1)):
+            continue
+        before = _WORD_BEFORE.search(story, max(0, first.start(1) - 30), first.start(1))
+        if before and before.group(1)[:1].isupper():
+            continue  # the last word of a longer name: "Confederated Salish and Kootenai Tribes"
+        name = f"{first.group(1)} {mention.name.split()[-1]}"
+        if (alone := by_start.get(offset + first.start(1))) is not None:
+            alone.name, alone.type = name, EntityType.PERSON
+        else:
+            mentions.append(Mention(name, EntityType.PERSON, offset + first.start(1), first.group(1), None, None))
 
 
 def _speakers(names: Canonicaliser, text: str, offset: int, people: set[str]) -> list[Mention]:

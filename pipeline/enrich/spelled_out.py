@@ -1,7 +1,8 @@
 """Names a story spells out in patterns the model reads in pieces: pure text rules, no model.
 
 "Bollinger, Butler and Carter counties", "St. John the Baptist Parish", "Brown, Doniphan and
-Jackson in Kansas" (in a story about counties), "Gray Summit, MO 63039" (an address), "Louisiana Army National Guard", "(D-W.Va.)" after a
+Jackson in Kansas" (in a story about counties), "Gray Summit, MO 63039" (an address), "U.S. Attorney
+... for the District of Montana", "Louisiana Army National Guard", "(D-W.Va.)" after a
 legislator, "the U.S. Embassy in Baghdad". Each rule yields the text it read and the names in it, under
 Wikipedia's titles; the engine lets them replace the model's mentions inside that text.
 """
@@ -26,6 +27,12 @@ _NAME_LIST = re.compile(r"\b[A-Z][a-z]+(?: [A-Z][a-z]+)?(?:(?:, (?:and )?| and )
 _LIST_SEPARATOR = re.compile(r", (?:and )?| and ")
 # A postal address's last line: "Gray Summit, MO 63039", "Poplar Bluff, Mo. 63901-1234".
 _ADDRESS_TOWN = re.compile(r"(?:^|(?<=, )|(?<=\n))((?:St\. )?[A-Z][a-z]+(?: [A-Z][a-z]+){0,2}), ([A-Z]{2}|[A-Z][a-z]+\.) \d{5}(?:-\d{4})?\b")
+# A federal judicial district: its U.S. Attorney's office where one is named before it in the
+# sentence ("U.S. Attorney Mac Schneider for the District of North Dakota"), else its court ("filed
+# in the Western District of Michigan").
+_DISTRICT = re.compile(r"\b(?:the )?((?:Eastern|Western|Northern|Southern|Middle|Central) )?District of "
+                       r"([A-Z][a-z]+(?: [A-Z][a-z]+)?)\b")
+_ATTORNEY_BEFORE = re.compile(r"\b(?:U\.S\.|United States) Attorney\b(?! General)(?:[^.;]|(?<=\b[A-Z])\.)*$")
 _STATE_GUARD = re.compile(r"\b([A-Z][a-z]+(?: (?!Army |Air )[A-Z][a-z]+)?) ((?:Army |Air )?National Guard)\b")
 _EMBASSY = re.compile(r"\b(?:U\.S\.|US|American) [Ee]mbassy (?:in|compound in) ([A-Z][a-z]+(?: [A-Z][a-z]+)?)")
 _PARTY_TAG = re.compile(r"\(([DR])-([A-Z][A-Za-z.]*(?: ?[A-Z][a-z]*\.)?)\)")
@@ -60,6 +67,12 @@ def spelled_names(text: str, state: str | None) -> Iterator[tuple[re.Match, Name
             yield match, [("Washington, D.C.", EntityType.PLACE)]
         elif town_state := state_name(match.group(2)):
             yield match, [(city_title(match.group(1), town_state), EntityType.PLACE)]
+    for match in _DISTRICT.finditer(text):
+        if district_state := state_name(match.group(2)):  # not "the District of Columbia", nor Kabul's
+            district = f"the {match.group(1) or ''}District of {district_state}"
+            office = _ATTORNEY_BEFORE.search(text, max(0, match.start() - 150), match.start())
+            yield match, [(f"United States Attorney for {district}" if office else
+                           f"United States District Court for {district}", EntityType.ORGANISATION)]
     for match in _STATE_GUARD.finditer(text):
         if guard_state := state_name(match.group(1)):
             yield match, [(f"{guard_state} {match.group(2)}", EntityType.ORGANISATION)]

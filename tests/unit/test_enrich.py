@@ -406,3 +406,16 @@ def test_a_rank_and_a_surname_are_no_civilian_of_that_name(engine):
     found = _found(engine, "I will ask General Taylor to come up here. Secretary Austin spoke after him.")
     assert not {name for _, name in found if name.startswith("Charles Taylor")}
     assert ("person", "Lloyd Austin") in found
+
+
+def test_a_federal_district_is_its_attorneys_office_or_its_court(engine):
+    found = _found(engine, "United States Attorney Joseph H. Harrington for the Eastern District of Washington announced "
+                           "the sentence. The plaintiffs brought their case in the Western District of Michigan.")
+    assert ("organisation", "United States Attorney for the Eastern District of Washington") in found
+    assert ("organisation", "United States District Court for the Western District of Michigan") in found
+    assert not {name for _, name in found if name in ("Eastern District", "Western District")}
+
+
+def test_two_first_names_share_the_surname_after_them(engine):
+    found = _found(engine, "Evelyn and Joseph Djoumessi, both Cameroonian nationals, were sentenced in Detroit.")
+    assert {("person", "Evelyn Djoumessi"), ("person", "Joseph Djoumessi")} <= found
