@@ -39,6 +39,7 @@ _OFFICE_OF = re.compile(r"\b(?:director|secretary|undersecretary|minister|chairm
 # What separates the names of a list: "Oregon, Idaho and Washington".
 _LIST_GAP = re.compile(r",? and |, | or |,? or ")
 # "Borno state", "Helmand province": a subdivision named with its kind.
+_PLACE_KIND_AFTER = re.compile(r" (?:province|district|governorate|prefecture|oblast|region)\b")
 _SUBDIVISION_WORD = re.compile(r" ([Ss]tate|[Pp]rovince|[Gg]overnorate|[Dd]epartment)\b")
 
 
@@ -148,14 +149,24 @@ def mentions_of(names: Canonicaliser, doc: Doc, text: str, offset: int, state: s
                 continue
             if name in SERVICES and (service := names.by_name.get(SERVICES[name])):
                 name, known = service.name, service  # "the Army" of a U.S. story
-            elif _FACILITY.search(name) or (not name.isupper() and names.places.is_place(name)):
-                kind = EntityType.PLACE  # "Air Traffic Operations Lab", "Kisumu", "Uttar Pradesh"
+            elif _FACILITY.search(name) or (not name.isupper() and names.places.is_place(name)) \
+                    or (name.isupper() and len(name) > 4 and names.places.is_place(name.title())):
+                kind = EntityType.PLACE  # "Air Traffic Operations Lab", "Kisumu", "Uttar Pradesh", "KABUL"
             elif _SMALL_UNIT.match(name):
                 continue  # companies and detachments are not tagged
             elif " " not in name and (not name.isupper() or len(name) > 7):
                 continue  # one ordinary word ("Cabinet", "Rohingyas", a programme's "EXPLORATIONS"): no institution's name
             elif (m := re.match(r"^(.+?) [Aa]dministration$", name)) and (who := names.lookup(m.group(1))):
                 name, kind, known = who.name, who.type, who  # "Trump Administration": the person
+        if known is None and kind is not EntityType.PLACE and _PLACE_KIND_AFTER.match(text, ent.end_char):
+            kind, role = EntityType.PLACE, None  # "parts of Nad Ali district"
+        parts = name.split(", ")
+        if known is None and kind is not EntityType.PERSON and len(parts) > 1 and \
+                all(names.is_place(part) for part in parts) and not state_name(parts[-1]):
+            # "Uruzgan, Herat" of a list the model read as one name: each a place of its own.
+            mentions.extend(Mention(names.places.spelled(part), EntityType.PLACE, offset + ent.start_char, ent.text, None, None)
+                            for part in parts)
+            continue
         follower = ents[index + 1] if index + 1 < len(ents) else None
         after_comma = follower is not None and _after_comma(text, ent, follower)
         state_after = state_name(follower.text) if after_comma else None  # "Palm Beach, Fla."

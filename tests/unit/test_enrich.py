@@ -419,3 +419,11 @@ def test_a_federal_district_is_its_attorneys_office_or_its_court(engine):
 def test_two_first_names_share_the_surname_after_them(engine):
     found = _found(engine, "Evelyn and Joseph Djoumessi, both Cameroonian nationals, were sentenced in Detroit.")
     assert {("person", "Evelyn Djoumessi"), ("person", "Joseph Djoumessi")} <= found
+
+
+def test_places_the_model_reads_as_something_else(engine):
+    found = _found(engine, "KABUL, Jan. 13 - Afghan forces carried out operations in Nangarhar, Kapisa, Kunar, Khost, "
+                           "Ghazni, Uruzgan, Herat and Helmand provinces. Police launched operations in parts of "
+                           "Nad Ali district.")
+    assert {("place", "Kabul"), ("place", "Uruzgan"), ("place", "Herat"), ("place", "Nad Ali")} <= found
+    assert not {name for kind, name in found if kind != "place" and name in ("KABUL", "Nad Ali", "Uruzgan, Herat")}
