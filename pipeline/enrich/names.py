@@ -37,7 +37,7 @@ _NOT_ENTITIES = re.compile(
     r"^(?:Hurricane|Typhoon|Cyclone|Tropical Storm|Storm|Operation|Battle of|War of|Articles? of|Act of|Treaty of)\b"
     r"|\b(?:Act|Bill|Treaty|Accords?|Agreement|Resolution|Protocol|Doctrine|Plan|Program|Programme|Initiative|"
     r"Telescope|Orbiter|Rover|Spacecraft|Satellite|Shuttle|Mission|Award|Prize|Medal|Olympics|Games|Cup|Festival|"
-    r"Day|Week|Month|Year|Index|Syndrome|Disease|Virus|Fever|Flu|Advisory|Condition)$"
+    r"Day|Week|Month|Year|Index|Syndrome|Disease|Virus|Fever|Flu|Advisory|Condition|Declaration|Officer)$"
     r"|^(?:COVID|Covid|SARS|MERS|HIV|AIDS|Ebola|Zika|Mpox|Polio|Malaria|Cholera|Measles|Coronavirus|Omicron)\b"
     r"|^(?:[ECMP][SD]T|GMT|UTC)$|\b\d{5}\b"
     # A court case ("Cobell v. Salazar"), a possessive's tail the model took for a name ("'s Order"),

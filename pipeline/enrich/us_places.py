@@ -94,13 +94,14 @@ def county_states(county: str) -> set[str]:
 
 def county_title(county: str, state: str | None) -> str | None:
     """"Butler County, Missouri" for "Butler County" (or "Butler") in Missouri; None when `state`
-    has no such county (or the state is unknown and several have one)."""
+    has no such county (or the state is unknown and several have one). A name said with "County"
+    that only one state has is that state's, wherever the story is."""
     name = county if county.endswith((" County", " Parish")) else f"{county} County"
     states = _counties().get(name, set())
     if state in states:
         return f"{name}, {state}"
-    if state is None and len(states) == 1:
-        return f"{name}, {next(iter(states))}"
+    if len(states) == 1 and (state is None or name.endswith((" County", " Parish"))):
+        return f"{name}, {next(iter(states))}"  # "Maui County" in a story about Texas is still Hawaii's
     return None
 
 

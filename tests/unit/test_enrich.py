@@ -427,3 +427,13 @@ def test_places_the_model_reads_as_something_else(engine):
                            "Nad Ali district.")
     assert {("place", "Kabul"), ("place", "Uruzgan"), ("place", "Herat"), ("place", "Nad Ali")} <= found
     assert not {name for kind, name in found if kind != "place" and name in ("KABUL", "Nad Ali", "Uruzgan, Herat")}
+
+
+def test_county_lists_in_a_story_that_names_two_states(engine):
+    found = _found(engine, "Governor Greg Abbott said FEMA approved five additional Texas counties: Austin, Bell, Calhoun, "
+                           "Harris and Waller counties. Georgia homeowners in Berrien and Glynn counties may apply, "
+                           "as may owners in Maui County.")
+    places = {name for kind, name in found if kind == "place"}
+    assert {f"{c} County, Texas" for c in ("Austin", "Bell", "Calhoun", "Harris", "Waller")} <= places
+    assert {"Berrien County, Georgia", "Glynn County, Georgia", "Maui County, Hawaii", "Texas"} <= places
+    assert not {p for p in places if p in ("Texas County, Missouri", "Calhoun County, Georgia", "Harris County, Georgia")}
