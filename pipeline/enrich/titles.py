@@ -29,7 +29,7 @@ OFFICES = frozenset("""
 #: "U.S.", "Acting"); a run of these alone is not a title.
 QUALIFIERS = frozenset("""
     Air Force Army Navy Naval Marine Marines Corps Coast Guard Space National Reserve U.S. US U.N. UN NATO EU
-    Defense Defence State Foreign Interior Justice Finance Treasury Health Homeland Security Energy Education
+    Defense Defence State Foreign External Interior Justice Finance Treasury Health Homeland Security Energy Education
     Commerce Labor Transportation Agriculture Environment Economy Information Trade Culture Veterans Affairs
     Supreme Acting Interim Former Ex Deputy Assistant Associate Principal Regional District County City Federal
     Provincial Senior Junior Executive General Joint Special Presidential White House Iranian Israeli Russian
