@@ -86,6 +86,9 @@ class Canonicaliser:
     def canonical(self, text: str, label_type: EntityType) -> tuple[str, EntityType, KnownEntity | None, str | None]:
         """The canonical name, type, gazetteer entry and role of one span's text."""
         name = clean_mention(text)
+        first, _, rest = name.partition(" ")
+        if rest and first.endswith(".") and state_name(first):
+            name = rest  # "Fort Carson, Colo. U.S. Army photo": the state ended the sentence before
         if known := self.lookup(name):
             return known.name, known.type, known, None
         role = None

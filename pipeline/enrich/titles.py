@@ -46,6 +46,7 @@ BODY_WORDS = QUALIFIERS | frozenset("""
     Intelligence Police Nations Union Republic States United Kingdom Office Bureau Board Authority Service Services
     Assembly Congress Parliament Cabinet Government Administration Corporation Company Organization Organisation
     Federation Fund Institute University Agencies Land Central Reserve Investigation Protection Management
+    Brigade Battalion Regiment Division Squadron Team Fleet Detachment Cavalry Infantry Armored Airborne
 """.split())
 _CONNECTORS = frozenset({"of", "the", "and", "for", "on"})
 #: Offices that are never a name's first word nor part of an organisation's name: safe to mark as

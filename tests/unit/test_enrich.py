@@ -437,3 +437,11 @@ def test_county_lists_in_a_story_that_names_two_states(engine):
     assert {f"{c} County, Texas" for c in ("Austin", "Bell", "Calhoun", "Harris", "Waller")} <= places
     assert {"Berrien County, Georgia", "Glynn County, Georgia", "Maui County, Hawaii", "Texas"} <= places
     assert not {p for p in places if p in ("Texas County, Missouri", "Calhoun County, Georgia", "Harris County, Georgia")}
+
+
+def test_a_unit_is_no_person_and_a_state_ending_a_sentence_is_no_part_of_a_name(engine):
+    found = _found(engine, "Soldiers from the 1st Cavalry Division's 1st Armored Brigade Combat Team trained at Fort "
+                           "Carson, Colo. U.S. Army photo by Maj. Jason Elmore.")
+    assert ("organisation", "1st Armored Brigade Combat Team") in found
+    assert ("organisation", "United States Army") in found
+    assert {name for kind, name in found if kind == "person"} == {"Jason Elmore"}
