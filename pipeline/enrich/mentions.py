@@ -97,7 +97,6 @@ def mentions_of(names: Canonicaliser, doc: Doc, text: str, offset: int, state: s
             continue
         if _SHIP_BEFORE.search(text, max(0, ent.start_char - 8), ent.start_char):
             continue  # "USNS" + "Charles Drew": a ship's name, a vehicle
-
         known = names.by_name.get(ent.ent_id_) if ent.ent_id_ else None
         if known is None and entity_type is EntityType.ORGANISATION and (owner := _POSSESSIVE.match(clean_mention(ent.text))):
             # "the Justice Department's Criminal Division": the department. Its unit is titled under
@@ -217,9 +216,11 @@ def mentions_of(names: Canonicaliser, doc: Doc, text: str, offset: int, state: s
     return mentions
 
 
-# An institution's unit named with the institution's possessive: "Justice Department's Criminal Division".
 _SHIP_BEFORE = re.compile(rf"\b{SHIP_PREFIX.pattern} $")
+# Demonyms no country's name begins with (see `_demonym`).
 _DEMONYMS = {"Nigerien", "Malian", "Chadian", "Sudanese", "Yemeni", "Omani", "Afghan", "Pakistani", "Kurdish", "Somalian"}
+# An institution's unit named with the institution's possessive: "Justice Department's Criminal Division";
+# an owner that is itself such a unit ("the Criminal Division's Fraud Section") names no institution.
 _UNIT_WORDS = {"Division", "Section", "Office", "Branch", "Unit", "Bureau", "Department", "Directorate", "Service"}
 _POSSESSIVE = re.compile(r"^([A-Z][\w.&-]*(?: (?:of |the |and |for )*[A-Z][\w.&-]*)*)'s [A-Z]")
 
