@@ -1,8 +1,9 @@
 """A multimap from hash keys to small integers in two flat arrays: the dedup index's lookups.
 
-The index looks a text up by about twenty keys (its MinHash bands and its openings) and verifies every story it finds, so a key needs only 32 of its bits: a false match is
-one more candidate to compare, not a wrong decision. As Python dicts of ids (and sets where
-stories share a key) those lookups cost about 2 KB a story; here an entry is 8 bytes.
+The index looks a text up by about twenty keys (its MinHash bands and its openings) and verifies
+every story it finds, so a key needs only 32 of its bits: a false match is one more candidate to
+compare, not a wrong decision. As Python dicts of ids (and sets where stories share a key) those
+lookups cost about 2 KB a story; here an entry is 8 bytes.
 """
 
 from __future__ import annotations

@@ -166,7 +166,7 @@ def containing(fresh: Text, known: Text, minimum: int) -> Relation | None:
 def checked_part(part: Text, whole: Text) -> bool:
     """Whether `part` was checked token for token to its end as the beginning of `whole`: a cut
     for certain, whatever its timestamp says (elsewhere a part was judged by its shingles)."""
-    return part.word_count <= PREFIX_WORDS and is_prefix(part.prefix, part.word_count, whole.prefix, whole.word_count)
+    return part.word_count <= PREFIX_WORDS and _token_prefix(part, whole)
 
 
 def fuller(fresh: Text, known: Text) -> bool:
@@ -180,9 +180,14 @@ def begins(part: Text, whole: Text) -> bool:
     reaches, and by its shingles beyond; or, where a paragraph was put on top or inserted since,
     one of `part`'s first paragraphs opens as one of `whole`'s does and nearly all its shingles
     are in `whole`."""
-    if is_prefix(part.prefix, part.word_count, whole.prefix, whole.word_count):
+    if _token_prefix(part, whole):
         return part.word_count <= PREFIX_WORDS or containment(part, whole) >= LONG_PART_CONTAINMENT
     return not set(part.opening_keys()).isdisjoint(whole.opening_keys()) and containment(part, whole) >= ESTIMATED_CONTAINMENT
+
+
+def _token_prefix(part: Text, whole: Text) -> bool:
+    """Whether `part`'s tokens begin `whole`'s, as far as the prefix window reaches."""
+    return is_prefix(part.prefix, part.word_count, whole.prefix, whole.word_count)
 
 
 def jaccard(a: Text, b: Text) -> float:

@@ -44,9 +44,10 @@ Names = list[tuple[str, EntityType]]
 def spelled_names(text: str, state: str | None) -> Iterator[tuple[re.Match, Names]]:
     """(match, its names) for every pattern below in `text`; `state` is the story's U.S. state."""
     for match in _COUNTIES.finditer(text):
-        counties = _counties_listed(match, state)
-        named = state_name(match.group(1).strip())
-        yield match, [(county, EntityType.PLACE) for county in counties] or ([(named, EntityType.PLACE)] if named else [])
+        if named := state_name(match.group(1).strip()):  # "five Texas counties": the state's, no county named
+            yield match, [(named, EntityType.PLACE)]
+        else:
+            yield match, [(county, EntityType.PLACE) for county in _counties_listed(match, state)]
     for match in _COUNTY.finditer(text):
         name, local = match.group(), state_near(text, match.start(), match.end()) or state
         # "Indiana Scott County" in a list by state: the state before the county is its state.
@@ -107,8 +108,6 @@ def _counties_listed(match: re.Match, state: str | None) -> list[str]:
     """"Bollinger, Butler and Carter counties": each a county of the story's state."""
     suffix = " Parish" if match.group(2) == "parishes" else " County"
     names = [n.strip() for n in re.split(r",\s*|\s+and\s+", match.group(1).strip().rstrip(",")) if n.strip()]
-    if len(names) == 1 and state_name(names[0]):
-        return []  # "five Texas counties": the state's, no county named ("Oregon" in a list is Missouri's)
     # The state the list names after it; else the story's, unless another has more of these counties.
     states = Counter(s for n in names for s in county_states(n + suffix))
     if (named := _IN_STATE.match(match.string, match.end())) and state_name(named.group(1)) in states:
