@@ -100,7 +100,7 @@ def county_title(county: str, state: str | None) -> str | None:
     states = _counties().get(name, set())
     if state in states:
         return f"{name}, {state}"
-    if len(states) == 1 and (state is None or name.endswith((" County", " Parish"))):
+    if len(states) == 1 and (state is None or county.endswith((" County", " Parish"))):
         return f"{name}, {next(iter(states))}"  # "Maui County" in a story about Texas is still Hawaii's
     return None
 

@@ -445,3 +445,10 @@ def test_a_unit_is_no_person_and_a_state_ending_a_sentence_is_no_part_of_a_name(
     assert ("organisation", "1st Armored Brigade Combat Team") in found
     assert ("organisation", "United States Army") in found
     assert {name for kind, name in found if kind == "person"} == {"Jason Elmore"}
+
+
+def test_only_a_name_said_with_county_leaves_the_storys_state():
+    from pipeline.enrich.us_places import county_title
+
+    assert county_title("Maui County", "Texas") == "Maui County, Hawaii"
+    assert county_title("Maui", "Texas") is None  # a bare name in a Texas list is no Hawaiian county
