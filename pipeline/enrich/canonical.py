@@ -48,6 +48,7 @@ class Canonicaliser:
         # Spans come cleaned ("the House" -> "House"), so aliases are looked up cleaned too.
         self._known = {clean_mention(form): entity for form, entity in gazetteer.by_form().items()}
         self.by_name = gazetteer.by_name()
+        self._folded = gazetteer.forms_folded()
         self.titles = frozenset(gazetteer.titles)
         people = [entity for entity in gazetteer.entities if entity.type is EntityType.PERSON]
         self._person_keys = _unique_index((key, entity) for entity in people for form in entity.forms
@@ -72,6 +73,14 @@ class Canonicaliser:
                 if a in name and (found := self._known.get(name.replace(a, b))):
                     return found
         return None
+
+    def country_of(self, name: str) -> str | None:
+        """The ISO code of the country `name` names or is in, in any case ("SOUTH SUDAN", "DEMOCRATIC
+        REPUBLIC OF CONGO", "NORTH KIVU"); None when the gazetteer and GeoNames know no such place."""
+        known = self._folded.get(name.casefold())
+        if known and known.type is EntityType.PLACE and known.country:
+            return known.country
+        return self.places.country_code(name.title())
 
     def known_person(self, name: str) -> KnownEntity | None:
         """The known entity of a name, or the one person whose spelling key it has ("Sergei Lavrov")."""

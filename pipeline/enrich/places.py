@@ -42,6 +42,13 @@ class Place:
     lon: float | None = None
 
 
+@dataclass(frozen=True)
+class City:
+    name: str  #: as GeoNames spells it
+    country_code: str
+    us_state: str | None  #: the state's name, for a U.S. city
+
+
 class PlaceResolver:
     """Looks place names up in GeoNames; loads the data on first use (about 1 s, 60 MB)."""
 
@@ -62,6 +69,24 @@ class PlaceResolver:
         for cities in by_name.values():
             cities.sort(key=lambda city: -city["population"])
         return dict(by_name)
+
+    @cached_property
+    def _cities_folded(self) -> dict[str, list[dict]]:
+        by_name: dict[str, list[dict]] = defaultdict(list)
+        for name, cities in self._cities.items():
+            by_name[name.casefold()].extend(cities)
+        return dict(by_name)
+
+    def largest_city(self, name: str, country: str | None = None) -> City | None:
+        """The most populous city called `name` in any case ("PORT-AU-PRINCE" -> Port-au-Prince), in
+        `country` when given; None when GeoNames has no such city."""
+        cities = [city for city in self._cities_folded.get(name.casefold(), ())
+                  if country is None or city["countrycode"] == country]
+        if not cities:
+            return None
+        city = max(cities, key=lambda city: city["population"])
+        state = self._us_state_names.get(city["admin1code"]) if city["countrycode"] == "US" else None
+        return City(city["name"], city["countrycode"], state)
 
     @cached_property
     def _subdivisions(self) -> dict[str, set[str]]:

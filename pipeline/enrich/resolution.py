@@ -21,7 +21,7 @@ from pipeline.enrich.model import SPEAKER
 from pipeline.enrich.names import clean_mention, name_key, not_an_entity, surname_owner
 from pipeline.enrich.spelled_out import embassies, party_tags, spelled_names
 from pipeline.enrich.titles import split_role
-from pipeline.enrich.us_places import city_title, state_name
+from pipeline.enrich.us_places import STANDALONE_CITIES, city_title, state_name
 from schemas import Article, EntityType
 
 _NOT_SPEAKERS = {"VOICE ONE", "VOICE TWO", "VOICE THREE", "MUSIC", "SOUND", "NATS", "SOUNDBITE", "VIDEO", "AUDIO", "PHOTO",
@@ -48,6 +48,11 @@ def dateline(names: Canonicaliser, article: Article, at: int, story_state: str |
     state = state_name(region.strip()) if region.strip() else None
     if name == "Pentagon":
         return [Mention("The Pentagon", EntityType.PLACE, at, article.located, None, None)]
+    if not state and region.strip() and (country := names.country_of(region.strip())) not in (None, "US"):
+        # "JUBA, SOUTH SUDAN": a dateline's city is a place whether or not GeoNames has it; the
+        # country after the comma is no mention of its own.
+        city = names.places.largest_city(name, country)
+        return [Mention(city.name if city else name, EntityType.PLACE, at, article.located, None, None)]
     if state:
         name = name if FORT.search(name) else city_title(name, state)
         return [Mention(name, EntityType.PLACE, at, article.located, None, None)]
@@ -57,8 +62,11 @@ def dateline(names: Canonicaliser, article: Article, at: int, story_state: str |
         return [Mention("Washington, D.C.", EntityType.PLACE, at, article.located, None, None)]
     if story_state and story_state in names.places.us_city_states(name):  # a release's own state goes unsaid
         return [Mention(city_title(name, story_state), EntityType.PLACE, at, article.located, None, None)]
-    if names.places.resolve(name) is not None:
-        return [Mention(name, EntityType.PLACE, at, article.located, None, None)]
+    if name in STANDALONE_CITIES:  # "NEW YORK", "BUFFALO": AP's dateline cities
+        return [Mention(STANDALONE_CITIES[name], EntityType.PLACE, at, article.located, None, None)]
+    if city := names.places.largest_city(name):  # "ISLAMABAD": a capital, though under a million people
+        title = city_title(city.name, city.us_state) if city.us_state else city.name
+        return [Mention(title, EntityType.PLACE, at, article.located, None, None)]
     return []
 
 

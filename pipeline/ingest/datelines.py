@@ -16,7 +16,7 @@ import re
 _PLACE_CAPS = r"[A-Z][A-Z.'’-]*(?: [A-Z][A-Z.'’-]*){0,4}"
 _PLACE_TITLE = r"[A-Z][a-z.'’-]+(?: [A-Z][a-z.'’-]+){0,3}"
 _DATELINE = re.compile(
-    rf"^((?:{_PLACE_CAPS}|{_PLACE_TITLE})(?:, ?[A-Z][A-Za-z.'’]*(?: [A-Z][A-Za-z.'’]*){{0,2}})?)"
+    rf"^((?:{_PLACE_CAPS}|{_PLACE_TITLE})(?:, ?[A-Z][A-Za-z.'’]*(?: [A-Z][A-Za-z.'’]*){{0,3}})?)"
     r"(?: ?\([\w .,/&]{1,30}\))?(?: ?-{1,3} ?| ?[–—] ?)(?:\([\w .,/&]{1,30}\) ?)?(?=[A-Z\"“‘'0-9])"
 )
 

@@ -217,6 +217,20 @@ def test_a_release_dateline_is_its_city_in_its_state(engine, body, place):
     assert ("place", place) in _found(engine, body)
 
 
+@pytest.mark.parametrize("dateline, place", [
+    ("JUBA, SOUTH SUDAN —", "Juba"),  # "City, COUNTRY": the city alone, the country no mention
+    ("GOMA, DEMOCRATIC REPUBLIC OF CONGO —", "Goma"),  # a four-word country
+    ("KALUNGUTA, NORTH KIVU —", "Kalunguta"),  # a village GeoNames does not have, in a known province
+    ("ISLAMABAD —", "Islamabad"),  # a capital under a million people
+    ("PORT-AU-PRINCE, HAITI —", "Port-au-Prince"),  # GeoNames' spelling, not the capitals'
+    ("NEW YORK —", "New York City"),
+    ("CAPE GIRARDEAU —", "Cape Girardeau, Missouri"),  # a U.S. city takes its state
+])
+def test_a_world_dateline_is_its_city(engine, dateline, place):
+    found = _found(engine, f"{dateline} Officials met on Tuesday to discuss the budget, a spokesman said.")
+    assert found == {("place", place)}
+
+
 def test_a_known_name_replaces_the_pieces_the_model_cut_it_into(engine):
     article = _article("Aung San Suu Kyi visited refugees in the DR Congo and in Baghdad International Airport.")
     names = {entity.name for entity in engine.entities(article)}
