@@ -161,7 +161,7 @@ class Canonicaliser:
     def us_town(self, name: str, state: str) -> str | None:
         """"Stillwater" in a story about Oklahoma is "Stillwater, Oklahoma": when the state has a town of
         that name and the name is no country, state or better-known place abroad ("Paris" in Texas)."""
-        if " " in name or self.places.country_code(name) or state_name(name) or state not in self.places.us_city_states(name):
+        if self.places.country_code(name) or state_name(name) or state not in self.places.us_city_states(name):
             return None
         elsewhere = self.places.resolve(name)
         return city_title(name, state) if elsewhere is None or elsewhere.country_code == "US" else None

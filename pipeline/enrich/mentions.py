@@ -29,8 +29,10 @@ _FACILITY = re.compile(r"\b(?<!National )(?:Lab|Laboratory|Facility|Building|Roo
                        r"Hospital|Visitor Center|Air Station|Boat Station|Ramp|Complex|Reservation|Refuge|Forest|Monument|"
                        r"Battlefield|Seashore|Preserve|Range)"
                        r"(?: of [A-Z][\w.'-]*(?: [A-Z][\w.'-]*)*)?$")
-# Landforms no one has for a surname ("Gale Crater" read as a person; unlike "John Lake", "Michael Bay").
-_FEATURE = re.compile(r" (?:Crater|Mountains|Volcano|Desert|Canyon|Glacier|Peninsula|Strait|Ocean|Plateau|Reef)$")
+# Landforms no one has for a surname or names a body after ("Gale Crater" read as a person; unlike
+# "John Lake", "Michael Bay").
+_FEATURE = re.compile(r" (?:Crater|Mountains?|Volcano|Desert|Canyon|Glacier|Peninsula|Strait|Ocean|Plateau|Reef|Reservoir|River|Creek|"
+                      r"Dam|Islands?|Valley|Peak|Basin|Harbor|Harbour|Lagoon|Wetlands|Refuge)$")
 # A unit named by its number alone ("1st Battalion", "C Company") is no name without its parent.
 _SMALL_UNIT = re.compile(r"^(?:[A-Z]|\d+(?:st|nd|rd|th)) (?:Company|Platoon|Detachment|Troop|Battery|Battalion|Squadron)$")
 # An office written in lower case before what it is "of": the name after it is the office's.
@@ -133,8 +135,8 @@ def mentions_of(names: Canonicaliser, doc: Doc, text: str, offset: int, state: s
             person = after_qualifiers(name)
             if person != name and person_like(person):
                 name, kind = person, EntityType.PERSON  # "Secretary" + "of Energy Dan Brouillette"
-        if known is None and kind is EntityType.PERSON and _FEATURE.search(name):
-            kind, role = EntityType.PLACE, None  # "Gale Crater"
+        if known is None and kind in (EntityType.PERSON, EntityType.ORGANISATION) and _FEATURE.search(name):
+            kind, role = EntityType.PLACE, None  # "Gale Crater", "Butte Reservoir"
         if known is None and kind is not EntityType.PLACE and FORT.search(clean_mention(ent.text)):
             name, kind, role = clean_mention(ent.text), EntityType.PLACE, None  # "Joint Base Elmendorf-Richardson"
         if known is None and kind is EntityType.GROUP and names.places.is_place(name) and not _demonym(names, name):

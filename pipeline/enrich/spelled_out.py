@@ -34,6 +34,11 @@ _DISTRICT = re.compile(r"\b(?:the )?((?:Eastern|Western|Northern|Southern|Middle
                        r"([A-Z][a-z]+(?: [A-Z][a-z]+)?)\b")
 _ATTORNEY_BEFORE = re.compile(r"\b(?:U\.S\.|United States) Attorney\b(?! General)(?:[^.;]|(?<=\b[A-Z])\.)*$")
 _STATE_GUARD = re.compile(r"\b([A-Z][a-z]+(?: (?!Army |Air )[A-Z][a-z]+)?) ((?:Army |Air )?National Guard)\b")
+# A state's legislature, court or capitol building: "the Virginia General Assembly", "the Iowa State
+# Capitol" (not the U.S. Capitol, nor the state alone).
+_STATE_BODY = re.compile(r"\b((?:[A-Z][a-z]+ )??[A-Z][a-z]+) (General Assembly|(?:State )?Legislature|(?:State )?Senate|"
+                         r"House of (?:Representatives|Delegates)|(?:State )?Assembly|Supreme Court|"
+                         r"(?:State )?Capitol|State ?[Hh]ouse)\b")
 _EMBASSY = re.compile(r"\b(?:U\.S\.|US|American) [Ee]mbassy (?:in|compound in) ([A-Z][a-z]+(?: [A-Z][a-z]+)?)")
 _PARTY_TAG = re.compile(r"\(([DR])-([A-Z][A-Za-z.]*(?: ?[A-Z][a-z]*\.)?)\)")
 PARTIES = {"D": "Democratic Party (United States)", "R": "Republican Party (United States)"}
@@ -76,6 +81,12 @@ def spelled_names(text: str, state: str | None) -> Iterator[tuple[re.Match, Name
             office = _ATTORNEY_BEFORE.search(text, max(0, match.start() - 150), match.start())
             yield match, [(f"United States Attorney for {district}" if office else
                            f"United States District Court for {district}", EntityType.ORGANISATION)]
+    for match in _STATE_BODY.finditer(text):
+        words = match.group(1).split(" ")  # "The Iowa Senate": the state is the last word
+        if body_state := state_name(match.group(1)) or (len(words) == 2 and state_name(words[1])):
+            body = "State Capitol" if match.group(2) == "Capitol" else match.group(2)
+            kind = EntityType.PLACE if body.endswith(("Capitol", "house", "House")) else EntityType.ORGANISATION
+            yield match, [(f"{body_state} {body}", kind)]
     for match in _STATE_GUARD.finditer(text):
         if guard_state := state_name(match.group(1)):
             yield match, [(f"{guard_state} {match.group(2)}", EntityType.ORGANISATION)]

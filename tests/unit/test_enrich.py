@@ -411,9 +411,17 @@ def test_a_pair_of_countries_is_both(engine):
 
 
 def test_landforms_and_a_glued_weekday(engine):
-    found = _found(engine, "NASA's Curiosity rover landed in Gale Crater on Mars Sunday.")
-    assert ("place", "Gale Crater") in found
+    found = _found(engine, "NASA's Curiosity rover landed in Gale Crater on Mars Sunday. Boaters at Butte Reservoir were warned.")
+    assert ("place", "Gale Crater") in found and ("place", "Butte Reservoir") in found
     assert not {name for _, name in found if name.endswith("Sunday")}
+
+
+def test_a_states_own_bodies_are_not_the_federal_ones(engine):
+    found = _found(engine, "DES MOINES, Iowa – The Iowa Senate met at the Iowa State Capitol, and the Virginia General "
+                           "Assembly in Richmond. Students came from Iowa City and Cedar Rapids.")
+    assert {("organisation", "Iowa Senate"), ("place", "Iowa State Capitol"), ("organisation", "Virginia General Assembly"),
+            ("place", "Iowa City, Iowa"), ("place", "Cedar Rapids, Iowa")} <= found  # towns of two words too
+    assert not {("place", "United States Capitol"), ("organisation", "United States Senate")} & found
 
 
 def test_a_rank_and_a_surname_are_no_civilian_of_that_name(engine):
