@@ -20,6 +20,7 @@ from pipeline.enrich.gazetteer import KnownEntity
 from pipeline.enrich.model import SPACY_LABELS, TITLE
 from pipeline.enrich.names import SHIP_PREFIX, clean_mention, not_an_entity
 from pipeline.enrich.span_repair import INSTITUTION_WORDS
+from pipeline.enrich.titles import OFFICES, TITLE_WORDS
 from pipeline.enrich.us_places import city_title, county_title, state_name, state_near
 from schemas import EntityType
 
@@ -67,7 +68,8 @@ def role_entities(names: Canonicaliser, role: str, start: int) -> list[Mention]:
         for i in range(len(words) - size + 1):
             phrase = " ".join(words[i : i + size])
             known = names.lookup(phrase)
-            if known and known.type in (EntityType.ORGANISATION, EntityType.PLACE):
+            if known and known.type in (EntityType.ORGANISATION, EntityType.PLACE) and not (
+                    known.name == "United States" and _COURT_OFFICE.search(role)):
                 found.append(Mention(known.name, known.type, start, phrase, known, None))
     service = next((s for s in sorted(SERVICES, key=len, reverse=True) if re.search(rf"\b{s}\b", role)), None)
     if service and not found:
@@ -97,6 +99,9 @@ def mentions_of(names: Canonicaliser, doc: Doc, text: str, offset: int, state: s
             ent.start == title_end + 1 and doc[title_end].lower_ in ("of", "for")) else None
         if entity_type is None or "\n" in ent.text:  # a span across paragraphs is a model error
             continue
+        if entity_type is EntityType.PLACE and _US_IN_TITLE.match(text, ent.start_char) and index + 1 < len(ents) \
+                and ents[index + 1].label_ in ("PERSON", TITLE) and _court_office(text[ent.end_char:ents[index + 1].start_char]):
+            continue  # "U.S. Attorney Kurt Alme"
         if _SHIP_BEFORE.search(text, max(0, ent.start_char - 8), ent.start_char):
             continue  # "USNS" + "Charles Drew": a ship's name, a vehicle
         known = names.by_name.get(ent.ent_id_) if ent.ent_id_ else None
@@ -216,6 +221,19 @@ def mentions_of(names: Canonicaliser, doc: Doc, text: str, offset: int, state: s
             continue
         mentions.append(Mention(name, kind, offset + ent.start_char, ent.text, known, outer_role or role))
     return mentions
+
+
+_US_IN_TITLE = re.compile(r"U\.S\.|US\b|United States\b")
+# Offices of the federal courts and prosecutors: "U.S." in "U.S. Attorney", like "U.S." in "U.S. Army",
+# is part of an institution's name, not a mention of the country (as it is in "U.S. President").
+_COURT_OFFICE = re.compile(r"\b(?:Attorney|Judge|Magistrate|Marshal|Prosecutor)\b")
+
+
+def _court_office(words: str) -> bool:
+    """Whether `words` (between "U.S." and a name) are a court's or prosecutor's title: "Attorney"."""
+    words = words.split()
+    return bool(words) and words[-1] in OFFICES and all(word in TITLE_WORDS for word in words) \
+        and bool(_COURT_OFFICE.search(" ".join(words)))
 
 
 _SHIP_BEFORE = re.compile(rf"\b{SHIP_PREFIX.pattern} $")

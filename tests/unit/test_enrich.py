@@ -424,6 +424,16 @@ def test_a_states_own_bodies_are_not_the_federal_ones(engine):
     assert not {("place", "United States Capitol"), ("organisation", "United States Senate")} & found
 
 
+def test_us_in_a_court_office_is_no_mention_of_the_country(engine):
+    # As labelled: "U.S." of "U.S. Attorney" or "U.S. District Judge" is part of an office's name, like
+    # "U.S." of "U.S. Army"; of "U.S. President" it names the country.
+    found = _found(engine, "U.S. Attorney Kurt Alme said Chief Deputy Clerk Tyler P. Gilman III and Assistant U.S. "
+                           "Attorney Colin Rubich met U.S. Magistrate Judge Tim Cavan.")
+    assert ("place", "United States") not in found
+    assert {("person", "Kurt Alme"), ("person", "Tyler P. Gilman III"), ("person", "Colin Rubich")} <= found
+    assert ("place", "United States") in _found(engine, "U.S. President Joe Biden spoke.")
+
+
 def test_a_rank_and_a_surname_are_no_civilian_of_that_name(engine):
     found = _found(engine, "I will ask General Taylor to come up here. Secretary Austin spoke after him.")
     assert not {name for _, name in found if name.startswith("Charles Taylor")}
