@@ -15,6 +15,7 @@ long names, whatever the story. A spaCy component between the model and the gaze
   country's name with "and" in it is the gazetteer's to restore).
 - **A date glued on**: "Grafenwoehr Training Area Sept 23" ends before the date.
 - **Across a paragraph**: "Stillwater\n\n• Tennessee" is two names, one on each line.
+- **A city cut at a word that is a place too**: "Kansas" + "City", "Salt" + "Lake City".
 """
 
 from __future__ import annotations
@@ -103,6 +104,8 @@ class SpanRepair:
             if label in _REPAIRED:
                 start, end = self._repair(doc, start, end)
                 start, end = self._units(doc, start, end)
+            if label in ("GPE", "LOC"):
+                start, end = self._city(doc, start, end)
             # Spans the repaired one now covers or crosses are its own words.
             index += 1
             while index < len(ents) and ents[index].start < end:
@@ -110,8 +113,21 @@ class SpanRepair:
                 index += 1
             for part_start, part_end in _lines(doc, start, end):
                 repaired.extend(self._split_places(doc, part_start, part_end, label))
+        repaired += self._missed_cities(doc, {i for s, e, _ in repaired for i in range(s, e)})
         doc.ents = [Span(doc, s, e, label=label) for s, e, label in _without_overlaps(repaired)]
         return doc
+
+    def _missed_cities(self, doc: Doc, taken: set[int]) -> list[tuple[int, int, str]]:
+        """"X City" the model left out ("the FBI Kansas City Field Office"), where the gazetteer would
+        find X alone, a state or a country."""
+        found = []
+        for token in doc:
+            if token.text == "City" and token.i > 0 and token.i not in taken and token.i - 1 not in taken:
+                first = _run_start(doc, token.i, limit=3)
+                start = next((i for i in range(first, token.i) if self.is_place(doc[i : token.i + 1].text)), None)
+                if start is not None and not taken.intersection(range(start, token.i)):
+                    found.append((start, token.i + 1, "GPE"))
+        return found
 
     def _repair(self, doc: Doc, start: int, end: int) -> tuple[int, int]:
         # Cut inside a word: "Port-au-" runs on to the end of "Port-au-Prince".
@@ -174,6 +190,16 @@ class SpanRepair:
             run = _run_end(doc, end + 1)
             if run - end > 2 and run < len(doc) and doc[run].text == ")":
                 end = run + 1
+        return start, end
+
+    def _city(self, doc: Doc, start: int, end: int) -> tuple[int, int]:
+        """A city the model cut at a word that is a place too: "Kansas" + "City", "Salt" + "Lake City"."""
+        if end < len(doc) and doc[end].text == "City" and not _breaks(doc[end - 1]) \
+                and self.is_place(doc[start : end + 1].text):
+            return start, end + 1
+        if start > 0 and _name_word(doc[start - 1]) and not doc[start - 1].ent_type_ and not doc[start - 1].is_sent_start \
+                and not _breaks(doc[start - 1]) and self.is_place(doc[start - 1 : end].text):
+            return start - 1, end
         return start, end
 
     def _split_places(self, doc: Doc, start: int, end: int, label: str) -> list[tuple[int, int, str]]:

@@ -424,6 +424,12 @@ def test_a_states_own_bodies_are_not_the_federal_ones(engine):
     assert not {("place", "United States Capitol"), ("organisation", "United States Senate")} & found
 
 
+def test_a_city_named_after_a_place_is_not_cut_to_it(engine):
+    found = _found(engine, "Agents of the FBI Salt Lake City Field Office and the FBI Kansas City Field Office met.")
+    assert {("place", "Salt Lake City"), ("place", "Kansas City")} <= found
+    assert not {("place", "Lake City"), ("place", "Kansas")} & found
+
+
 def test_us_in_a_court_office_is_no_mention_of_the_country(engine):
     # As labelled: "U.S." of "U.S. Attorney" or "U.S. District Judge" is part of an office's name, like
     # "U.S." of "U.S. Army"; of "U.S. President" it names the country.
