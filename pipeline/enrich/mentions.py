@@ -34,6 +34,8 @@ _FACILITY = re.compile(r"\b(?<!National )(?:Lab|Laboratory|Facility|Building|Roo
 # "John Lake", "Michael Bay").
 _FEATURE = re.compile(r" (?:Crater|Mountains?|Volcano|Desert|Canyon|Glacier|Peninsula|Strait|Ocean|Plateau|Reef|Reservoir|River|Creek|"
                       r"Dam|Islands?|Valley|Peak|Basin|Harbor|Harbour|Lagoon|Wetlands|Refuge)$")
+# Prepositions before a place, not before a person: "near Lashkar Gah", "in Kota Kinabalu".
+_PLACE_BEFORE = re.compile(r"\b(?:in|near|outside|from|into|across|toward|towards) $")
 # A unit named by its number alone ("1st Battalion", "C Company") is no name without its parent.
 _SMALL_UNIT = re.compile(r"^(?:[A-Z]|\d+(?:st|nd|rd|th)) (?:Company|Platoon|Detachment|Troop|Battery|Battalion|Squadron)$")
 # An office written in lower case before what it is "of": the name after it is the office's.
@@ -140,6 +142,9 @@ def mentions_of(names: Canonicaliser, doc: Doc, text: str, offset: int, state: s
             person = after_qualifiers(name)
             if person != name and person_like(person):
                 name, kind = person, EntityType.PERSON  # "Secretary" + "of Energy Dan Brouillette"
+        if known is None and kind is EntityType.PERSON and _PLACE_BEFORE.search(text, max(0, ent.start_char - 8), ent.start_char) \
+                and (city := names.places.largest_city(name)) and city.population >= 10_000 and not names.known_person(name):
+            kind, role = EntityType.PLACE, None  # "near Lashkar Gah": a city, though it reads like a name
         if known is None and kind in (EntityType.PERSON, EntityType.ORGANISATION) and _FEATURE.search(name):
             kind, role = EntityType.PLACE, None  # "Gale Crater", "Butte Reservoir"
         if known is None and kind is not EntityType.PLACE and FORT.search(clean_mention(ent.text)):

@@ -47,6 +47,7 @@ class City:
     name: str  #: as GeoNames spells it
     country_code: str
     us_state: str | None  #: the state's name, for a U.S. city
+    population: int
 
 
 class PlaceResolver:
@@ -64,8 +65,6 @@ class PlaceResolver:
         by_name: dict[str, list[dict]] = defaultdict(list)
         for city in self._geonames.get_cities().values():
             by_name[city["name"]].append(city)
-            if city.get("asciiname") and city["asciiname"] != city["name"]:
-                by_name[city["asciiname"]].append(city)
         for cities in by_name.values():
             cities.sort(key=lambda city: -city["population"])
         return dict(by_name)
@@ -75,10 +74,13 @@ class PlaceResolver:
         by_name: dict[str, list[dict]] = defaultdict(list)
         for name, cities in self._cities.items():
             by_name[name.casefold()].extend(cities)
+            if (folded := _ascii(name).casefold()) != name.casefold():  # "Lashkar Gah" of "Lashkar Gāh"
+                by_name[folded].extend(cities)
         return dict(by_name)
 
     def largest_city(self, name: str, country: str | None = None) -> City | None:
-        """The most populous city called `name` in any case ("PORT-AU-PRINCE" -> Port-au-Prince), in
+        """The most populous city called `name` in any case and with or without its diacritics
+        ("PORT-AU-PRINCE" -> Port-au-Prince, "Lashkar Gah" -> Lashkar Gāh), in
         `country` when given; None when GeoNames has no such city."""
         cities = [city for city in self._cities_folded.get(name.casefold(), ())
                   if country is None or city["countrycode"] == country]
@@ -86,7 +88,7 @@ class PlaceResolver:
             return None
         city = max(cities, key=lambda city: city["population"])
         state = self._us_state_names.get(city["admin1code"]) if city["countrycode"] == "US" else None
-        return City(city["name"], city["countrycode"], state)
+        return City(city["name"], city["countrycode"], state, city["population"])
 
     @cached_property
     def _subdivisions(self) -> dict[str, set[str]]:
@@ -146,11 +148,9 @@ class PlaceResolver:
     def spelled(self, name: str) -> str:
         """The place's name with the diacritics GeoNames (and Wikipedia) give it, where news copy
         dropped them: "Potocari" -> "Potočari"; `name` itself otherwise."""
-        for city in self._cities.get(name, ()):
-            if city["name"] != name and city.get("asciiname") == name:
-                return city["name"]
-            if city["name"] == name:
-                return name
+        city = self.largest_city(name)
+        if city and city.name != name and _ascii(city.name) == name and _WIKIPEDIA_LETTERS.issuperset(city.name):
+            return city.name
         return name
 
     def countries(self) -> list[tuple[str, str]]:
@@ -195,6 +195,14 @@ class PlaceResolver:
         country = self._countries_by_code[code]
         capital = [city for city in self._cities.get(country["capital"], []) if city["countrycode"] == code]
         return _point(capital[0]) if capital else Place(code)
+
+
+#: The letters of Latin-script languages that Wikipedia keeps in titles ("Potočari", "Grafenwöhr",
+#: "Bogotá"); not the macrons and dots of a transliteration ("Lashkar Gāh" is "Lashkar Gah" there).
+_WIKIPEDIA_LETTERS = frozenset(
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 -'.,()ʻ"
+    "áàâäãåçéèêëíìîïñóòôöõøúùûüýÿčćšžđłńśźżőűășțěřůľĺŕßæœğışÁÀÂÄÃÅÇÉÈÊËÍÌÎÏÑÓÒÔÖÕØÚÙÛÜÝČĆŠŽĐŁŃŚŹŻŐŰĂȘȚĚŘŮĽĹŔÆŒĞİŞ"
+)
 
 
 def _ascii(name: str) -> str:

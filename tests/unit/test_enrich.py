@@ -424,6 +424,11 @@ def test_a_states_own_bodies_are_not_the_federal_ones(engine):
     assert not {("place", "United States Capitol"), ("organisation", "United States Senate")} & found
 
 
+def test_a_city_that_reads_like_a_name_and_one_written_without_its_accents(engine):
+    found = _found(engine, "The insurgents were repelled near Lashkar Gah. Aid came from Sao Paulo.")
+    assert {("place", "Lashkar Gah"), ("place", "São Paulo")} <= found  # Wikipedia's "Lashkar Gah", not GeoNames' "Gāh"
+
+
 def test_a_city_named_after_a_place_is_not_cut_to_it(engine):
     found = _found(engine, "Agents of the FBI Salt Lake City Field Office and the FBI Kansas City Field Office met.")
     assert {("place", "Salt Lake City"), ("place", "Kansas City")} <= found
