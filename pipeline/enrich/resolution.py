@@ -82,6 +82,9 @@ def spelled_out(names: Canonicaliser, text: str, offset: int, state: str | None)
                 found.append(Mention(known.name if known else name, kind, offset + match.start(), match.group(), known, None))
             if replaces:
                 spans.append((offset + match.start(), offset + match.end()))
+    for start, end, title in names.national_bodies(text):  # "Nigeria's Senate": not the U.S. Senate
+        found.append(Mention(title, EntityType.ORGANISATION, offset + start, text[start:end], names.by_name.get(title), None))
+        spans.append((offset + start, offset + end))
     return found, spans
 
 

@@ -424,6 +424,15 @@ def test_a_states_own_bodies_are_not_the_federal_ones(engine):
     assert not {("place", "United States Capitol"), ("organisation", "United States Senate")} & found
 
 
+def test_a_countrys_own_institutions_are_not_the_ones_the_gazetteer_knows_by_that_name(engine):
+    found = _found(engine, "Nigeria's Senate passed the bill, and Pakistan's Foreign Office and the Kenyan Parliament "
+                           "welcomed it, as did the Philippines' Supreme Court. The U.S. Senate did not.")
+    assert {("organisation", "Senate of Nigeria"), ("organisation", "Ministry of Foreign Affairs (Pakistan)"),
+            ("organisation", "Parliament of Kenya"), ("organisation", "Supreme Court of the Philippines"),
+            ("organisation", "United States Senate")} <= found
+    assert ("organisation", "Foreign, Commonwealth and Development Office") not in found  # Britain's
+
+
 def test_a_city_that_reads_like_a_name_and_one_written_without_its_accents(engine):
     found = _found(engine, "The insurgents were repelled near Lashkar Gah. Aid came from Sao Paulo.")
     assert {("place", "Lashkar Gah"), ("place", "São Paulo")} <= found  # Wikipedia's "Lashkar Gah", not GeoNames' "Gāh"
