@@ -36,6 +36,10 @@ _FEATURE = re.compile(r" (?:Crater|Mountains?|Volcano|Desert|Canyon|Glacier|Peni
                       r"Dam|Islands?|Valley|Peak|Basin|Harbor|Harbour|Lagoon|Wetlands|Refuge)$")
 # Prepositions before a place, not before a person: "near Lashkar Gah", "in Kota Kinabalu".
 _PLACE_BEFORE = re.compile(r"\b(?:in|near|outside|from|into|across|toward|towards) $")
+# A business's last word: "Jim Bob Smith Construction" is a company named for its owner.
+_COMPANY = re.compile(r" (?:Inc\.?|LLC|L\.L\.C\.|Co\.|Corp\.?|Ltd\.?|PLC|Company|Group|Holdings|Industries|Enterprises|"
+                      r"Associates|Partners|Construction|Contractors|Builders|Trucking|Farms|Foods|Motors|Properties|"
+                      r"Realty|Investments|Technologies|Systems|Solutions|Logistics|Manufacturing|Laboratories|Labs)$")
 # A unit named by its number alone ("1st Battalion", "C Company") is no name without its parent.
 _SMALL_UNIT = re.compile(r"^(?:[A-Z]|\d+(?:st|nd|rd|th)) (?:Company|Platoon|Detachment|Troop|Battery|Battalion|Squadron)$")
 # An office written in lower case before what it is "of": the name after it is the office's.
@@ -147,6 +151,8 @@ def mentions_of(names: Canonicaliser, doc: Doc, text: str, offset: int, state: s
             kind, role = EntityType.PLACE, None  # "near Lashkar Gah": a city, though it reads like a name
         if known is None and kind in (EntityType.PERSON, EntityType.ORGANISATION) and _FEATURE.search(name):
             kind, role = EntityType.PLACE, None  # "Gale Crater", "Butte Reservoir"
+        if known is None and kind is EntityType.PERSON and (_COMPANY.search(name) or name.rsplit(" ", 1)[-1] in INSTITUTION_WORDS):
+            kind, role = EntityType.ORGANISATION, None  # "Jim Bob Smith Construction", "Sarah Smith Foundation"
         if known is None and kind is not EntityType.PLACE and FORT.search(clean_mention(ent.text)):
             name, kind, role = clean_mention(ent.text), EntityType.PLACE, None  # "Joint Base Elmendorf-Richardson"
         if known is None and kind is EntityType.GROUP and names.places.is_place(name) and not _demonym(names, name):

@@ -118,5 +118,10 @@ def state_near(text: str, start: int, end: int) -> str | None:
 
 def states_named(text: str, start: int = 0, end: int | None = None) -> list[str]:
     """The states text[start:end] names, in order, by name or abbreviation (not "Butler County"'s)."""
-    return [state for word in _CAPITALISED.findall(text, start, len(text) if end is None else end)
-            if (state := state_name(word))]
+    states = []
+    for words in _CAPITALISED.findall(text, start, len(text) if end is None else end):
+        if state := state_name(words):  # "New York"
+            states.append(state)
+        elif " " in words:  # "Missouri Department", "Governor Kansas"
+            states.extend(state for word in words.split(" ") if (state := state_name(word)))
+    return states

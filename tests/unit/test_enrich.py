@@ -438,6 +438,13 @@ def test_a_city_that_reads_like_a_name_and_one_written_without_its_accents(engin
     assert {("place", "Lashkar Gah"), ("place", "São Paulo")} <= found  # Wikipedia's "Lashkar Gah", not GeoNames' "Gāh"
 
 
+def test_a_company_named_for_its_owner_and_a_county_of_a_state_named_beside_it(engine):
+    found = _found(engine, "KANSAS CITY, KAN. – The EPA settled with Jim Bob Smith Construction. Christian County "
+                           "officials and the Missouri Department of Natural Resources assisted.")
+    assert ("organisation", "Jim Bob Smith Construction") in found
+    assert ("place", "Christian County, Missouri") in found  # Kansas, the dateline's state, has none
+
+
 def test_a_city_named_after_a_place_is_not_cut_to_it(engine):
     found = _found(engine, "Agents of the FBI Salt Lake City Field Office and the FBI Kansas City Field Office met.")
     assert {("place", "Salt Lake City"), ("place", "Kansas City")} <= found
