@@ -99,7 +99,9 @@ def resolve_acronyms(names: Canonicaliser, mentions: list[Mention], text: str) -
         # a Disaster Recovery Center here, not the Democratic Republic of the Congo).
         target = names.lookup(long_form)
         for mention in mentions:
-            if clean_mention(mention.form) in (short, long_form) and mention.type is not EntityType.PERSON:
+            form = clean_mention(mention.form)
+            # A person only by its short form: "JAXA" read as a name; "John Doe (JD)" stays John Doe.
+            if form == short or (form == long_form and mention.type is not EntityType.PERSON):
                 mention.name = target.name if target else long_form
                 mention.type = target.type if target else (
                     EntityType.PLACE if names.is_place(long_form) else EntityType.ORGANISATION)

@@ -445,6 +445,11 @@ def test_a_company_named_for_its_owner_and_a_county_of_a_state_named_beside_it(e
     assert ("place", "Christian County, Missouri") in found  # Kansas, the dateline's state, has none
 
 
+def test_a_defined_acronym_the_model_read_as_a_name_is_its_long_form(engine):
+    found = _found(engine, "The Japan Aerospace Exploration Agency (JAXA) will share data. JAXA said so.")
+    assert found == {("organisation", "Japan Aerospace Exploration Agency")}
+
+
 def test_a_city_named_after_a_place_is_not_cut_to_it(engine):
     found = _found(engine, "Agents of the FBI Salt Lake City Field Office and the FBI Kansas City Field Office met.")
     assert {("place", "Salt Lake City"), ("place", "Kansas City")} <= found
