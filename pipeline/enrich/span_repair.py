@@ -15,6 +15,7 @@ long names, whatever the story. A spaCy component between the model and the gaze
   country's name with "and" in it is the gazetteer's to restore).
 - **A date glued on**: "Grafenwoehr Training Area Sept 23" ends before the date.
 - **Across a paragraph**: "Stillwater\n\n• Tennessee" is two names, one on each line.
+- **An office word inside a name**: "Massachusetts General Hospital", not "General" as a title.
 - **A city cut at a word that is a place too**: "Kansas" + "City", "Salt" + "Lake City".
 """
 
@@ -43,6 +44,10 @@ INSTITUTION_WORDS = frozenset("""
     Corporation Conference Assembly Tribunal Command Mission Program Programme Network Institution Survey
     Agencies Associations Commissions Councils Committees Institutes Ministries Offices
 """.split())
+# Last words of names that an office word can come before ("General Hospital", "General Assembly",
+# "General Accounting Office"): after one, the office word is no title.
+_FACILITY_ENDS = {"Hospital", "Hospitals", "Clinic", "Cemetery", "Store", "Stores"}
+_NAME_ENDS = INSTITUTION_WORDS | _FACILITY_ENDS | {"Motors", "Electric", "Dynamics", "Mills", "Accounting", "Staff"}
 # Unit words of armed forces, from battalion up.
 _UNIT = re.compile(r"^(?:Battalion|Regiment|Brigade|Division|Squadron|Wing|Group|Command|Corps|Fleet|Army|Force|"
                    r"Center|Centre|Team|Task Force|Brigades|Battalions)$")
@@ -101,6 +106,15 @@ class SpanRepair:
         while index < len(ents):
             ent = ents[index]
             start, end, label = ent.start, ent.end, ent.label_
+            if label == "TITLE" and end < len(doc) and doc[end].text in _NAME_ENDS and not _breaks(doc[end - 1]):
+                # "Massachusetts" + "General" + "Hospital": no title but a name's word before its last.
+                if repaired and repaired[-1][1] == start and repaired[-1][2] in ("GPE", "NORP", "ORG", "PERSON"):
+                    start = repaired.pop()[0]
+                else:  # the words before, which the model left untagged
+                    start = _run_start(doc, start, limit=3)
+                    start += doc[start].lower_ in ("the", "a", "an") and start < ent.start
+                end = _run_end(doc, end)
+                label = "FAC" if doc[end - 1].text in _FACILITY_ENDS else "ORG"
             if label in _REPAIRED:
                 start, end = self._repair(doc, start, end)
                 start, end = self._units(doc, start, end)

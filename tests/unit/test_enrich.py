@@ -450,6 +450,13 @@ def test_a_defined_acronym_the_model_read_as_a_name_is_its_long_form(engine):
     assert found == {("organisation", "Japan Aerospace Exploration Agency")}
 
 
+def test_an_office_word_inside_a_name_is_no_title(engine):
+    found = _found(engine, "Officials toured Massachusetts General Hospital and the Drill Sergeant Academy. "
+                           "Gen. Mark Milley spoke.")
+    assert {("place", "Massachusetts General Hospital"), ("organisation", "Drill Sergeant Academy"),
+            ("person", "Mark Milley")} <= found
+
+
 def test_a_city_named_after_a_place_is_not_cut_to_it(engine):
     found = _found(engine, "Agents of the FBI Salt Lake City Field Office and the FBI Kansas City Field Office met.")
     assert {("place", "Salt Lake City"), ("place", "Kansas City")} <= found
