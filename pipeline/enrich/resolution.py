@@ -18,6 +18,7 @@ from pipeline.enrich.acronyms import definitions, expands
 from pipeline.enrich.canonical import FORT, Canonicaliser
 from pipeline.enrich.mentions import Mention
 from pipeline.enrich.model import SPEAKER
+from pipeline.enrich.national_bodies import TITLES as NATIONAL_TITLES, national_body
 from pipeline.enrich.names import clean_mention, name_key, not_an_entity, surname_owner
 from pipeline.enrich.spelled_out import embassies, party_tags, spelled_names
 from pipeline.enrich.titles import split_role
@@ -68,6 +69,39 @@ def dateline(names: Canonicaliser, article: Article, at: int, story_state: str |
         title = city_title(city.name, city.us_state) if city.us_state else city.name
         return [Mention(title, EntityType.PLACE, at, article.located, None, None)]
     return []
+
+
+def dateline_country(names: Canonicaliser, located: str | None) -> str | None:
+    """The ISO code of the country a story is datelined in ("CARACAS" -> VE, "JUBA, SOUTH SUDAN" -> SS,
+    "CARVILLE, La." -> US); None without a dateline or when it names no known place."""
+    if not located:
+        return None
+    place, _, region = (part.strip() for part in located.partition(","))
+    if region:
+        return "US" if state_name(region) else names.country_of(region)
+    if (known := names.lookup(place.title())) and known.type is EntityType.PLACE and known.country:
+        return known.country
+    city = names.places.largest_city(place)
+    return city.country_code if city else None
+
+
+# The bodies the gazetteer cannot name by their bare word, which abroad means another country's.
+_US_BODIES = {"Supreme Court": "Supreme Court of the United States"}
+
+
+def resolve_national_bodies(names: Canonicaliser, mentions: list[Mention], country: str | None) -> None:
+    """"The National Assembly" in a story datelined in Caracas is Venezuela's, not the one the
+    gazetteer knows by that name (an unqualified "Senate" is the U.S. one only at home)."""
+    title = names.country_title(country) if country else None
+    for mention in mentions if title else ():
+        form = clean_mention(mention.form)
+        if mention.type is not EntityType.ORGANISATION or form not in NATIONAL_TITLES:
+            continue
+        if country != "US":
+            mention.name = national_body(form, title)
+        elif form in _US_BODIES and mention.known is None:
+            mention.name = _US_BODIES[form]
+        mention.known = names.by_name.get(mention.name)
 
 
 def spelled_out(names: Canonicaliser, text: str, offset: int, state: str | None) -> tuple[list[Mention], list[tuple[int, int]]]:

@@ -431,6 +431,9 @@ def test_a_countrys_own_institutions_are_not_the_ones_the_gazetteer_knows_by_tha
             ("organisation", "Parliament of Kenya"), ("organisation", "Supreme Court of the Philippines"),
             ("organisation", "United States Senate")} <= found
     assert ("organisation", "Foreign, Commonwealth and Development Office") not in found  # Britain's
+    # Unqualified, a body is the dateline's country's.
+    assert ("organisation", "National Assembly (Venezuela)") in _found(engine, "CARACAS — The National Assembly voted.")
+    assert ("organisation", "Supreme Court of the United States") in _found(engine, "WASHINGTON — The Supreme Court ruled.")
 
 
 def test_a_city_that_reads_like_a_name_and_one_written_without_its_accents(engine):
