@@ -89,12 +89,16 @@ class Canonicaliser:
         known = self.lookup(name) if name else None
         return known.name if known and known.type is EntityType.PLACE else name
 
-    def national_bodies(self, text: str) -> Iterator[tuple[int, int, str]]:
-        """(start, end, title) of each country's institution the text names generically, the country
-        or its demonym before it: "Nigeria's Senate", "the Kenyan Parliament", "Pakistan's Foreign
-        Office" (the span is the body's words; the country is a mention of its own). U.S. bodies are
-        the gazetteer's."""
+    def national_bodies(self, text: str) -> Iterator[tuple[re.Match, str]]:
+        """(match, title) of each country's institution the text names generically, the country or
+        its demonym before it: "Nigeria's Senate", "the Kenyan Parliament", "Pakistan's Foreign
+        Office" (the match's "body" group is the body's words; the country is a mention of its own).
+        A title the gazetteer lists under the whole phrase wins ("Chinese Foreign Ministry"); U.S.
+        bodies are the gazetteer's."""
         for match in _COUNTRY_BODY.finditer(text):
+            if (known := self.lookup(match.group().removeprefix("The "))) and known.type is EntityType.ORGANISATION:
+                yield match, known.name
+                continue
             if owner := match.group("owner"):
                 code = self.country_of(owner.removeprefix("The ").removeprefix("the "))
             else:
@@ -102,7 +106,7 @@ class Canonicaliser:
                 code = self.places.demonym_country(demonym) or self.places.demonym_country(demonym.rsplit(" ", 1)[-1])
             country = self.country_title(code) if code and code != "US" else None
             if country:
-                yield match.start("body"), match.end("body"), national_body(match.group("body"), country)
+                yield match, national_body(match.group("body"), country)
 
     def known_person(self, name: str) -> KnownEntity | None:
         """The known entity of a name, or the one person whose spelling key it has ("Sergei Lavrov")."""

@@ -2,8 +2,7 @@
 "Pakistan's Foreign Office" are the Senate of Nigeria, the Parliament of Kenya and the Ministry of
 Foreign Affairs (Pakistan), English Wikipedia's usual titles for them. Without the country the
 gazetteer would read them as the one institution it knows by that name (the United States Senate,
-the British Foreign Office). A title the gazetteer lists ("Russian Foreign Ministry") wins: it is
-matched as one span before this is asked.
+the British Foreign Office).
 """
 
 from __future__ import annotations
@@ -27,6 +26,7 @@ TITLES = {
     "Health Ministry": "Ministry of Health ({name})", "Ministry of Health": "Ministry of Health ({name})",
     "Finance Ministry": "Ministry of Finance ({name})", "Ministry of Finance": "Ministry of Finance ({name})",
     "Justice Ministry": "Ministry of Justice ({name})", "Ministry of Justice": "Ministry of Justice ({name})",
+    "Joint Chiefs of Staff": "Joint Chiefs of Staff ({name})",
 }
 #: Countries whose name takes "the" after "of".
 _WITH_THE = frozenset({

@@ -87,6 +87,9 @@ def dateline_country(names: Canonicaliser, located: str | None) -> str | None:
 
 # The bodies the gazetteer cannot name by their bare word, which abroad means another country's.
 _US_BODIES = {"Supreme Court": "Supreme Court of the United States"}
+# Bodies a story abroad still means the U.S. one of when it names no country ("the Chairman of the
+# Joint Chiefs of Staff" on a visit to Kabul).
+_ONLY_QUALIFIED = {"Joint Chiefs of Staff"}
 
 
 def resolve_national_bodies(names: Canonicaliser, mentions: list[Mention], country: str | None) -> None:
@@ -95,7 +98,7 @@ def resolve_national_bodies(names: Canonicaliser, mentions: list[Mention], count
     title = names.country_title(country) if country else None
     for mention in mentions if title else ():
         form = clean_mention(mention.form)
-        if mention.type is not EntityType.ORGANISATION or form not in NATIONAL_TITLES:
+        if mention.type is not EntityType.ORGANISATION or form not in NATIONAL_TITLES or form in _ONLY_QUALIFIED:
             continue
         if country != "US":
             mention.name = national_body(form, title)
@@ -116,9 +119,9 @@ def spelled_out(names: Canonicaliser, text: str, offset: int, state: str | None)
                 found.append(Mention(known.name if known else name, kind, offset + match.start(), match.group(), known, None))
             if replaces:
                 spans.append((offset + match.start(), offset + match.end()))
-    for start, end, title in names.national_bodies(text):  # "Nigeria's Senate": not the U.S. Senate
-        found.append(Mention(title, EntityType.ORGANISATION, offset + start, text[start:end], names.by_name.get(title), None))
-        spans.append((offset + start, offset + end))
+    for match, title in names.national_bodies(text):  # "Nigeria's Senate": not the U.S. Senate
+        found.append(Mention(title, EntityType.ORGANISATION, offset + match.start(), match.group(), names.by_name.get(title), None))
+        spans.append((offset + match.start("body"), offset + match.end("body")))
     return found, spans
 
 
