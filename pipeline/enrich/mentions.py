@@ -111,6 +111,10 @@ def mentions_of(names: Canonicaliser, doc: Doc, text: str, offset: int, state: s
         if _SHIP_BEFORE.search(text, max(0, ent.start_char - 8), ent.start_char):
             continue  # "USNS" + "Charles Drew": a ship's name, a vehicle
         known = names.by_name.get(ent.ent_id_) if ent.ent_id_ else None
+        if known is None and entity_type is EntityType.ORGANISATION and index and ents[index - 1].label_ == "ORG" \
+                and ents[index - 1].text.endswith(("'s", "’s")) and ents[index - 1].end_char == ent.start_char - 1 \
+                and clean_mention(ent.text).rsplit(" ", 1)[-1] in _UNIT_WORDS:
+            continue  # "the Justice Department's" + "Criminal Division": the department's unit, as below
         if known is None and entity_type is EntityType.ORGANISATION and (owner := _POSSESSIVE.match(clean_mention(ent.text))):
             # "the Justice Department's Criminal Division": the department. Its unit is titled under
             # the department's name ("United States Department of Justice Criminal Division"), which

@@ -171,7 +171,7 @@ def resolve_people(names: Canonicaliser, mentions: list[Mention], story: str, of
     people = {m.name for m in mentions if m.type is EntityType.PERSON and " " in m.name}
     mentions = mentions + _speakers(names, story, offset, people)
     for mention in mentions:
-        if mention.known is None and mention.type in (EntityType.PERSON, EntityType.ORGANISATION):
+        if mention.known is None and (mention.type in (EntityType.PERSON, EntityType.ORGANISATION) or _small_place(names, mention)):
             owner = surname_owner(mention.name, people)
             if owner:
                 mention.name, mention.type = owner, EntityType.PERSON
@@ -190,6 +190,16 @@ def resolve_people(names: Canonicaliser, mentions: list[Mention], story: str, of
             mention.name = _INITIALS.sub(r"\1 ", mention.name)  # "B.G. Verghese" -> "B. G. Verghese"
     _one_spelling(mentions)
     return mentions
+
+
+def _small_place(names: Canonicaliser, mention: Mention) -> bool:
+    """A one-word place the model found that may be someone's surname ("Pedraza" of "Eugenio
+    Pedraza"): no country, state or city of 100,000 people."""
+    if mention.type is not EntityType.PLACE or " " in mention.name or names.places.country_code(mention.name) \
+            or state_name(mention.name):
+        return False
+    city = names.places.largest_city(mention.name)
+    return city is None or city.population < 100_000
 
 
 def resolve_seats(names: Canonicaliser, mentions: list[Mention], text: str, offset: int) -> None:

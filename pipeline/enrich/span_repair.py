@@ -27,7 +27,7 @@ from collections.abc import Callable
 from spacy.language import Language
 from spacy.tokens import Doc, Span, Token
 
-from pipeline.enrich.titles import TITLE_WORDS
+from pipeline.enrich.titles import OFFICES, TITLE_WORDS
 
 FACTORY = "wirestream_span_repair"
 
@@ -155,8 +155,13 @@ class SpanRepair:
         # Cut at a connector: run on through the name words after it, else drop the connector.
         if doc[end - 1].lower_ in _CONNECTORS and not _breaks(doc[end - 1]):
             run = _run_end(doc, end)
-            if run > end:
+            # Not into a title: "Criminal Division and" + "Special Agent in Charge Christopher Combs".
+            if run > end and not (run < len(doc) and (doc[run].ent_type_ == "TITLE" or doc[run].text in OFFICES)):
                 end = run
+        # A title's first words taken in: "Criminal Division and Special" + "Agent in Charge".
+        while end - start > 1 and end < len(doc) and doc[end - 1].text in TITLE_WORDS \
+                and (doc[end].text in OFFICES or doc[end].ent_type_ == "TITLE") and doc[end - 2].lower_ in _CONNECTORS:
+            end -= 1
         while end - start > 1 and doc[end - 1].lower_ in _CONNECTORS:
             end -= 1
         # An institution and what it is of: "Office" + "for the Coordination of Humanitarian Affairs".

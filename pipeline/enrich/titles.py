@@ -15,7 +15,7 @@ OFFICES = frozenset("""
     Ambassador Amb. Envoy Consul Governor Gov. Lt. Mayor Senator Sen. Representative Rep. Congressman Congresswoman
     Speaker Leader Whip Chairman Chairwoman Chairperson Chair Director Administrator Commissioner Superintendent
     Spokesman Spokeswoman Spokesperson Secretary-designate Press Attorney Justice Judge Magistrate Prosecutor
-    Chief Head Commander Commandant Officer Adjutant Inspector Marshal Sheriff Deputy Minister-President Clerk
+    Chief Head Commander Commandant Officer Adjutant Inspector Marshal Sheriff Deputy Minister-President Clerk Agent
     King Queen Prince Princess Emperor Empress Sultan Emir Sheikh Crown Pope Cardinal Archbishop Bishop Rev. Reverend
     Father Imam Ayatollah Grand Rabbi Patriarch Dr. Prof. Professor Mr. Mrs. Ms. Miss Mx. Sir Dame Lord Lady
     Mr Mrs Ms Dr Sec. Sec Secy. Gen Col Lt Sgt Adm Capt Maj
@@ -56,7 +56,7 @@ MARKED_OFFICES = OFFICES - frozenset("""
     Press Staff Senior First 1st 2nd 3rd Class Master Command Technical Tech. Warrant Petty Lance Gunnery Grand
     Crown Chief Head Executive Founder Co-founder Editor Correspondent Reporter Producer Anchor Coach Manager
     Officer Marine Soldier Trooper Father Justice Attorney Deputy Leader Chair General Captain Private Specialist
-    Marshal Sheriff Lady Lord Sir Dame Miss Grand Commander Inspector Head King Queen Prince Princess Emperor Empress Clerk
+    Marshal Sheriff Lady Lord Sir Dame Miss Grand Commander Inspector Head King Queen Prince Princess Emperor Empress Clerk Agent
     U Daw
 """.split())
 

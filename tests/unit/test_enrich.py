@@ -460,6 +460,16 @@ def test_an_office_word_inside_a_name_is_no_title(engine):
             ("person", "Mark Milley")} <= found
 
 
+def test_a_surname_before_the_full_name_and_a_unit_before_a_title(engine):
+    found = _found(engine, "\"He sought to obstruct,\" said Assistant Attorney General Leslie R. Caldwell of the Justice "
+                           "Department's Criminal Division and Special Agent in Charge Christopher Combs. Pedraza, a "
+                           "former agent, was convicted. Eugenio Pedraza, 50, of McAllen, Texas, will appeal.")
+    assert ("person", "Eugenio Pedraza") in found and ("place", "Pedraza") not in found
+    assert ("organisation", "United States Department of Justice") in found
+    assert not {name for _, name in found if "Criminal Division" in name}
+    assert ("person", "Christopher Combs") in found
+
+
 def test_a_city_named_after_a_place_is_not_cut_to_it(engine):
     found = _found(engine, "Agents of the FBI Salt Lake City Field Office and the FBI Kansas City Field Office met.")
     assert {("place", "Salt Lake City"), ("place", "Kansas City")} <= found
