@@ -92,17 +92,38 @@ _US_BODIES = {"Supreme Court": "Supreme Court of the United States"}
 _ONLY_QUALIFIED = {"Joint Chiefs of Staff"}
 
 
+def story_country(names: Canonicaliser, mentions: list[Mention]) -> str | None:
+    """The ISO code of the country a story names most, by name or demonym ("Kenya", "Kenyan"), when
+    it names it at least twice and more than any other."""
+    counts = Counter(code for m in mentions if m.type in (EntityType.PLACE, EntityType.GROUP)
+                     and (code := names.places.country_code(m.name) or names.places.demonym_country(m.name)))
+    ranked = counts.most_common(2)
+    if ranked and ranked[0][1] >= 2 and (len(ranked) == 1 or ranked[0][1] > ranked[1][1]):
+        return ranked[0][0]
+    return None
+
+
 def resolve_national_bodies(names: Canonicaliser, mentions: list[Mention], country: str | None) -> None:
-    """"The National Assembly" in a story datelined in Caracas is Venezuela's, not the one the
-    gazetteer knows by that name (an unqualified "Senate" is the U.S. one only at home)."""
-    title = names.country_title(country) if country else None
-    for mention in mentions if title else ():
+    """A bare "Senate", "National Assembly", "Supreme Court" is the one the story names in full
+    ("the U.S. Senate", "Nigeria's Senate"); else, in a story datelined in Caracas (or about
+    Venezuela, `country`), Venezuela's, not the one the gazetteer knows by that name (a bare
+    "Senate" is the U.S. one only at home)."""
+    bare = [m for m in mentions if m.type is EntityType.ORGANISATION and clean_mention(m.form) in NATIONAL_TITLES
+            and clean_mention(m.form) not in _ONLY_QUALIFIED]
+    named: dict[str, set[str]] = {}
+    for mention in mentions:
         form = clean_mention(mention.form)
-        if mention.type is not EntityType.ORGANISATION or form not in NATIONAL_TITLES or form in _ONLY_QUALIFIED:
-            continue
-        if country != "US":
+        for body in NATIONAL_TITLES:
+            if mention.type is EntityType.ORGANISATION and form != body and form.endswith(body):
+                named.setdefault(body, set()).add(mention.name)
+    title = names.country_title(country) if country else None
+    for mention in bare:
+        form = clean_mention(mention.form)
+        if len(named.get(form, ())) == 1:
+            mention.name = next(iter(named[form]))
+        elif title and country != "US":
             mention.name = national_body(form, title)
-        elif form in _US_BODIES and mention.known is None:
+        elif title and form in _US_BODIES and mention.known is None:
             mention.name = _US_BODIES[form]
         mention.known = names.by_name.get(mention.name)
 

@@ -14,7 +14,7 @@ OFFICES = frozenset("""
     President Vice-President Premier Chancellor Minister Secretary Secretary-General Undersecretary Under-Secretary
     Ambassador Amb. Envoy Consul Governor Gov. Lt. Mayor Senator Sen. Representative Rep. Congressman Congresswoman
     Speaker Leader Whip Chairman Chairwoman Chairperson Chair Director Administrator Commissioner Superintendent
-    Spokesman Spokeswoman Spokesperson Secretary-designate Press Attorney Justice Judge Magistrate Prosecutor
+    Spokesman Spokeswoman Spokesperson Secretary-designate Press Attorney Justice Judge Magistrate Prosecutor MP MPs
     Chief Head Commander Commandant Officer Adjutant Inspector Marshal Sheriff Deputy Minister-President Clerk Agent
     King Queen Prince Princess Emperor Empress Sultan Emir Sheikh Crown Pope Cardinal Archbishop Bishop Rev. Reverend
     Father Imam Ayatollah Grand Rabbi Patriarch Dr. Prof. Professor Mr. Mrs. Ms. Miss Mx. Sir Dame Lord Lady

@@ -434,6 +434,11 @@ def test_a_countrys_own_institutions_are_not_the_ones_the_gazetteer_knows_by_tha
     # Unqualified, a body is the dateline's country's.
     assert ("organisation", "National Assembly (Venezuela)") in _found(engine, "CARACAS — The National Assembly voted.")
     assert ("organisation", "Supreme Court of the United States") in _found(engine, "WASHINGTON — The Supreme Court ruled.")
+    # Without a dateline, the country the story names most; a body named in full names the bare ones.
+    assert ("organisation", "Supreme Court of Kenya") in _found(
+        engine, "Kenyan police clashed with protesters. Kenya's opposition said the Supreme Court would rule.")
+    found = _found(engine, "The U.S. Senate passed sanctions on Russia. Russia said it would respond. The Senate vote was 98-2.")
+    assert ("organisation", "United States Senate") in found and ("organisation", "Senate of Russia") not in found
 
 
 def test_a_city_that_reads_like_a_name_and_one_written_without_its_accents(engine):
