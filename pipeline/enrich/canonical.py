@@ -218,7 +218,7 @@ def person_like(text: str) -> bool:
     not "Baptist Church" nor "Department's Criminal Division"."""
     words = text.split()
     return 2 <= len(words) <= 4 and all(w[:1].isupper() and not w.endswith("'s") for w in words) \
-        and not any(w in BODY_WORDS for w in words)
+        and not any(part in BODY_WORDS for w in words for part in w.split("-"))  # "Rotational Force-Darwin"
 
 
 def _unique_index(pairs: Iterable[tuple[str, KnownEntity]]) -> dict[str, KnownEntity]:

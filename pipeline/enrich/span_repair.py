@@ -27,7 +27,7 @@ from collections.abc import Callable
 from spacy.language import Language
 from spacy.tokens import Doc, Span, Token
 
-from pipeline.enrich.titles import OFFICES, TITLE_WORDS
+from pipeline.enrich.titles import BODY_WORDS, OFFICES, TITLE_WORDS
 
 FACTORY = "wirestream_span_repair"
 
@@ -158,9 +158,10 @@ class SpanRepair:
             # Not into a title: "Criminal Division and" + "Special Agent in Charge Christopher Combs".
             if run > end and not (run < len(doc) and (doc[run].ent_type_ == "TITLE" or doc[run].text in OFFICES)):
                 end = run
-        # A title's first words taken in: "Criminal Division and Special" + "Agent in Charge".
-        while end - start > 1 and end < len(doc) and doc[end - 1].text in TITLE_WORDS \
-                and (doc[end].text in OFFICES or doc[end].ent_type_ == "TITLE") and doc[end - 2].lower_ in _CONNECTORS:
+        # A title's first words taken in: "Air Force Tech." + "Sgt.", "Criminal Division and Special" + "Agent".
+        while end - start > 1 and end < len(doc) and (doc[end].text in OFFICES or doc[end].ent_type_ == "TITLE") and (
+                (doc[end - 1].text in OFFICES and doc[end - 1].text not in BODY_WORDS | INSTITUTION_WORDS)
+                or (doc[end - 1].text in TITLE_WORDS and doc[end - 2].lower_ in _CONNECTORS)):
             end -= 1
         while end - start > 1 and doc[end - 1].lower_ in _CONNECTORS:
             end -= 1

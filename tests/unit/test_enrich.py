@@ -475,6 +475,14 @@ def test_a_surname_before_the_full_name_and_a_unit_before_a_title(engine):
     assert ("person", "Christopher Combs") in found
 
 
+def test_a_ranks_first_words_are_no_part_of_the_service_before_it(engine):
+    found = _found(engine, "Photo by Air Force Tech. Sgt. Jack Sanders. Marine Corps Lance Cpl. Jane Doe met the "
+                           "United States Marine Rotational Force-Darwin.")
+    assert {("organisation", "United States Air Force"), ("organisation", "United States Marine Corps"),
+            ("person", "Jack Sanders"), ("person", "Jane Doe")} <= found
+    assert not {name for kind, name in found if kind == "person" and "Force" in name}
+
+
 def test_a_city_named_after_a_place_is_not_cut_to_it(engine):
     found = _found(engine, "Agents of the FBI Salt Lake City Field Office and the FBI Kansas City Field Office met.")
     assert {("place", "Salt Lake City"), ("place", "Kansas City")} <= found
