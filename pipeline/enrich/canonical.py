@@ -57,6 +57,10 @@ class Canonicaliser:
         # The same keys with the words run together: "Abd Rabbuh" and "Abdrabbuh" split a name differently.
         self._joined_keys = _unique_index((key.replace(" ", ""), entity) for key, entity in self._person_keys.items())
         self.surnames = _unique_index((surname(entity.name), entity) for entity in people if " " in entity.name)
+        self._by_surname: dict[str, list[KnownEntity]] = {}
+        for entity in people:
+            if " " in entity.name:
+                self._by_surname.setdefault(surname(entity.name), []).append(entity)
         self.organisation_words = {
             word for entity in gazetteer.entities if entity.type is EntityType.ORGANISATION for word in entity.forms
         }
@@ -82,6 +86,10 @@ class Canonicaliser:
         if known and known.type is EntityType.PLACE and known.country:
             return known.country
         return self.places.country_code(name.title())
+
+    def people_named(self, surname: str) -> list[KnownEntity]:
+        """The known people with this surname ("Price": Ned Price, Tom Price)."""
+        return self._by_surname.get(surname, [])
 
     def country_title(self, code: str) -> str | None:
         """The title of the country with ISO code `code` ("Democratic Republic of the Congo" for CD)."""

@@ -40,6 +40,7 @@ _PLACE_BEFORE = re.compile(r"\b(?:in|near|outside|from|into|across|toward|toward
 _COMPANY = re.compile(r" (?:Inc\.?|LLC|L\.L\.C\.|Co\.|Corp\.?|Ltd\.?|PLC|Company|Group|Holdings|Industries|Enterprises|"
                       r"Associates|Partners|Construction|Contractors|Builders|Trucking|Farms|Foods|Motors|Properties|"
                       r"Realty|Investments|Technologies|Systems|Solutions|Logistics|Manufacturing|Laboratories|Labs)$")
+_GOVERNMENT = re.compile(r"^([A-Z][a-z]+(?: [A-Z][a-z]+)?) Government$")
 # A unit named by its number alone ("1st Battalion", "C Company") is no name without its parent.
 _SMALL_UNIT = re.compile(r"^(?:[A-Z]|\d+(?:st|nd|rd|th)) (?:Company|Platoon|Detachment|Troop|Battery|Battalion|Squadron)$")
 # An office written in lower case before what it is "of": the name after it is the office's.
@@ -234,6 +235,13 @@ def mentions_of(names: Canonicaliser, doc: Doc, text: str, offset: int, state: s
             skip.add(index + 1)
         if known is None and not_an_entity(name, kind):
             continue
+        if known is None and kind is EntityType.ORGANISATION and (government := _GOVERNMENT.match(name)):
+            # "the Israeli Government", like "the Syrian government", is a description; of "the Iraq
+            # Government" the country is named.
+            if names.places.country_code(country := government.group(1)):
+                name, kind, role = country, EntityType.PLACE, None
+            elif names.places.demonym_country(country):
+                continue
         mentions.append(Mention(name, kind, offset + ent.start_char, ent.text, known, outer_role or role))
     return mentions
 

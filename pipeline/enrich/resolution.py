@@ -16,6 +16,7 @@ from difflib import SequenceMatcher
 
 from pipeline.enrich.acronyms import definitions, expands
 from pipeline.enrich.canonical import FORT, Canonicaliser
+from pipeline.enrich.gazetteer import KnownEntity
 from pipeline.enrich.mentions import Mention
 from pipeline.enrich.model import SPEAKER
 from pipeline.enrich.national_bodies import TITLES as NATIONAL_TITLES, national_body
@@ -323,12 +324,20 @@ def _speakers(names: Canonicaliser, text: str, offset: int, people: set[str]) ->
         words = [w.capitalize() if len(w) > 2 or not w.endswith(".") else w.title() for w in label.split()]
         _, name = split_role(" ".join(words), names.titles)
         owner = surname_owner(name.split()[-1], people) if name else None
-        known = None if owner or " " in name else names.surnames.get(name)
+        known = None if owner or " " in name else names.surnames.get(name) or _addressed(names, name, text)
         if known:
             found.append(Mention(known.name, EntityType.PERSON, offset + match.start(), label, known, None))
         elif name:  # a label the story names no one by is still a person: "BURAK:"
             found.append(Mention(owner or name, EntityType.PERSON, offset + match.start(), label, None, None))
     return found
+
+
+def _addressed(names: Canonicaliser, surname: str, text: str) -> KnownEntity | None:
+    """Of the known people with this surname, the one whose first name the transcript says on its own
+    ("Ned, on Iran ..." to "MR PRICE"): reporters call a briefer by first name."""
+    said = [person for person in names.people_named(surname)
+            if re.search(rf"(?<![\w.]){re.escape(person.name.split()[0])}(?=[,?!.])", text)]
+    return said[0] if len(said) == 1 else None
 
 
 def _one_spelling(mentions: list[Mention]) -> None:

@@ -483,6 +483,14 @@ def test_a_ranks_first_words_are_no_part_of_the_service_before_it(engine):
     assert not {name for kind, name in found if kind == "person" and "Force" in name}
 
 
+def test_a_briefer_addressed_by_first_name_and_a_government_described(engine):
+    found = _found(engine, "MR PRICE: Good afternoon.\n\nQUESTION: Ned, on Iran?\n\nMR PRICE: Ambassador Tom Nides "
+                           "raised it with the Israeli Government and the Iraq Government.")
+    assert ("person", "Ned Price") in found  # of the known Prices, the one the reporter calls by name
+    assert ("place", "Iraq") in found
+    assert not {name for _, name in found if name.endswith("Government")}
+
+
 def test_a_city_named_after_a_place_is_not_cut_to_it(engine):
     found = _found(engine, "Agents of the FBI Salt Lake City Field Office and the FBI Kansas City Field Office met.")
     assert {("place", "Salt Lake City"), ("place", "Kansas City")} <= found
