@@ -64,11 +64,32 @@ def model_text(article: Article) -> str:
     """What the model reads: the story text (title-case headlines read as names; headline mentions
     are found by the names found below them), with nicknames in quotes, transcript speaker labels and
     stage directions blanked, typographic apostrophes as the gazetteer's aliases write them ("Russia’s
-    Foreign Ministry" is "Russia's Foreign Ministry"), offsets unchanged."""
+    Foreign Ministry" is "Russia's Foreign Ministry"), names in capitals inside prose in name case,
+    offsets unchanged."""
     text = story_text(article).replace("\u2019", "'").replace("\u2018", "'")
     text = _NICKNAME.sub(lambda m: " " * len(m.group()), text)
     text = _STAGE_DIRECTION.sub(lambda m: " " * len(m.group()), text)
-    return SPEAKER.sub(lambda m: " " * len(m.group(1)) + m.group()[len(m.group(1)):], text)
+    text = SPEAKER.sub(lambda m: " " * len(m.group(1)) + m.group()[len(m.group(1)):], text)
+    return "\n\n".join(_CAPS_RUN.sub(_name_case, part) if _prose(part) else part for part in text.split("\n\n"))
+
+
+# Two to five words in capitals inside prose: names a press release prints that way ("defendants
+# PHUONG QUOC TRUONG, MARTIN ARONSON"), which the model reads only in name case.
+_CAPS_RUN = re.compile(r"\b(?:(?:Mc|Mac)?[A-Z][A-Z'-]+ ){1,4}(?:Mc|Mac)?[A-Z][A-Z'-]+\b")
+_ROMAN = {"II", "III", "IV"}
+
+
+def _prose(paragraph: str) -> bool:
+    """Whether a paragraph is prose, some of it in lower case (not a heading or a line in capitals)."""
+    words = paragraph.split()
+    lower = sum(word[:1].islower() for word in words)
+    return lower >= 4 and lower * 5 >= len(words)
+
+
+def _name_case(match: re.Match) -> str:
+    """"KASEY JAMES McKILLIP" -> "Kasey James McKillip": the same length, so offsets hold."""
+    return " ".join(word if word in _ROMAN else word[:3] + word[3:].lower() if word.startswith("Mc") else
+                    word.capitalize() for word in match.group().split(" "))
 
 
 def load_pipeline(gazetteer: Gazetteer, model: str = MODEL) -> Language:

@@ -491,6 +491,12 @@ def test_a_briefer_addressed_by_first_name_and_a_government_described(engine):
     assert not {name for _, name in found if name.endswith("Government")}
 
 
+def test_names_a_release_prints_in_capitals_are_read_in_name_case(engine):
+    found = _found(engine, "These defendants were named in the indictments unsealed today: MARTIN ARONSON, GEORGE LEE, "
+                           "all of San Diego, California, and KASEY JAMES McKILLIP of Seattle.")
+    assert {("person", "Martin Aronson"), ("person", "George Lee"), ("person", "Kasey James McKillip")} <= found
+
+
 def test_a_city_named_after_a_place_is_not_cut_to_it(engine):
     found = _found(engine, "Agents of the FBI Salt Lake City Field Office and the FBI Kansas City Field Office met.")
     assert {("place", "Salt Lake City"), ("place", "Kansas City")} <= found
