@@ -33,7 +33,7 @@ from pipeline.enrich.names import author_names
 from pipeline.enrich.places import PlaceResolver
 from pipeline.enrich.resolution import (dateline, dateline_country, headline_mentions, resolve_acronyms, resolve_embassies,
                                         resolve_national_bodies, resolve_people, resolve_seats, resolve_short_forms,
-                                        resolve_towns, spelled_out, story_country)
+                                        resolve_towns, spelled_out, story_country, without_subheads)
 from pipeline.enrich.spelled_out import story_state
 from pipeline.enrich.us_places import state_name
 from schemas import Article, EnrichedArticle, Entity, EntityType, GeoPoint, UniqueArticle
@@ -100,6 +100,7 @@ class EntityEngine:
         spelled, spans = spelled_out(self.names, text, body_at, state)
         mentions = [m for m in mentions if not any(m.start < b and a < m.start + len(m.form) for a, b in spans)] + spelled
         mentions += dateline(self.names, article, body_at, state)
+        mentions = without_subheads(self.names, mentions, text, body_at)
         mentions = resolve_acronyms(self.names, mentions, text)
         country = dateline_country(self.names, article.located) or story_country(self.names, mentions)
         resolve_national_bodies(self.names, mentions, country)

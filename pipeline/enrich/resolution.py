@@ -29,6 +29,8 @@ from schemas import Article, EntityType
 _NOT_SPEAKERS = {"VOICE ONE", "VOICE TWO", "VOICE THREE", "MUSIC", "SOUND", "NATS", "SOUNDBITE", "VIDEO", "AUDIO", "PHOTO",
                  "Q", "QUESTION", "MODERATOR", "OPERATOR", "STAFF", "AUDIENCE", "AUDIENCE MEMBER", "REPORTER",
                  "NARRATOR", "ANNOUNCER", "VOICE", "INTERPRETER", "CROWD", "ALL", "END", "NOTE", "UPDATE", "EDITOR'S NOTE"}
+# A word of a subhead: capitalised, or one of the small words title case leaves in lower case.
+_SUBHEAD_WORD = re.compile(r"^(?:[A-Z0-9\"“‘'(]|(?:of|the|and|to|on|in|for|a|an|with|by|at|as|from|or|over|into|after)$)")
 _EMBASSY_ALONE = re.compile(r"^(?:U\.S\.|US|American|United States) [Ee]mbassy$")
 _FIRST_NAME_AND = re.compile(r"(?<![\w.,'])([A-Z][a-z]+) and $")
 _WORD_BEFORE = re.compile(r"([\w.'-]+)\s*$")
@@ -174,6 +176,24 @@ def resolve_acronyms(names: Canonicaliser, mentions: list[Mention], text: str) -
             if len(match) == 1:
                 mention.name, mention.type, mention.known = match[0].name, match[0].type, match[0].known
     return mentions
+
+
+def without_subheads(names: Canonicaliser, mentions: list[Mention], text: str, offset: int) -> list[Mention]:
+    """Mentions read in a subhead ("Nationwide Conspiracy to Cheat Casinos by Bribing Employees",
+    a briefing's "Border Area Poses Important Security Interest") only where the rest of the story
+    confirms them, as in the headline: title case makes every word look like a name. Known names
+    and places stay."""
+    spans, at = [], 0
+    for paragraph in text.split("\n\n"):
+        words = paragraph.split()
+        if len(words) >= 3 and "," not in paragraph and not paragraph.rstrip().endswith(".") \
+                and all(_SUBHEAD_WORD.match(word) for word in words):
+            spans.append((offset + at, offset + at + len(paragraph)))
+        at += len(paragraph) + 2
+    inside = [any(a <= m.start < b for a, b in spans) for m in mentions]
+    confirmed = {m.name for m, sub in zip(mentions, inside) if not sub}
+    return [m for m, sub in zip(mentions, inside) if not sub or m.known or m.name in confirmed
+            or (m.type is EntityType.PLACE and names.is_place(m.name))]
 
 
 def resolve_embassies(mentions: list[Mention]) -> None:

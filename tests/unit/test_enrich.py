@@ -497,6 +497,14 @@ def test_names_a_release_prints_in_capitals_are_read_in_name_case(engine):
     assert {("person", "Martin Aronson"), ("person", "George Lee"), ("person", "Kasey James McKillip")} <= found
 
 
+def test_a_subhead_names_only_what_the_story_confirms(engine):
+    found = _found(engine, "Nationwide Conspiracy to Cheat Casinos by Bribing Employees\n\n"
+                           "Rice Opinion on Saleh Talks in Yemen\n\nFederal grand juries in Seattle indicted 24 "
+                           "defendants. Secretary Condoleezza Rice said so.")
+    assert {("place", "Yemen"), ("place", "Seattle"), ("person", "Condoleezza Rice")} <= found
+    assert not {name for _, name in found if name in ("Nationwide Conspiracy", "Bribing Employees", "Rice Opinion")}
+
+
 def test_a_city_named_after_a_place_is_not_cut_to_it(engine):
     found = _found(engine, "Agents of the FBI Salt Lake City Field Office and the FBI Kansas City Field Office met.")
     assert {("place", "Salt Lake City"), ("place", "Kansas City")} <= found
