@@ -207,6 +207,8 @@ class Canonicaliser:
         return bool(self.places.country_code(name) or self.places.subdivision_countries(name))
 
 
+#: Buildings news names for the institution they house, by the building's Wikipedia title.
+SEATS = {"White House": "White House", "Pentagon": "The Pentagon", "Kremlin": "Moscow Kremlin"}
 # "Nigeria's Senate", "the Kenyan Parliament": a country (or its demonym), then a body.
 _COUNTRY = r"(?:\b(?P<owner>[A-Z][\w.-]*(?: (?:of )?(?:the )?[A-Z][\w.-]*){0,4})(?:['’]s|(?<=s)['’])|\b(?P<demonym>[A-Z][a-z]+(?: [A-Z][a-z]+)?))"
 _COUNTRY_BODY = re.compile(rf"{_COUNTRY} (?P<body>{'|'.join(sorted(NATIONAL_TITLES, key=len, reverse=True))})\b")

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from spacy.tokens import Doc, Span
 
-from pipeline.enrich.canonical import FORT, SERVICES, Canonicaliser, after_qualifiers, person_like
+from pipeline.enrich.canonical import FORT, SEATS, SERVICES, Canonicaliser, after_qualifiers, person_like
 from pipeline.enrich.gazetteer import KnownEntity
 from pipeline.enrich.model import SPACY_LABELS, TITLE
 from pipeline.enrich.names import SHIP_PREFIX, clean_mention, not_an_entity
@@ -40,6 +40,8 @@ _PLACE_BEFORE = re.compile(r"\b(?:in|near|outside|from|into|across|toward|toward
 _COMPANY = re.compile(r" (?:Inc\.?|LLC|L\.L\.C\.|Co\.|Corp\.?|Ltd\.?|PLC|Company|Group|Holdings|Industries|Enterprises|"
                       r"Associates|Partners|Construction|Contractors|Builders|Trucking|Farms|Foods|Motors|Properties|"
                       r"Realty|Investments|Technologies|Systems|Solutions|Logistics|Manufacturing|Laboratories|Labs)$")
+_STATE_OF = re.compile(r"^(?:State|Commonwealth) of ([A-Z][a-z]+(?: [A-Z][a-z]+)?)$")
+_OF_THE = re.compile(r"^(.+?) of (?:the )?(.+)$")
 _GOVERNMENT = re.compile(r"^([A-Z][a-z]+(?: [A-Z][a-z]+)?) Government$")
 # A unit named by its number alone ("1st Battalion", "C Company") is no name without its parent.
 _SMALL_UNIT = re.compile(r"^(?:[A-Z]|\d+(?:st|nd|rd|th)) (?:Company|Platoon|Detachment|Troop|Battery|Battalion|Squadron)$")
@@ -234,6 +236,16 @@ def mentions_of(names: Canonicaliser, doc: Doc, text: str, offset: int, state: s
             # the state only says where a known place or a facility is (in a list of states it is one).
             skip.add(index + 1)
         if known is None and not_an_entity(name, kind):
+            continue
+        if known is None and (state_of := _STATE_OF.match(name)) and state_name(state_of.group(1)) == state_of.group(1):
+            name, kind, role = state_of.group(1), EntityType.PLACE, None  # "the State of Indiana" is Indiana
+        if known is None and (pair := _OF_THE.match(name)) and all(
+                side in SEATS or ((part := names.lookup(side)) and part.type is EntityType.PLACE) for side in pair.groups()):
+            # "the Oval Office of the White House": two places, each known (the seat as the building).
+            for side in pair.groups():
+                place = names.by_name.get(SEATS[side]) if side in SEATS else names.lookup(side)
+                mentions.append(Mention(SEATS.get(side) or place.name, EntityType.PLACE, offset + ent.start_char,
+                                        ent.text, place, None))
             continue
         if known is None and kind is EntityType.ORGANISATION and (government := _GOVERNMENT.match(name)):
             # "the Israeli Government", like "the Syrian government", is a description; of "the Iraq

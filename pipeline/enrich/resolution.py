@@ -15,7 +15,7 @@ from collections import Counter
 from difflib import SequenceMatcher
 
 from pipeline.enrich.acronyms import definitions, expands
-from pipeline.enrich.canonical import FORT, Canonicaliser
+from pipeline.enrich.canonical import FORT, SEATS, Canonicaliser
 from pipeline.enrich.gazetteer import KnownEntity
 from pipeline.enrich.mentions import Mention
 from pipeline.enrich.model import SPEAKER
@@ -35,8 +35,6 @@ _EMBASSY_ALONE = re.compile(r"^(?:U\.S\.|US|American|United States) [Ee]mbassy$"
 _FIRST_NAME_AND = re.compile(r"(?<![\w.,'])([A-Z][a-z]+) and $")
 _WORD_BEFORE = re.compile(r"([\w.'-]+)\s*$")
 _INITIALS = re.compile(r"\b([A-Z]\.)(?=[A-Z]\.)")
-# Buildings news names for the institution they house, by the building's Wikipedia title.
-_SEATS = {"White House": "White House", "Pentagon": "The Pentagon", "Kremlin": "Moscow Kremlin"}
 # What puts the building itself before its name: "outside the White House", "at the Pentagon".
 _LOCATIVE = re.compile(r"\b(?:[Oo]utside|[Ii]nside|[Ii]n|[Aa]t|[Nn]ear|[Ii]nto|[Tt]o|[Aa]round|front of|across from|"
                        r"grounds of|steps of|gates of|lawn of|visit(?:ed|ing|s)?|tour(?:ed)?) (?:the )?$")
@@ -248,7 +246,7 @@ def resolve_seats(names: Canonicaliser, mentions: list[Mention], text: str, offs
     """"The White House said" is the institution; "outside the White House" is the building, a place
     (`text` is the story text, at `offset`)."""
     for mention in mentions:
-        building = _SEATS.get(clean_mention(mention.form))
+        building = SEATS.get(clean_mention(mention.form))
         at = mention.start - offset
         if building and at >= 0 and _LOCATIVE.search(text, max(0, at - 30), at):
             known = names.by_name.get(building)

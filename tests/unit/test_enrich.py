@@ -505,6 +505,13 @@ def test_a_subhead_names_only_what_the_story_confirms(engine):
     assert not {name for _, name in found if name in ("Nationwide Conspiracy", "Bribing Employees", "Rice Opinion")}
 
 
+def test_descriptions_of_places_and_kinds_of_office(engine):
+    found = _found(engine, "Trump signed it in the Oval Office of the White House. The State of Indiana and Acme Clean "
+                           "LLC settled. A Disaster Recovery Center opened in Opelousas.")
+    assert {("place", "Oval Office"), ("place", "White House"), ("place", "Indiana")} <= found
+    assert not {name for _, name in found if name in ("LLC", "Disaster Recovery Center", "State of Indiana")}
+
+
 def test_a_city_named_after_a_place_is_not_cut_to_it(engine):
     found = _found(engine, "Agents of the FBI Salt Lake City Field Office and the FBI Kansas City Field Office met.")
     assert {("place", "Salt Lake City"), ("place", "Kansas City")} <= found
