@@ -52,6 +52,7 @@ _OFFICE_OF = re.compile(r"\b(?:director|secretary|undersecretary|minister|chairm
 _LIST_GAP = re.compile(r",? and |, | or |,? or ")
 # "Borno state", "Helmand province": a subdivision named with its kind.
 _PLACE_KIND_AFTER = re.compile(r" (?:province|district|governorate|prefecture|oblast|region)\b")
+_COUNTY_AFTER = re.compile(r" county\b")
 _SUBDIVISION_WORD = re.compile(r" ([Ss]tate|[Pp]rovince|[Gg]overnorate|[Dd]epartment)\b")
 
 
@@ -224,6 +225,8 @@ def mentions_of(names: Canonicaliser, doc: Doc, text: str, offset: int, state: s
                 name = town
             elif title := names.subdivision_title(name, _SUBDIVISION_WORD.match(text, ent.end_char)):
                 name = title  # "Borno state" is Borno State; "Norte de Santander" its Department
+            elif _COUNTY_AFTER.match(text, ent.end_char) and not local and " " not in name:
+                name = f"{name} County"  # "Lushan county" in China, "Lofa county" in Liberia
             elif name == "Washington" and _among_states(text, ents, index):
                 name = "Washington (state)"  # "Oregon, Tennessee and Washington"
             elif name == "Washington" and index + 1 not in skip:

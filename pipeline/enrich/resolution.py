@@ -30,7 +30,9 @@ _NOT_SPEAKERS = {"VOICE ONE", "VOICE TWO", "VOICE THREE", "MUSIC", "SOUND", "NAT
                  "Q", "QUESTION", "MODERATOR", "OPERATOR", "STAFF", "AUDIENCE", "AUDIENCE MEMBER", "REPORTER",
                  "NARRATOR", "ANNOUNCER", "VOICE", "INTERPRETER", "CROWD", "ALL", "END", "NOTE", "UPDATE", "EDITOR'S NOTE"}
 # A word of a subhead: capitalised, or one of the small words title case leaves in lower case.
-_SUBHEAD_WORD = re.compile(r"^(?:[A-Z0-9\"“‘'(]|(?:of|the|and|to|on|in|for|a|an|with|by|at|as|from|or|over|into|after)$)")
+_SUBHEAD_WORD = re.compile(r"^(?:[A-Z0-9\"“‘'(/&–-]|(?:of|the|and|to|on|in|for|a|an|with|by|at|as|from|or|over|into|after)$)")
+# Two surnames joined for a government or a ticket: "the Biden-Harris administration".
+_TICKET = re.compile(r"\b([A-Z][a-z]+)[-–]([A-Z][a-z]+)(?=(?:['’]s)? (?:administration|campaign|ticket|government)\b)")
 _EMBASSY_ALONE = re.compile(r"^(?:U\.S\.|US|American|United States) [Ee]mbassy$")
 _FIRST_NAME_AND = re.compile(r"(?<![\w.,'])([A-Z][a-z]+) and $")
 _WORD_BEFORE = re.compile(r"([\w.'-]+)\s*$")
@@ -141,6 +143,14 @@ def spelled_out(names: Canonicaliser, text: str, offset: int, state: str | None)
                 found.append(Mention(known.name if known else name, kind, offset + match.start(), match.group(), known, None))
             if replaces:
                 spans.append((offset + match.start(), offset + match.end()))
+    for match in _TICKET.finditer(text):
+        # "the Biden-Harris administration": both people, each the first the gazetteer lists by that
+        # surname (its politicians come before their families).
+        if all(names.people_named(side) for side in match.groups()):
+            for side in match.groups():
+                person = names.people_named(side)[0]
+                found.append(Mention(person.name, EntityType.PERSON, offset + match.start(), match.group(), person, None))
+            spans.append((offset + match.start(), offset + match.end()))
     for match, title in names.national_bodies(text):  # "Nigeria's Senate": not the U.S. Senate
         found.append(Mention(title, EntityType.ORGANISATION, offset + match.start(), match.group(), names.by_name.get(title), None))
         spans.append((offset + match.start("body"), offset + match.end("body")))
@@ -339,7 +349,8 @@ def _speakers(names: Canonicaliser, text: str, offset: int, people: set[str]) ->
         label = match.group(1)
         if label in _NOT_SPEAKERS:
             continue
-        words = [w.capitalize() if len(w) > 2 or not w.endswith(".") else w.title() for w in label.split()]
+        words = [w[:3] + w[3:].lower() if w.startswith("Mc") else "Mc" + w[2:].capitalize() if w.startswith("MC") and len(w) > 4
+                 else w.capitalize() if len(w) > 2 or not w.endswith(".") else w.title() for w in label.split()]
         _, name = split_role(" ".join(words), names.titles)
         owner = surname_owner(name.split()[-1], people) if name else None
         known = None if owner or " " in name else names.surnames.get(name) or _addressed(names, name, text)

@@ -512,6 +512,13 @@ def test_descriptions_of_places_and_kinds_of_office(engine):
     assert not {name for _, name in found if name in ("LLC", "Disaster Recovery Center", "State of Indiana")}
 
 
+def test_a_ticket_a_county_abroad_and_a_speaker_of_the_mc_kind(engine):
+    found = _found(engine, "The Biden-Harris administration expanded it. Rescuers reached Lushan county.\n\n"
+                           "MR. MCCORMACK: Good morning.")
+    assert {("person", "Joe Biden"), ("person", "Kamala Harris"), ("place", "Lushan County")} <= found
+    assert ("person", "Sean McCormack") in found
+
+
 def test_a_city_named_after_a_place_is_not_cut_to_it(engine):
     found = _found(engine, "Agents of the FBI Salt Lake City Field Office and the FBI Kansas City Field Office met.")
     assert {("place", "Salt Lake City"), ("place", "Kansas City")} <= found
