@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
+from functools import lru_cache
 
 _POSSESSIVE = re.compile(r"(?:'s|’s|'|’)$")
 _LEADING_ARTICLE = re.compile(r"^(?:the|The)\s+")
@@ -18,6 +19,7 @@ _SPACES = re.compile(r"\s+")
 _DISAMBIGUATOR = re.compile(r" \([^)]*\)$")  # "John Kirby (admiral)"
 
 
+@lru_cache(maxsize=65536)  # the same few forms are cleaned many times a story
 def clean_mention(text: str) -> str:
     """A mention without possessive, leading article, surrounding punctuation or extra spaces."""
     text = _SPACES.sub(" ", text).strip().strip("\"“”‘,;:[]")

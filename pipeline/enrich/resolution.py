@@ -89,6 +89,7 @@ def dateline_country(names: Canonicaliser, located: str | None) -> str | None:
 
 
 # The bodies the gazetteer cannot name by their bare word, which abroad means another country's.
+_BODY_AT_END = re.compile(rf"\b(?:{'|'.join(sorted(NATIONAL_TITLES, key=len, reverse=True))})$")
 _US_BODIES = {"Supreme Court": "Supreme Court of the United States"}
 # Bodies a story abroad still means the U.S. one of when it names no country ("the Chairman of the
 # Joint Chiefs of Staff" on a visit to Kabul).
@@ -116,9 +117,8 @@ def resolve_national_bodies(names: Canonicaliser, mentions: list[Mention], count
     named: dict[str, set[str]] = {}
     for mention in mentions:
         form = clean_mention(mention.form)
-        for body in NATIONAL_TITLES:
-            if mention.type is EntityType.ORGANISATION and form != body and form.endswith(body):
-                named.setdefault(body, set()).add(mention.name)
+        if mention.type is EntityType.ORGANISATION and (body := _BODY_AT_END.search(form)) and body.start():
+            named.setdefault(body.group(), set()).add(mention.name)
     title = names.country_title(country) if country else None
     for mention in bare:
         form = clean_mention(mention.form)

@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from spacy.attrs import ORTH
 from spacy.language import Language
 from spacy.tokens import Doc, Span, Token
 
@@ -135,6 +136,8 @@ class SpanRepair:
         """"X City" the model left out ("the FBI Kansas City Field Office"), where the gazetteer would
         find X alone, a state or a country."""
         found = []
+        if doc.vocab.strings.add("City") not in doc.count_by(ORTH):  # most docs have none: no walk over their tokens
+            return found
         for token in doc:
             if token.text == "City" and token.i > 0 and token.i not in taken and token.i - 1 not in taken:
                 first = _run_start(doc, token.i, limit=3)
