@@ -42,6 +42,7 @@ _COMPANY = re.compile(r" (?:Inc\.?|LLC|L\.L\.C\.|Co\.|Corp\.?|Ltd\.?|PLC|Company
                       r"Realty|Investments|Technologies|Systems|Solutions|Logistics|Manufacturing|Laboratories|Labs)$")
 _STATE_OF = re.compile(r"^(?:State|Commonwealth) of ([A-Z][a-z]+(?: [A-Z][a-z]+)?)$")
 _OF_THE = re.compile(r"^(.+?) of (?:the )?(.+)$")
+_ORDINAL_WORD = re.compile(r"^\d+(?:st|nd|rd|th|d)$")
 _GOVERNMENT = re.compile(r"^([A-Z][a-z]+(?: [A-Z][a-z]+)?) Government$")
 # A unit named by its number alone ("1st Battalion", "C Company") is no name without its parent.
 _SMALL_UNIT = re.compile(r"^(?:[A-Z]|\d+(?:st|nd|rd|th)) (?:Company|Platoon|Detachment|Troop|Battery|Battalion|Squadron)$")
@@ -250,6 +251,9 @@ def mentions_of(names: Canonicaliser, doc: Doc, text: str, offset: int, state: s
                 mentions.append(Mention(SEATS.get(side) or place.name, EntityType.PLACE, offset + ent.start_char,
                                         ent.text, place, None))
             continue
+        if known is None and kind is EntityType.ORGANISATION and ", " in name \
+                and not any(word in INSTITUTION_WORDS or _ORDINAL_WORD.match(word) for word in name.replace(",", "").split()):
+            continue  # a list cut out of a longer name: "Food, Farm" of "the Food, Farm and Jobs Act"
         if known is None and kind is EntityType.ORGANISATION and (government := _GOVERNMENT.match(name)):
             # "the Israeli Government", like "the Syrian government", is a description; of "the Iraq
             # Government" the country is named.
