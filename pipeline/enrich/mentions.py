@@ -158,8 +158,9 @@ def mentions_of(names: Canonicaliser, doc: Doc, text: str, offset: int, state: s
         if known is None and kind is EntityType.PERSON and _PLACE_BEFORE.search(text, max(0, ent.start_char - 8), ent.start_char) \
                 and (city := names.places.largest_city(name)) and city.population >= 10_000 and not names.known_person(name):
             kind, role = EntityType.PLACE, None  # "near Lashkar Gah": a city, though it reads like a name
-        if known is None and kind in (EntityType.PERSON, EntityType.ORGANISATION) and _FEATURE.search(name):
-            kind, role = EntityType.PLACE, None  # "Gale Crater", "Butte Reservoir"
+        if known is None and kind in (EntityType.PERSON, EntityType.ORGANISATION) and _FEATURE.search(name) \
+                and not any(word in INSTITUTION_WORDS for word in name.split()):
+            kind, role = EntityType.PLACE, None  # "Gale Crater", "Butte Reservoir"; not "University of Rhode Island"
         if known is None and kind is EntityType.PERSON and (_COMPANY.search(name) or name.rsplit(" ", 1)[-1] in INSTITUTION_WORDS):
             kind, role = EntityType.ORGANISATION, None  # "Jim Bob Smith Construction", "Sarah Smith Foundation"
         if known is None and kind is not EntityType.PLACE and FORT.search(clean_mention(ent.text)):

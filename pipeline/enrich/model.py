@@ -73,6 +73,17 @@ def model_text(article: Article) -> str:
     return "\n\n".join(_CAPS_RUN.sub(_name_case, part) if _prose(part) else part for part in text.split("\n\n"))
 
 
+def _name_case(match: re.Match) -> str:
+    """"KASEY JAMES McKILLIP" -> "Kasey James McKillip" (the same length, so offsets hold); not a run
+    of acronyms ("NASA TV", "FBI DEA"): a name has no word under three letters and one of five."""
+    words = match.group().split(" ")
+    lengths = [len(word) for word in words if word not in _ROMAN]
+    if min(lengths) < 3 or max(lengths) < 5:
+        return match.group()
+    return " ".join(word if word in _ROMAN else word[:3] + word[3:].lower() if word.startswith("Mc") else
+                    word.capitalize() for word in words)
+
+
 # Two to five words in capitals inside prose: names a press release prints that way ("defendants
 # PHUONG QUOC TRUONG, MARTIN ARONSON"), which the model reads only in name case.
 _CAPS_RUN = re.compile(r"\b(?:(?:Mc|Mac)?[A-Z][A-Z'-]+ ){1,4}(?:Mc|Mac)?[A-Z][A-Z'-]+\b")
@@ -84,12 +95,6 @@ def _prose(paragraph: str) -> bool:
     words = paragraph.split()
     lower = sum(word[:1].islower() for word in words)
     return lower >= 4 and lower * 5 >= len(words)
-
-
-def _name_case(match: re.Match) -> str:
-    """"KASEY JAMES McKILLIP" -> "Kasey James McKillip": the same length, so offsets hold."""
-    return " ".join(word if word in _ROMAN else word[:3] + word[3:].lower() if word.startswith("Mc") else
-                    word.capitalize() for word in match.group().split(" "))
 
 
 def load_pipeline(gazetteer: Gazetteer, model: str = MODEL) -> Language:

@@ -98,7 +98,10 @@ _ONLY_QUALIFIED = {"Joint Chiefs of Staff"}
 
 def story_country(names: Canonicaliser, mentions: list[Mention]) -> str | None:
     """The ISO code of the country a story names most, by name or demonym ("Kenya", "Kenyan"), when
-    it names it at least twice and more than any other."""
+    it names it at least twice and more than any other, and names no U.S. institution (a story about
+    Congress that names Cuba more often than the United States is still about Congress)."""
+    if any(m.name.startswith("United States ") for m in mentions):
+        return None
     counts = Counter(code for m in mentions if m.type in (EntityType.PLACE, EntityType.GROUP)
                      and (code := names.places.country_code(m.name) or names.places.demonym_country(m.name)))
     ranked = counts.most_common(2)
