@@ -33,13 +33,19 @@ _FACILITY = re.compile(r"\b(?<!National )(?:Lab|Laboratory|Facility|Building|Roo
 # Landforms no one has for a surname or names a body after ("Gale Crater" read as a person; unlike
 # "John Lake", "Michael Bay").
 _FEATURE = re.compile(r" (?:Crater|Mountains?|Volcano|Desert|Canyon|Glacier|Peninsula|Strait|Ocean|Plateau|Reef|Reservoir|River|Creek|"
-                      r"Dam|Islands?|Valley|Peak|Basin|Harbor|Harbour|Lagoon|Wetlands|Refuge)$")
+                      r"Dam|Islands?|Valley|Peak|Basin|Harbor|Harbour|Lagoon|Wetlands|Refuge|Bayou)$")
+# A capitalised word just before a one-word span: the first name the model left out.
+_NAME_BEFORE = re.compile(r"(?<![\w.])([A-Z][a-z]+) $")
 # Prepositions before a place, not before a person: "near Lashkar Gah", "in Kota Kinabalu".
 _PLACE_BEFORE = re.compile(r"\b(?:in|near|outside|from|into|across|toward|towards) $")
 # A business's last word: "Jim Bob Smith Construction" is a company named for its owner.
 _COMPANY = re.compile(r" (?:Inc\.?|LLC|L\.L\.C\.|Co\.|Corp\.?|Ltd\.?|PLC|Company|Group|Holdings|Industries|Enterprises|"
                       r"Associates|Partners|Construction|Contractors|Builders|Trucking|Farms|Foods|Motors|Properties|"
                       r"Realty|Investments|Technologies|Systems|Solutions|Logistics|Manufacturing|Laboratories|Labs)$")
+_PARK_UNITS = {"NP": "National Park", "NRA": "National Recreation Area", "NHP": "National Historical Park",
+               "NHS": "National Historic Site", "NWR": "National Wildlife Refuge", "NS": "National Seashore",
+               "NMP": "National Military Park", "NPres": "National Preserve"}
+_PARK_ABBREVIATION = re.compile(rf"(?<=[a-z]) ({'|'.join(_PARK_UNITS)})$")
 _STATE_OF = re.compile(r"^(?:State|Commonwealth) of ([A-Z][a-z]+(?: [A-Z][a-z]+)?)$")
 _OF_THE = re.compile(r"^(.+?) of (?:the )?(.+)$")
 _ORDINAL_WORD = re.compile(r"^\d+(?:st|nd|rd|th|d)$")
@@ -155,6 +161,9 @@ def mentions_of(names: Canonicaliser, doc: Doc, text: str, offset: int, state: s
             person = after_qualifiers(name)
             if person != name and person_like(person):
                 name, kind = person, EntityType.PERSON  # "Secretary" + "of Energy Dan Brouillette"
+        if known is None and " " not in name and (first := _NAME_BEFORE.search(text, max(0, ent.start_char - 20), ent.start_char)) \
+                and (person := names.known_person(f"{first.group(1)} {name}")):
+            name, kind, known, role = person.name, EntityType.PERSON, person, None  # "Arseniy" + "Yatseniuk"
         if known is None and kind is EntityType.PERSON and _PLACE_BEFORE.search(text, max(0, ent.start_char - 8), ent.start_char) \
                 and (city := names.places.largest_city(name)) and city.population >= 10_000 and not names.known_person(name):
             kind, role = EntityType.PLACE, None  # "near Lashkar Gah": a city, though it reads like a name
@@ -206,6 +215,8 @@ def mentions_of(names: Canonicaliser, doc: Doc, text: str, offset: int, state: s
                 if name == "Washington" and follower.text.rstrip(",") in ("DC", "D.C"):
                     name = "Washington, D.C."  # "Washington, DC": the capital, not a second place "DC"
                     skip.add(index + 1)
+                elif state_after and _FEATURE.search(name):
+                    pass  # "Freshwater Bayou, Louisiana": a bayou is no city, and the state is a mention
                 elif state_after:
                     name = name if FORT.search(name) else city_title(name, state_after)
                     skip.add(index + 1)
@@ -236,12 +247,15 @@ def mentions_of(names: Canonicaliser, doc: Doc, text: str, offset: int, state: s
             else:
                 name = names.places.spelled(name)
         if state_after and kind in (EntityType.PLACE, EntityType.ORGANISATION) and index + 1 not in skip \
-                and not _region(names, name):
+                and not _region(names, name) and not _FEATURE.search(name):
             # "Fort Bliss, Texas", "Scott Air Force Base, Ill.", "Coast Guard Station Yankeetown, Florida":
             # the state only says where a known place or a facility is (in a list of states it is one).
             skip.add(index + 1)
         if known is None and not_an_entity(name, kind):
             continue
+        if known is None and (park := _PARK_ABBREVIATION.search(name)):
+            # "Bryce Canyon NP", "Glen Canyon NRA": a park service release's short forms.
+            name, kind, role = name[:park.start()] + " " + _PARK_UNITS[park.group(1)], EntityType.PLACE, None
         if known is None and (state_of := _STATE_OF.match(name)) and state_name(state_of.group(1)) == state_of.group(1):
             name, kind, role = state_of.group(1), EntityType.PLACE, None  # "the State of Indiana" is Indiana
         if known is None and (pair := _OF_THE.match(name)) and all(

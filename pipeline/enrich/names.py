@@ -61,7 +61,7 @@ def not_an_entity(name: str, kind: object) -> bool:
 _SUFFIXES = {"jr", "sr", "ii", "iii", "iv"}
 _ARTICLES = {"al", "el", "ul", "bin", "ibn"}
 _DIGRAPHS = [("ph", "f"), ("kh", "k"), ("gh", "g"), ("dh", "d"), ("th", "t"), ("sch", "sh"), ("tz", "z"), ("ck", "k"),
-             ("q", "k"), ("x", "ks")]
+             ("q", "k"), ("x", "ks"), ("c", "k")]  # "Victor" and "Viktor" last
 
 
 def name_key(name: str) -> str:

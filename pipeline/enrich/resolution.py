@@ -232,7 +232,9 @@ def resolve_people(names: Canonicaliser, mentions: list[Mention], story: str, of
                     and not _civilian_for_a_rank(mention.role, known.name):
                 # "Secretary Austin" in a story that never names him in full: the one known person of that name.
                 mention.name, mention.type, mention.known = known.name, known.type, known
-        if mention.known is None and mention.type is EntityType.PERSON and (known := names.known_person(mention.name)):
+        if mention.known is None and (mention.type is EntityType.PERSON or (
+                mention.type is EntityType.ORGANISATION and " " in mention.name)) and (known := names.known_person(mention.name)):
+            # "Arseniy Yatseniuk" read as an organisation is still the known Arseniy Yatsenyuk
             mention.name, mention.type, mention.known = known.name, known.type, known
         if mention.known is None and mention.type is EntityType.PERSON and " " not in mention.name \
                 and not mention.form.isupper():  # a speaker label is a person, named or not

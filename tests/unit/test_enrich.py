@@ -519,6 +519,15 @@ def test_a_ticket_a_county_abroad_and_a_speaker_of_the_mc_kind(engine):
     assert ("person", "Sean McCormack") in found
 
 
+def test_park_short_forms_a_bayou_and_a_first_name_the_model_left_out(engine):
+    found = _found(engine, "Hikers were lost in Bryce Canyon NP and Glen Canyon NRA. The boat sank near Freshwater "
+                           "Bayou, Louisiana. Astronauts Thomas Pesquet and Shane Kimbrough spoke.\n\nArseniy "
+                           "Yatseniuk, leader of the Fatherland Party, spoke. Victor Yanukovych did not.")
+    assert {("place", "Bryce Canyon National Park"), ("place", "Glen Canyon National Recreation Area"),
+            ("place", "Freshwater Bayou"), ("place", "Louisiana"), ("person", "Thomas Pesquet"),
+            ("person", "Arseniy Yatsenyuk"), ("person", "Viktor Yanukovych")} <= found
+
+
 def test_a_city_named_after_a_place_is_not_cut_to_it(engine):
     found = _found(engine, "Agents of the FBI Salt Lake City Field Office and the FBI Kansas City Field Office met.")
     assert {("place", "Salt Lake City"), ("place", "Kansas City")} <= found
