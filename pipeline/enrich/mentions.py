@@ -42,6 +42,7 @@ _PLACE_BEFORE = re.compile(r"\b(?:in|near|outside|from|into|across|toward|toward
 _COMPANY = re.compile(r" (?:Inc\.?|LLC|L\.L\.C\.|Co\.|Corp\.?|Ltd\.?|PLC|Company|Group|Holdings|Industries|Enterprises|"
                       r"Associates|Partners|Construction|Contractors|Builders|Trucking|Farms|Foods|Motors|Properties|"
                       r"Realty|Investments|Technologies|Systems|Solutions|Logistics|Manufacturing|Laboratories|Labs)$")
+_SUFFIX_AFTER = re.compile(r", (Jr\.|Sr\.)")
 _PARK_UNITS = {"NP": "National Park", "NRA": "National Recreation Area", "NHP": "National Historical Park",
                "NHS": "National Historic Site", "NWR": "National Wildlife Refuge", "NS": "National Seashore",
                "NMP": "National Military Park", "NPres": "National Preserve"}
@@ -206,6 +207,8 @@ def mentions_of(names: Canonicaliser, doc: Doc, text: str, offset: int, state: s
         follower = ents[index + 1] if index + 1 < len(ents) else None
         after_comma = follower is not None and _after_comma(text, ent, follower)
         state_after = state_name(follower.text) if after_comma else None  # "Palm Beach, Fla."
+        if state_after and state_name(clean_mention(ent.text)) not in (None, state_after):
+            state_after = None  # "New York, California, Wyoming": a list of states
         if kind is EntityType.PLACE and known is None:
             if name.isupper() and len(name) > 4:
                 name = name.title()  # "YANKEETOWN, Fla." in a dateline not at the story's start
@@ -240,8 +243,8 @@ def mentions_of(names: Canonicaliser, doc: Doc, text: str, offset: int, state: s
                 name = title  # "Borno state" is Borno State; "Norte de Santander" its Department
             elif _COUNTY_AFTER.match(text, ent.end_char) and not local and " " not in name:
                 name = f"{name} County"  # "Lushan county" in China, "Lofa county" in Liberia
-            elif name == "Washington" and _among_states(text, ents, index):
-                name = "Washington (state)"  # "Oregon, Tennessee and Washington"
+            elif name in ("Washington", "New York") and _among_states(text, ents, index):
+                name = f"{name} (state)"  # "Oregon, Tennessee and Washington", "Maryland, ... New York and elsewhere"
             elif name == "Washington" and index + 1 not in skip:
                 name = "Washington, D.C."  # the capital, unless a comma and a state follow
             else:
@@ -253,6 +256,8 @@ def mentions_of(names: Canonicaliser, doc: Doc, text: str, offset: int, state: s
             skip.add(index + 1)
         if known is None and not_an_entity(name, kind):
             continue
+        if kind is EntityType.PERSON and known is None and (suffix := _SUFFIX_AFTER.match(text, ent.end_char)):
+            name = f"{name} {suffix.group(1)}"  # "Luis Mangual, Jr.": the suffix is the name's
         if known is None and (park := _PARK_ABBREVIATION.search(name)):
             # "Bryce Canyon NP", "Glen Canyon NRA": a park service release's short forms.
             name, kind, role = name[:park.start()] + " " + _PARK_UNITS[park.group(1)], EntityType.PLACE, None
@@ -343,7 +348,8 @@ def _among_states(text: str, ents: list[Span], index: int) -> bool:
     with only a comma or an "and" between."""
     for a, b in ((index - 1, index), (index, index + 1)):
         if 0 <= a and b < len(ents) and _LIST_GAP.fullmatch(text[ents[a].end_char : ents[b].start_char]) \
-                and state_name(ents[a if b == index else b].text) not in (None, "Washington"):
+                and (state_name(other := clean_mention(ents[a if b == index else b].text)) not in (None, "Washington")
+                     or other == "District of Columbia"):
             return True
     return False
 

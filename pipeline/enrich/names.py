@@ -12,7 +12,8 @@ from collections.abc import Iterable
 from functools import lru_cache
 
 _POSSESSIVE = re.compile(r"(?:'s|’s|'|’)$")
-_LEADING_ARTICLE = re.compile(r"^(?:the|The)\s+")
+# An article, or a preposition that opened the sentence ("Across Colombo, ..."), before a name.
+_LEADING_ARTICLE = re.compile(r"^(?:the\s+|The\s+|(?:Across|Throughout|Inside|Outside|Near|From|In|At)\s+(?=[A-Z0-9]))")
 # A day the small model glues to the name before it: "landed on Mars Sunday", "in Kabul Tuesday".
 _TRAILING_DAY = re.compile(r"(?<=\w) (?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)$")
 _SPACES = re.compile(r"\s+")
@@ -38,9 +39,10 @@ SHIP_PREFIX = re.compile(r"(?:USS|USNS|USCGC|HMS|HMAS|HMCS|HMNZS|INS|RFS|MV|SS|R
 _NOT_ENTITIES = re.compile(
     r"^(?:Hurricane|Typhoon|Cyclone|Tropical Storm|Storm|Operation|Battle of|War of|Articles? of|Act of|Treaty of)\b"
     r"|\b(?:Act|Bill|Treaty|Accords?|Agreement|Resolution|Protocol|Doctrine|Plan|Program|Programme|Initiative|"
-    r"Telescope|Orbiter|Rover|Spacecraft|Satellite|Shuttle|Mission|Award|Prize|Medal|Olympics|Games|Cup|Festival|"
+    r"Telescope|Orbiter|Rover|Spacecraft|Satellite|Shuttle|Space Station|Adapter|Manipulator|Capsule|"
+    r"Mission|Award|Prize|Medal|Olympics|Games|Cup|Festival|"
     r"Day|Week|Month|Year|Index|Syndrome|Disease|Virus|Fever|Flu|Advisory|Condition|Declaration|Officer)$"
-    r"|^(?:COVID|Covid|SARS|MERS|HIV|AIDS|Ebola|Zika|Mpox|Polio|Malaria|Cholera|Measles|Coronavirus|Omicron)\b"
+    r"|^(?:COVID|Covid|SARS|MERS|HIV|H\.I\.V\.|AIDS|A\.I\.D\.S\.|Ebola|Zika|Mpox|Polio|Malaria|Cholera|Measles|Coronavirus|Omicron)\b"
     r"|^(?:[ECMP][SD]T|GMT|UTC)$|\b\d{5}\b"
     # A court case ("Cobell v. Salazar"), a possessive's tail the model took for a name ("'s Order"),
     # a point of the compass alone ("the North" of a country).

@@ -3,7 +3,7 @@
 "Bollinger, Butler and Carter counties", "St. John the Baptist Parish", "Brown, Doniphan and
 Jackson in Kansas" (in a story about counties), "Gray Summit, MO 63039" (an address), "U.S. Attorney
 ... for the District of Montana", "Louisiana Army National Guard", "(D-W.Va.)" after a
-legislator, "the U.S. Embassy in Baghdad". Each rule yields the text it read and the names in it, under
+legislator, "the U.S. Embassy in Baghdad", "southern Africa". Each rule yields the text it read and the names in it, under
 Wikipedia's titles; the engine lets them replace the model's mentions inside that text.
 """
 
@@ -40,6 +40,17 @@ _STATE_BODY = re.compile(r"\b((?:[A-Z][a-z]+ )??[A-Z][a-z]+) (General Assembly|(
                          r"House of (?:Representatives|Delegates)|(?:State )?Assembly|Supreme Court|"
                          r"(?:State )?Capitol|State ?[Hh]ouse)\b")
 _EMBASSY = re.compile(r"\b(?:U\.S\.|US|American) [Ee]mbassy (?:in|compound in) ([A-Z][a-z]+(?: [A-Z][a-z]+)?)")
+# A part of a continent said in lower case ("southern Africa"), by its Wikipedia title.
+_REGION = re.compile(r"\b(north|northern|south|southern|east|eastern|west|western|central|southeast|southeastern) "
+                     r"(Africa|Asia|Europe)\b")
+_REGIONS = {
+    "Africa": {"north": "North Africa", "south": "Southern Africa", "east": "East Africa", "west": "West Africa",
+               "central": "Central Africa"},
+    "Asia": {"north": "North Asia", "south": "South Asia", "east": "East Asia", "west": "Western Asia",
+             "central": "Central Asia", "southeast": "Southeast Asia"},
+    "Europe": {"north": "Northern Europe", "south": "Southern Europe", "east": "Eastern Europe",
+               "west": "Western Europe", "central": "Central Europe"},
+}
 _PARTY_TAG = re.compile(r"\(([DR])-([A-Z][A-Za-z.]*(?: ?[A-Z][a-z]*\.)?)\)")
 PARTIES = {"D": "Democratic Party (United States)", "R": "Republican Party (United States)"}
 
@@ -87,6 +98,9 @@ def spelled_names(text: str, state: str | None) -> Iterator[tuple[re.Match, Name
             body = "State Capitol" if match.group(2) == "Capitol" else match.group(2)
             kind = EntityType.PLACE if body.endswith(("Capitol", "house", "House")) else EntityType.ORGANISATION
             yield match, [(f"{body_state} {body}", kind)]
+    for match in _REGION.finditer(text):
+        direction = match.group(1).removesuffix("ern")
+        yield match, [(_REGIONS[match.group(2)][direction], EntityType.PLACE)]
     for match in _STATE_GUARD.finditer(text):
         if guard_state := state_name(match.group(1)):
             yield match, [(f"{guard_state} {match.group(2)}", EntityType.ORGANISATION)]

@@ -15,7 +15,7 @@ OFFICES = frozenset("""
     Ambassador Amb. Envoy Consul Governor Gov. Lt. Mayor Senator Sen. Representative Rep. Congressman Congresswoman
     Speaker Leader Whip Chairman Chairwoman Chairperson Chair Director Administrator Commissioner Superintendent
     Spokesman Spokeswoman Spokesperson Secretary-designate Press Attorney Justice Judge Magistrate Prosecutor MP MPs
-    Surgeon Astronaut Astronauts Cosmonaut
+    Surgeon Astronaut Astronauts Cosmonaut Rear
     Chief Head Commander Commandant Officer Adjutant Inspector Marshal Sheriff Deputy Minister-President Clerk Agent
     King Queen Prince Princess Emperor Empress Sultan Emir Sheikh Crown Pope Cardinal Archbishop Bishop Rev. Reverend
     Father Imam Ayatollah Grand Rabbi Patriarch Dr. Prof. Professor Mr. Mrs. Ms. Miss Mx. Sir Dame Lord Lady
@@ -58,7 +58,7 @@ MARKED_OFFICES = OFFICES - frozenset("""
     Crown Chief Head Executive Founder Co-founder Editor Correspondent Reporter Producer Anchor Coach Manager
     Officer Marine Soldier Trooper Father Justice Attorney Deputy Leader Chair General Captain Private Specialist
     Marshal Sheriff Lady Lord Sir Dame Miss Grand Commander Inspector Head King Queen Prince Princess Emperor Empress Clerk Agent
-    Surgeon Astronaut Astronauts Cosmonaut
+    Surgeon Astronaut Astronauts Cosmonaut Rear
     U Daw
 """.split())
 

@@ -528,6 +528,17 @@ def test_park_short_forms_a_bayou_and_a_first_name_the_model_left_out(engine):
             ("person", "Arseniy Yatsenyuk"), ("person", "Viktor Yanukovych")} <= found
 
 
+def test_lists_of_states_parts_of_continents_and_what_is_no_entity(engine):
+    found = _found(engine, "Cocaine came from New York, California and Texas to Maryland, the District of Columbia, "
+                           "New York and elsewhere. Across Colombo, troops moved. H.I.V. spread in southern Africa. "
+                           "The International Space Station and its Dexterous Manipulator were inspected. Boyd and "
+                           "Luis Mangual, Jr. conspired.")
+    assert {("place", "New York (state)"), ("place", "California"), ("place", "Colombo"), ("place", "Southern Africa"),
+            ("person", "Luis Mangual Jr.")} <= found
+    assert not {name for _, name in found if name in ("New York City", "Across Colombo", "Africa", "H.I.V.",
+                                                      "International Space Station", "Dexterous Manipulator")}
+
+
 def test_a_city_named_after_a_place_is_not_cut_to_it(engine):
     found = _found(engine, "Agents of the FBI Salt Lake City Field Office and the FBI Kansas City Field Office met.")
     assert {("place", "Salt Lake City"), ("place", "Kansas City")} <= found
