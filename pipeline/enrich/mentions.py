@@ -42,6 +42,7 @@ _PLACE_BEFORE = re.compile(r"\b(?:in|near|outside|from|into|across|toward|toward
 _COMPANY = re.compile(r" (?:Inc\.?|LLC|L\.L\.C\.|Co\.|Corp\.?|Ltd\.?|PLC|Company|Group|Holdings|Industries|Enterprises|"
                       r"Associates|Partners|Construction|Contractors|Builders|Trucking|Farms|Foods|Motors|Properties|"
                       r"Realty|Investments|Technologies|Systems|Solutions|Logistics|Manufacturing|Laboratories|Labs)$")
+_NUMBERED_CONGRESS = re.compile(r"^\d+(?:st|nd|rd|th) (?:United States |U\.S\. )?Congress$")
 _SUFFIX_AFTER = re.compile(r", (Jr\.|Sr\.)")
 _PARK_UNITS = {"NP": "National Park", "NRA": "National Recreation Area", "NHP": "National Historical Park",
                "NHS": "National Historic Site", "NWR": "National Wildlife Refuge", "NS": "National Seashore",
@@ -52,7 +53,8 @@ _OF_THE = re.compile(r"^(.+?) of (?:the )?(.+)$")
 _ORDINAL_WORD = re.compile(r"^\d+(?:st|nd|rd|th|d)$")
 _GOVERNMENT = re.compile(r"^([A-Z][a-z]+(?: [A-Z][a-z]+)?) Government$")
 # A unit named by its number alone ("1st Battalion", "C Company") is no name without its parent.
-_SMALL_UNIT = re.compile(r"^(?:[A-Z]|\d+(?:st|nd|rd|th)) (?:Company|Platoon|Detachment|Troop|Battery|Battalion|Squadron)$")
+_SMALL_UNIT = re.compile(r"^(?:[A-Z]|\d+(?:st|nd|rd|th)) (?:Company|Platoon|Detachment|Troop|Battery|Battalion|Squadron|Brigade)$"
+                         r"|^Headquarters and Headquarters (?:Company|Battery|Troop|Detachment)$")
 # An office written in lower case before what it is "of": the name after it is the office's.
 _OFFICE_OF = re.compile(r"\b(?:director|secretary|undersecretary|minister|chairman|commissioner|administrator|chief) "
                         r"(?:of|for) (?:the )?$")
@@ -193,6 +195,8 @@ def mentions_of(names: Canonicaliser, doc: Doc, text: str, offset: int, state: s
                 continue  # companies and detachments are not tagged
             elif " " not in name and (not name.isupper() or len(name) > 7):
                 continue  # one ordinary word ("Cabinet", "Rohingyas", a programme's "EXPLORATIONS"): no institution's name
+            elif _NUMBERED_CONGRESS.match(name) and (congress := names.by_name.get("United States Congress")):
+                name, known = congress.name, congress  # "the 114th Congress"
             elif (m := re.match(r"^(.+?) [Aa]dministration$", name)) and (who := names.lookup(m.group(1))):
                 name, kind, known = who.name, who.type, who  # "Trump Administration": the person
         if known is None and kind is not EntityType.PLACE and _PLACE_KIND_AFTER.match(text, ent.end_char):

@@ -50,6 +50,8 @@ _NOT_ENTITIES = re.compile(
     # Ships are vehicles ("USS Mercy", "USNS Charles Drew", "HMS Illustrious"); a count is no name
     # ("23 Executive Actions"; "1st Armored Division" is).
     rf"|^{SHIP_PREFIX.pattern} [A-Z]|^\d+ "
+    # Aircraft and boats by their type ("MH-65 Dolphin", "C-130 Hercules", "Response Boat-Medium", a cutter).
+    r"|(?:^|\s)[A-Z]{1,3}-\d+[A-Z]? [A-Z][a-z]+$|\bResponse Boat\b|\bCutter [A-Z]"
     # A company's suffix alone; a kind of office every disaster opens ("a Disaster Recovery Center").
     r"|^(?:LLC|L\.L\.C\.|Inc\.?|Corp\.?|Ltd\.?|Co\.)$|^(?:Disaster|Business) Recovery Centers?$"
 )

@@ -539,6 +539,15 @@ def test_lists_of_states_parts_of_continents_and_what_is_no_entity(engine):
                                                       "International Space Station", "Dexterous Manipulator")}
 
 
+def test_vehicles_small_units_and_a_numbered_congress(engine):
+    found = _found(engine, "The 114th Congress met. Soldiers of the 1st Brigade and Headquarters and Headquarters "
+                           "Company trained. A Houston MH-65 Dolphin and a Station Sabine Response Boat-Medium responded "
+                           "near the Y-12 National Security Complex.")
+    assert ("organisation", "United States Congress") in found and ("place", "Y-12 National Security Complex") in found
+    assert not {name for _, name in found if "Brigade" in name or "Dolphin" in name or "Boat" in name
+                or name.startswith("Headquarters")}
+
+
 def test_a_city_named_after_a_place_is_not_cut_to_it(engine):
     found = _found(engine, "Agents of the FBI Salt Lake City Field Office and the FBI Kansas City Field Office met.")
     assert {("place", "Salt Lake City"), ("place", "Kansas City")} <= found
