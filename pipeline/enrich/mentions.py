@@ -33,7 +33,8 @@ _FACILITY = re.compile(r"\b(?<!National )(?:Lab|Laboratory|Facility|Building|Roo
 # Landforms no one has for a surname or names a body after ("Gale Crater" read as a person; unlike
 # "John Lake", "Michael Bay").
 _FEATURE = re.compile(r" (?:Crater|Mountains?|Volcano|Desert|Canyon|Glacier|Peninsula|Strait|Ocean|Plateau|Reef|Reservoir|River|Creek|"
-                      r"Dam|Islands?|Valley|Peak|Basin|Harbor|Harbour|Lagoon|Wetlands|Refuge|Bayou)$")
+                      r"Dam|Islands?|Valley|Peak|Basin|Harbor|Harbour|Lagoon|Wetlands|Refuge|Bayou|Hollow|Point|Springs|Ridge|"
+                      r"Mesa|Gap|Trail|Falls|Cove|Bluff)$")
 # A capitalised word just before a one-word span: the first name the model left out.
 _NAME_BEFORE = re.compile(r"(?<![\w.])([A-Z][a-z]+) $")
 # Prepositions before a place, not before a person: "near Lashkar Gah", "in Kota Kinabalu".
@@ -222,7 +223,7 @@ def mentions_of(names: Canonicaliser, doc: Doc, text: str, offset: int, state: s
                 if name == "Washington" and follower.text.rstrip(",") in ("DC", "D.C"):
                     name = "Washington, D.C."  # "Washington, DC": the capital, not a second place "DC"
                     skip.add(index + 1)
-                elif state_after and _FEATURE.search(name):
+                elif state_after and _natural_feature(names, name, state_after):
                     pass  # "Freshwater Bayou, Louisiana": a bayou is no city, and the state is a mention
                 elif state_after:
                     name = name if FORT.search(name) else city_title(name, state_after)
@@ -254,7 +255,7 @@ def mentions_of(names: Canonicaliser, doc: Doc, text: str, offset: int, state: s
             else:
                 name = names.places.spelled(name)
         if state_after and kind in (EntityType.PLACE, EntityType.ORGANISATION) and index + 1 not in skip \
-                and not _region(names, name) and not _FEATURE.search(name):
+                and not _region(names, name) and not _natural_feature(names, name, state_after):
             # "Fort Bliss, Texas", "Scott Air Force Base, Ill.", "Coast Guard Station Yankeetown, Florida":
             # the state only says where a known place or a facility is (in a list of states it is one).
             skip.add(index + 1)
@@ -345,6 +346,12 @@ def _after_comma(text: str, ent: Span, follower: Span) -> bool:
 def _region(names: Canonicaliser, name: str) -> bool:
     """A U.S. state or a country: "Texas, Florida and Georgia" is a list, not a place and its state."""
     return bool(state_name(name) or names.places.country_code(name))
+
+
+def _natural_feature(names: Canonicaliser, name: str, state: str) -> bool:
+    """A bayou, a river, a point named before a state: no town of that name there ("Colorado
+    Springs, Colo." and "Sioux Falls, S.D." are towns)."""
+    return bool(_FEATURE.search(name)) and state not in names.places.us_city_states(name)
 
 
 def _among_states(text: str, ents: list[Span], index: int) -> bool:

@@ -526,6 +526,8 @@ def test_park_short_forms_a_bayou_and_a_first_name_the_model_left_out(engine):
     assert {("place", "Bryce Canyon National Park"), ("place", "Glen Canyon National Recreation Area"),
             ("place", "Freshwater Bayou"), ("place", "Louisiana"), ("person", "Thomas Pesquet"),
             ("person", "Arseniy Yatsenyuk"), ("person", "Viktor Yanukovych")} <= found
+    found = _found(engine, "Hikers were found near Corral Hollow. He moved from Colorado Springs, Colo., to Sioux Falls, S.D.")
+    assert {("place", "Corral Hollow"), ("place", "Colorado Springs, Colorado"), ("place", "Sioux Falls, South Dakota")} <= found
 
 
 def test_lists_of_states_parts_of_continents_and_what_is_no_entity(engine):
