@@ -43,15 +43,22 @@ _PLACE_BEFORE = re.compile(r"\b(?:in|near|outside|from|into|across|toward|toward
 _COMPANY = re.compile(r" (?:Inc\.?|LLC|L\.L\.C\.|Co\.|Corp\.?|Ltd\.?|PLC|Company|Group|Holdings|Industries|Enterprises|"
                       r"Associates|Partners|Construction|Contractors|Builders|Trucking|Farms|Foods|Motors|Properties|"
                       r"Realty|Investments|Technologies|Systems|Solutions|Logistics|Manufacturing|Laboratories|Labs)$")
+# "the 114th Congress": the United States Congress in one of its terms.
 _NUMBERED_CONGRESS = re.compile(r"^\d+(?:st|nd|rd|th) (?:United States |U\.S\. )?Congress$")
+# A suffix after a comma ("Luis Mangual, Jr."): part of the name.
 _SUFFIX_AFTER = re.compile(r", (Jr\.|Sr\.)")
+# A park service release's short forms of its units ("Bryce Canyon NP").
 _PARK_UNITS = {"NP": "National Park", "NRA": "National Recreation Area", "NHP": "National Historical Park",
                "NHS": "National Historic Site", "NWR": "National Wildlife Refuge", "NS": "National Seashore",
                "NMP": "National Military Park", "NPres": "National Preserve"}
 _PARK_ABBREVIATION = re.compile(rf"(?<=[a-z]) ({'|'.join(_PARK_UNITS)})$")
+# "the State of Indiana", "the Commonwealth of Virginia": the state.
 _STATE_OF = re.compile(r"^(?:State|Commonwealth) of ([A-Z][a-z]+(?: [A-Z][a-z]+)?)$")
+# "the Oval Office of the White House": two names joined by "of".
 _OF_THE = re.compile(r"^(.+?) of (?:the )?(.+)$")
+# "1st", "673d": a unit's number, which a list cut out of a longer name lacks.
 _ORDINAL_WORD = re.compile(r"^\d+(?:st|nd|rd|th|d)$")
+# "the Israeli Government": a description of a country's government, no name.
 _GOVERNMENT = re.compile(r"^([A-Z][a-z]+(?: [A-Z][a-z]+)?) Government$")
 # A unit named by its number alone ("1st Battalion", "C Company") is no name without its parent.
 _SMALL_UNIT = re.compile(r"^(?:[A-Z]|\d+(?:st|nd|rd|th)) (?:Company|Platoon|Detachment|Troop|Battery|Battalion|Squadron|Brigade)$"
