@@ -88,13 +88,15 @@ def _name_case(match: re.Match) -> str:
 # PHUONG QUOC TRUONG, MARTIN ARONSON"), which the model reads only in name case.
 _CAPS_RUN = re.compile(r"\b(?:(?:Mc|Mac)?[A-Z][A-Z'-]+ ){1,4}(?:Mc|Mac)?[A-Z][A-Z'-]+\b")
 _ROMAN = {"II", "III", "IV"}
+_LOWER_WORD = re.compile(r"(?<!\S)[a-z]")
 
 
 def _prose(paragraph: str) -> bool:
     """Whether a paragraph is prose, some of it in lower case (not a heading or a line in capitals)."""
-    words = paragraph.split()
-    lower = sum(word[:1].islower() for word in words)
-    return lower >= 4 and lower * 5 >= len(words)
+    if not _CAPS_RUN.search(paragraph):  # nothing to recase: most paragraphs
+        return False
+    lower = len(_LOWER_WORD.findall(paragraph))
+    return lower >= 4 and lower * 5 >= len(paragraph.split())
 
 
 def load_pipeline(gazetteer: Gazetteer, model: str = MODEL) -> Language:

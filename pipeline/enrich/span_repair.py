@@ -136,7 +136,7 @@ class SpanRepair:
         """"X City" the model left out ("the FBI Kansas City Field Office"), where the gazetteer would
         find X alone, a state or a country."""
         found = []
-        if doc.vocab.strings.add("City") not in doc.count_by(ORTH):  # most docs have none: no walk over their tokens
+        if doc.vocab.strings.add("City") not in doc.to_array(ORTH):  # most docs have none: no walk over their tokens
             return found
         for token in doc:
             if token.text == "City" and token.i > 0 and token.i not in taken and token.i - 1 not in taken:
