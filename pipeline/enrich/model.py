@@ -15,6 +15,7 @@ from spacy.language import Language
 
 from pipeline.enrich.gazetteer import Gazetteer
 from pipeline.enrich.known_spans import FACTORY as KNOWN_SPANS
+from pipeline.enrich.names import capitalised
 from pipeline.enrich.span_repair import FACTORY as SPAN_REPAIR
 from pipeline.enrich.titles import TITLE_WORDS, title_patterns
 from schemas import Article, EntityType
@@ -80,8 +81,7 @@ def _name_case(match: re.Match) -> str:
     lengths = [len(word) for word in words if word not in _ROMAN]
     if min(lengths) < 3 or max(lengths) < 5:
         return match.group()
-    return " ".join(word if word in _ROMAN else word[:3] + word[3:].lower() if word.startswith("Mc") else
-                    word.capitalize() for word in words)
+    return " ".join(word if word in _ROMAN else capitalised(word) for word in words)
 
 
 # Two to five words in capitals inside prose: names a press release prints that way ("defendants

@@ -87,6 +87,13 @@ def name_key(name: str) -> str:
     return " ".join(words)
 
 
+def capitalised(word: str) -> str:
+    """A word printed in capitals, in name case: "McKILLIP" and "MCCORMACK" -> "McKillip", "McCormack"."""
+    if word[:2].lower() == "mc" and len(word) > 4:
+        return "Mc" + word[2:].capitalize()
+    return word.capitalize()
+
+
 def surname(full_name: str) -> str:
     """The last word of a name, without a Wikipedia title's disambiguator: "John Kirby (admiral)" -> "Kirby"."""
     return _DISAMBIGUATOR.sub("", full_name).split(" ")[-1]

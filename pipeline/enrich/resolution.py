@@ -20,7 +20,7 @@ from pipeline.enrich.gazetteer import KnownEntity
 from pipeline.enrich.mentions import Mention
 from pipeline.enrich.model import SPEAKER
 from pipeline.enrich.national_bodies import TITLES as NATIONAL_TITLES, national_body
-from pipeline.enrich.names import clean_mention, name_key, not_an_entity, surname_owner
+from pipeline.enrich.names import capitalised, clean_mention, name_key, not_an_entity, surname_owner
 from pipeline.enrich.spelled_out import embassies, party_tags, spelled_names
 from pipeline.enrich.titles import split_role
 from pipeline.enrich.us_places import STANDALONE_CITIES, city_title, state_name
@@ -88,8 +88,9 @@ def dateline_country(names: Canonicaliser, located: str | None) -> str | None:
     return city.country_code if city else None
 
 
-# The bodies the gazetteer cannot name by their bare word, which abroad means another country's.
+# A body's name at the end of a longer one: "U.S. Senate", "Nigeria's Senate".
 _BODY_AT_END = re.compile(rf"\b(?:{'|'.join(sorted(NATIONAL_TITLES, key=len, reverse=True))})$")
+# The bodies the gazetteer cannot name by their bare word, which abroad means another country's.
 _US_BODIES = {"Supreme Court": "Supreme Court of the United States"}
 # Bodies a story abroad still means the U.S. one of when it names no country ("the Chairman of the
 # Joint Chiefs of Staff" on a visit to Kabul).
@@ -354,8 +355,7 @@ def _speakers(names: Canonicaliser, text: str, offset: int, people: set[str]) ->
         label = match.group(1)
         if label in _NOT_SPEAKERS:
             continue
-        words = [w[:3] + w[3:].lower() if w.startswith("Mc") else "Mc" + w[2:].capitalize() if w.startswith("MC") and len(w) > 4
-                 else w.capitalize() if len(w) > 2 or not w.endswith(".") else w.title() for w in label.split()]
+        words = [capitalised(w) if len(w) > 2 or not w.endswith(".") else w.title() for w in label.split()]
         _, name = split_role(" ".join(words), names.titles)
         owner = surname_owner(name.split()[-1], people) if name else None
         known = None if owner or " " in name else names.surnames.get(name) or _addressed(names, name, text)
