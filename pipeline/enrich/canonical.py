@@ -11,9 +11,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 
-from pipeline.enrich.national_bodies import TITLES as NATIONAL_TITLES, national_body
 from pipeline.enrich.gazetteer import Gazetteer, KnownEntity
 from pipeline.enrich.names import clean_mention, name_key, surname
+from pipeline.enrich.national_bodies import TITLES as NATIONAL_TITLES, national_body
 from pipeline.enrich.places import PlaceResolver
 from pipeline.enrich.span_repair import INSTITUTION_WORDS
 from pipeline.enrich.titles import BODY_WORDS, OFFICES, QUALIFIERS, split_role

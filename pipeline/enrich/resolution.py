@@ -19,8 +19,8 @@ from pipeline.enrich.canonical import FORT, SEATS, Canonicaliser
 from pipeline.enrich.gazetteer import KnownEntity
 from pipeline.enrich.mentions import Mention
 from pipeline.enrich.model import SPEAKER
-from pipeline.enrich.national_bodies import TITLES as NATIONAL_TITLES, national_body
 from pipeline.enrich.names import capitalised, clean_mention, name_key, not_an_entity, surname_owner
+from pipeline.enrich.national_bodies import TITLES as NATIONAL_TITLES, national_body
 from pipeline.enrich.spelled_out import embassies, party_tags, spelled_names
 from pipeline.enrich.titles import split_role
 from pipeline.enrich.us_places import STANDALONE_CITIES, city_title, state_name
