@@ -23,9 +23,10 @@ ENGLISH_STOP_WORDS = frozenset(
     "this to was will with".split()
 )
 _LETTER = r"[^\W\d_]"
-# A word, and the marks UAX #29 keeps inside one: ".", "'" and "’" between letters or digits, ":"
-# between letters, "," and ";" between digits; "_" joins.
-_WORD = re.compile(rf"\w+(?:(?:[.'’]|(?<={_LETTER}):(?={_LETTER})|(?<=\d)[,;](?=\d))\w+)*")
+# A word, and the marks UAX #29 keeps inside one: ".", "'", "’" and ":" between two letters; ".", "'",
+# "’", "," and ";" between two digits (not between a digit and a letter: "Region 8’s" is "8" and "s");
+# "_" joins.
+_WORD = re.compile(rf"\w+(?:(?:(?<={_LETTER})[.'’:](?={_LETTER})|(?<=\d)[.'’,;](?=\d))\w+)*")
 _POSSESSIVE = re.compile(r"['’][sS]$")
 _STEMMER = PorterStemmer(PorterStemmer.MARTIN_EXTENSIONS)
 

@@ -22,6 +22,9 @@ STORY = Story.of({
 def test_the_analyzers_read_words_as_elasticsearch_does():
     assert standard("The U.S. embassy's e-mail: 1,000 troops") == ["the", "u.s", "embassy's", "e", "mail", "1,000", "troops"]
     assert english("The U.S. embassy's e-mail: 1,000 troops") == ["u.", "embassi", "e", "mail", "1,000", "troop"]
+    # An apostrophe between a digit and a letter splits, as the node's _analyze does ("EPA Region 8’s").
+    assert standard("Region 8’s office in the 1990's, 2’000 B’s") == ["region", "8", "s", "office", "in", "the", "1990", "s",
+                                                                    "2’000", "b’s"]
 
 
 @pytest.mark.parametrize(("query", "expected"), [
