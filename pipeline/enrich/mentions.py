@@ -275,14 +275,15 @@ def mentions_of(names: Canonicaliser, doc: Doc, text: str, offset: int, state: s
             name, kind, role = name[:park.start()] + " " + _PARK_UNITS[park.group(1)], EntityType.PLACE, None
         if known is None and (state_of := _STATE_OF.match(name)) and state_name(state_of.group(1)) == state_of.group(1):
             name, kind, role = state_of.group(1), EntityType.PLACE, None  # "the State of Indiana" is Indiana
-        if known is None and (pair := _OF_THE.match(name)) and all(
-                side in SEATS or ((part := names.lookup(side)) and part.type is EntityType.PLACE) for side in pair.groups()):
+        if known is None and (pair := _OF_THE.match(name)):
             # "the Oval Office of the White House": two places, each known (the seat as the building).
-            for side in pair.groups():
-                place = names.by_name.get(SEATS[side]) if side in SEATS else names.lookup(side)
-                mentions.append(Mention(SEATS.get(side) or place.name, EntityType.PLACE, offset + ent.start_char,
-                                        ent.text, place, None))
-            continue
+            places = [(SEATS[side], names.by_name.get(SEATS[side])) if side in SEATS
+                      else (found.name, found) if (found := names.lookup(side)) and found.type is EntityType.PLACE else None
+                      for side in pair.groups()]
+            if all(places):
+                mentions.extend(Mention(title, EntityType.PLACE, offset + ent.start_char, ent.text, place, None)
+                                for title, place in places)
+                continue
         if known is None and kind is EntityType.ORGANISATION and ", " in name \
                 and not any(word in INSTITUTION_WORDS or _ORDINAL_WORD.match(word) for word in name.replace(",", "").split()):
             continue  # a list cut out of a longer name: "Food, Farm" of "the Food, Farm and Jobs Act"
