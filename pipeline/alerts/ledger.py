@@ -26,49 +26,70 @@ class Action(Enum):
 
 @dataclass
 class Unconfirmed:
-    """An alert recorded but not yet known to be on its topic."""
+    """An alert (of one version to one subscription) recorded but not yet known to be on its topic."""
 
+    version: int
     since_ms: int
     is_update: bool
 
 
 @dataclass
 class Ledger:
-    """One story's entry: the last version alerted to each subscription, and which are unconfirmed."""
+    """One story's entry: the last version alerted to each subscription, and the alerts (versions)
+    to each that are unconfirmed. Several versions of one story can be unconfirmed at once (a batch
+    that held two of them, cut short), and each is confirmed on its own: a batch read again can
+    come back split in two."""
 
     partition: int
     at: float = 0.0
     sent: dict[str, int] = field(default_factory=dict)
-    unconfirmed: dict[str, Unconfirmed] = field(default_factory=dict)
+    unconfirmed: dict[str, list[Unconfirmed]] = field(default_factory=dict)
 
     @classmethod
     def load(cls, raw: bytes | None, partition: int) -> Ledger:
         if not raw:
             return cls(partition)
         entry = json.loads(raw)
-        return cls(entry["p"], entry["at"], entry["sent"],
-                   {name: Unconfirmed(*mark) for name, mark in entry.get("unconfirmed", {}).items()})
+        sent = entry["sent"]
+        unconfirmed = {}
+        for name, marks in entry.get("unconfirmed", {}).items():
+            if marks and not isinstance(marks[0], list):  # written before 2026-12-05: one mark, of the last version
+                marks = [[sent[name], *marks]]
+            unconfirmed[name] = [Unconfirmed(*mark) for mark in marks]
+        return cls(entry["p"], entry["at"], sent, unconfirmed)
 
     def dump(self) -> bytes:
-        unconfirmed = {name: [mark.since_ms, mark.is_update] for name, mark in self.unconfirmed.items()}
+        unconfirmed = {name: [[mark.version, mark.since_ms, mark.is_update] for mark in marks]
+                       for name, marks in self.unconfirmed.items()}
         return json.dumps({"at": self.at, "p": self.partition, "sent": self.sent, "unconfirmed": unconfirmed}).encode()
 
     def action(self, sub: Subscription, version: int) -> Action:
         """What to do with `version` of the story, which matched `sub`."""
         if should_alert(sub, version, self.sent.get(sub.name)):
             return Action.SEND
-        if self.sent.get(sub.name) == version and sub.name in self.unconfirmed:
+        if self.mark(sub.name, version):
             return Action.VERIFY
         return Action.SKIP
 
+    def mark(self, name: str, version: int) -> Unconfirmed | None:
+        """The mark of `version`'s alert to `name`, if it is unconfirmed."""
+        return next((mark for mark in self.unconfirmed.get(name, ()) if mark.version == version), None)
+
     def record(self, name: str, version: int, now_ms: int) -> Unconfirmed:
         """`version` is about to be alerted to `name`; returns its mark."""
-        mark = self.unconfirmed[name] = Unconfirmed(now_ms, is_update=name in self.sent)
+        mark = Unconfirmed(version, now_ms, is_update=name in self.sent)
+        self.unconfirmed.setdefault(name, []).append(mark)
         self.sent[name] = version
         self.at = now_ms / 1000
         return mark
 
-    def confirm(self, names: set[str]) -> bool:
-        """The alerts to `names` are on their topics; whether that changed the entry."""
-        cleared = [self.unconfirmed.pop(name) for name in names if name in self.unconfirmed]
-        return bool(cleared)
+    def confirm(self, alerts: set[tuple[str, int]]) -> bool:
+        """The alerts of these (subscription, version) are on their topics; whether that changed the entry."""
+        changed = False
+        for name, version in alerts:
+            if mark := self.mark(name, version):
+                self.unconfirmed[name].remove(mark)
+                if not self.unconfirmed[name]:
+                    del self.unconfirmed[name]
+                changed = True
+        return changed

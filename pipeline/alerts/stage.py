@@ -144,7 +144,7 @@ class AlertStage:
                     mark = ledger.record(name, story.version, now_ms)
                     fresh.append((key, build_alert(match, story, is_update=mark.is_update)))
                 elif action is Action.VERIFY:
-                    mark = ledger.unconfirmed[name]
+                    mark = ledger.mark(name, story.version)
                     unsure.append((key, build_alert(match, story, is_update=mark.is_update), mark.since_ms))
                 else:
                     self.counters["already_alerted"] += 1
@@ -168,12 +168,12 @@ class AlertStage:
             log.warning("alerts: a rebalance took a partition away mid-batch: %d alert(s) left to its next owner",
                         len(to_send) - len(sent))
             return False
-        handled: dict[bytes, set[str]] = {}
+        handled: dict[bytes, set[tuple[str, int]]] = {}
         for key, alert in [*fresh, *((key, alert) for key, alert, _ in unsure)]:
-            handled.setdefault(key, set()).add(alert.subscription)
-        for key, names in handled.items():
+            handled.setdefault(key, set()).add((alert.subscription, alert.version))
+        for key, alerts in handled.items():
             partition, ledger = ledgers[key]
-            if ledger.confirm(names):  # only these: another pass may still have to look for its own
+            if ledger.confirm(alerts):  # only these: another pass or batch may still have to look for its own
                 self._record(key, partition, ledger)  # if lost, a replay looks on the topic again
         return True
 

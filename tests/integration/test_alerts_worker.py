@@ -151,7 +151,7 @@ def test_an_alert_recorded_but_unconfirmed_is_looked_for_on_its_topic(settings, 
     for story, names in ((on_topic, [every.name]), (missing, [every.name, query.name])):
         key = story.id.encode()
         ledger = Ledger((murmur2(key) & 0x7fffffff) % len(partitions), now_ms / 1000, dict.fromkeys(names, 1),
-                        {name: Unconfirmed(now_ms, is_update=False) for name in names})
+                        {name: [Unconfirmed(1, now_ms, is_update=False)] for name in names})
         producer.send(changelog_topic(settings, ALERTS_TABLE), key=key, value=ledger.dump(), partition=ledger.partition)
     sent_before = alert_id(every.name, on_topic.id, 1)
     producer.send(alert_topic(settings, every.name), key=sent_before.encode(),

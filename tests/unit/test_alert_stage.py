@@ -160,3 +160,22 @@ def test_a_worker_that_loses_the_partition_mid_batch_leaves_the_rest_to_the_next
     successor.io.table = dict(io.table)
     assert asyncio.run(successor.handle(matcher, deliveries(story))) is True
     assert [name for name, sent in successor.io.sent.items() if sent] == [n for n in ("esper", "esper-too") if n not in io.sent]
+
+
+@pytest.mark.parametrize("split", [False, True])
+def test_two_versions_of_a_story_cut_short_in_one_batch_are_both_alerted_when_read_again(story, split):
+    """The kill -9 test's lost alert: a batch held versions 1 and 2 of a story, and a rebalance came
+    before either alert went out. Read again (in one batch or two), each version is sent once."""
+    io = FakeIO(owned_for=0)
+    stage = AlertStage(io, window_s=86_400, settle_s=0)
+    matcher = Matcher([ESPER])
+    second = story.model_copy(update={"version": 2})
+    assert asyncio.run(stage.handle(matcher, deliveries(story, second))) is False
+    assert not io.sent
+
+    successor = AlertStage(FakeIO(), 86_400, settle_s=0)
+    successor.io.table = dict(io.table)
+    for batch in ([story], [second]) if split else ([story, second],):
+        assert asyncio.run(successor.handle(matcher, deliveries(*batch))) is True
+    assert [(alert["version"], alert["is_update"]) for alert in successor.io.sent["esper"]] == [(1, False), (2, True)]
+    assert not Ledger.load(successor.io.table[story.article.id.encode()], 2).unconfirmed

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pipeline.alerts import Matcher, build_alert, should_alert
-from pipeline.alerts.ledger import Action, Ledger
+from pipeline.alerts.ledger import Action, Ledger, Unconfirmed
 from pipeline.alerts.subscriptions import SubscriptionError, canonical, load_subscriptions, parse_subscription
 from pipeline.enrich.gazetteer import gazetteer_files, load_gazetteer
 from pipeline.ingest.wiretext import parse_wire_text
@@ -183,8 +183,8 @@ def test_an_alert_is_recorded_unconfirmed_then_confirmed():
     # Read again before it was confirmed (its worker died): look on the topic, do not send blindly.
     again = Ledger.load(ledger.dump(), partition=0)
     assert again.action(follows, 1) is Action.VERIFY
-    assert again.unconfirmed["follows"].since_ms == 1_000 and again.partition == 3
-    assert again.confirm({"follows"}) and not again.confirm({"follows"})
+    assert again.mark("follows", 1).since_ms == 1_000 and again.partition == 3
+    assert again.confirm({("follows", 1)}) and not again.confirm({("follows", 1)})
     assert again.action(follows, 1) is Action.SKIP
     assert again.action(follows, 2) is Action.SEND
     assert again.record("follows", 2, now_ms=2_000).is_update is True
@@ -192,10 +192,29 @@ def test_an_alert_is_recorded_unconfirmed_then_confirmed():
     assert again.action(follows, 1) is Action.SKIP
 
 
+def test_two_versions_recorded_unconfirmed_are_each_verified_and_confirmed_alone():
+    """A batch with two versions of a story, cut short before either alert went out: each version
+    is looked for on the topic when read again, even in two batches."""
+    follows = Subscription(name="follows", phrases=["x"], updates=True)
+    ledger = Ledger(partition=0)
+    ledger.record("follows", 1, now_ms=1_000)
+    assert ledger.record("follows", 2, now_ms=1_000).is_update is True
+    again = Ledger.load(ledger.dump(), partition=0)
+    assert [again.action(follows, v) for v in (1, 2)] == [Action.VERIFY, Action.VERIFY]
+    assert again.mark("follows", 1).is_update is False
+    assert again.confirm({("follows", 1)})
+    assert [again.action(follows, v) for v in (1, 2, 3)] == [Action.SKIP, Action.VERIFY, Action.SEND]
+
+
+def test_an_entry_written_before_marks_had_versions_still_loads():
+    old = b'{"at": 1.0, "p": 4, "sent": {"follows": 3}, "unconfirmed": {"follows": [1000, true]}}'
+    assert Ledger.load(old, partition=0).mark("follows", 3) == Unconfirmed(3, 1000, True)
+
+
 def test_a_subscription_without_updates_is_alerted_once():
     once = Subscription(name="once", phrases=["x"])
     ledger = Ledger(partition=0)
     ledger.record("once", 1, now_ms=5)
-    ledger.confirm({"once"})
+    ledger.confirm({("once", 1)})
     assert [ledger.action(once, v) for v in (1, 2, 3)] == [Action.SKIP] * 3
     assert Ledger.load(None, partition=7) == Ledger(partition=7)
