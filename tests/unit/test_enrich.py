@@ -3,13 +3,15 @@
 from pathlib import Path
 
 import pytest
+import spacy
+from spacy.matcher import Matcher
 
 from pipeline.enrich import GazetteerError, load_gazetteer
 from pipeline.enrich.batch import enrich_batch
 from pipeline.enrich.evaluation import Scores, engine_labels, load_set
 from pipeline.enrich.gazetteer import gazetteer_files
 from pipeline.enrich.names import author_names, clean_mention, surname_owner, name_key
-from pipeline.enrich.titles import split_role
+from pipeline.enrich.titles import MARKED_OFFICES, QUALIFIERS, TitleRuns, split_role
 from pipeline.ingest.wiretext import parse_wire_text
 from pipeline.settings import CONFIG_DIR
 from schemas import EntityType, UniqueArticle
@@ -104,6 +106,23 @@ def test_clean_mention(text, expected):
 ])
 def test_titles_and_ranks_split_off_as_the_role(text, role, name):
     assert split_role(text) == (role, name)
+
+
+def test_title_runs_match_as_spacys_matcher_would(sample_texts):
+    """`TitleRuns` stands in for the Matcher with the title grammar's token pattern: the same matches."""
+    nlp = spacy.blank("en")
+    matcher = Matcher(nlp.vocab)
+    matcher.add("TITLE", [[{"TEXT": {"IN": sorted(QUALIFIERS)}, "OP": "*"},
+                           {"TEXT": {"IN": sorted(MARKED_OFFICES)}, "OP": "+"}]])
+    runs = TitleRuns(nlp.vocab, "TITLE")
+    texts = [*sample_texts.values(), "Air Force Brig. Gen. Jane Doe met U.S. Secretary Minister Sen. Roe.",
+             "President Mr. Smith", "Acting Deputy", "Senator", "U.S. Defense Secretary", ""]
+    found = 0
+    for text in texts:
+        doc = nlp(text)
+        assert sorted(runs(doc)) == sorted(matcher(doc)), text[:60]
+        found += len(runs(doc))
+    assert found > 30
 
 
 def test_a_surname_merges_only_when_one_person_has_it():
