@@ -12,8 +12,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
-from spacy.tokens import Doc, Span
+from spacy.tokens import Doc
 
 from pipeline.enrich.canonical import FORT, SEATS, SERVICES, Canonicaliser, after_qualifiers, person_like
 from pipeline.enrich.gazetteer import KnownEntity
@@ -106,11 +107,25 @@ def role_entities(names: Canonicaliser, role: str, start: int) -> list[Mention]:
     return found
 
 
+class Ent(NamedTuple):
+    """What the rules read of a model's span. A spaCy `Span` rebuilds its text from its tokens at
+    each `.text`, which the rules ask for many times a span (a third of their time)."""
+
+    start: int
+    end: int
+    start_char: int
+    end_char: int
+    label_: str
+    ent_id_: str
+    text: str
+
+
 def mentions_of(names: Canonicaliser, doc: Doc, text: str, offset: int, state: str | None) -> list[Mention]:
     """The model's spans as mentions; `text` is the doc's text (not `doc.text`, which spaCy rebuilds)."""
     mentions: list[Mention] = []
     title, title_end = None, -1
-    ents = list(doc.ents)
+    ents = [Ent(e.start, e.end, e.start_char, e.end_char, e.label_, e.ent_id_, text[e.start_char:e.end_char])
+            for e in doc.ents]
     skip = set()
     for index, ent in enumerate(ents):
         if index in skip:
@@ -345,7 +360,7 @@ def _listed(after: str, country_code: Callable[[str], str | None]) -> bool:
     return bool(match) and not (match.group(1) and country_code(match.group(1)))
 
 
-def _after_comma(text: str, ent: Span, follower: Span) -> bool:
+def _after_comma(text: str, ent: Ent, follower: Ent) -> bool:
     """Whether `follower` comes right after `ent` and a comma: "Palm Beach, Fla."."""
     between = text[ent.end_char : follower.start_char]
     return between.strip() == "," and "\n" not in between
@@ -362,7 +377,7 @@ def _natural_feature(names: Canonicaliser, name: str, state: str) -> bool:
     return bool(_FEATURE.search(name)) and state not in names.places.us_city_states(name)
 
 
-def _among_states(text: str, ents: list[Span], index: int) -> bool:
+def _among_states(text: str, ents: list[Ent], index: int) -> bool:
     """Whether the span at `index` is one of a list of U.S. states: a state just before or after it,
     with only a comma or an "and" between."""
     for a, b in ((index - 1, index), (index, index + 1)):
