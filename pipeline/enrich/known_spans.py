@@ -42,19 +42,22 @@ class KnownSpans:
 
     def __call__(self, doc: Doc) -> Doc:
         matches = sorted(self.matcher(doc), key=lambda m: (m[2] - m[1], -m[1]), reverse=True)
-        ents = list(doc.ents)
+        ents = {ent.start: ent for ent in doc.ents}  # they never overlap: each by its first token
+        owner = {i: ent.start for ent in doc.ents for i in range(ent.start, ent.end)}  # token -> its span's start
         taken: set[int] = set()
         for key, start, end in matches:
             if taken.intersection(range(start, end)):
                 continue
-            inside = [e for e in ents if start <= e.start and e.end <= end]
-            crossing = [e for e in ents if e.start < end and e.end > start and e not in inside]
-            if crossing:
+            touched = {owner[i] for i in range(start, end) if i in owner}
+            if any(ents[first].start < start or ents[first].end > end for first in touched):
                 continue  # within a longer span of the model's, or across one's edge
+            for first in touched:
+                del ents[first]
             label, name = self.names[key]
-            ents = [e for e in ents if e not in inside] + [Span(doc, start, end, label=label, span_id=name)]
+            ents[start] = Span(doc, start, end, label=label, span_id=name)
+            owner.update(dict.fromkeys(range(start, end), start))
             taken.update(range(start, end))
-        doc.ents = sorted(ents, key=lambda e: e.start)
+        doc.ents = sorted(ents.values(), key=lambda e: e.start)
         return doc
 
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from spacy.attrs import ORTH
+from spacy.attrs import IS_SPACE, LOWER, ORTH
 from spacy.language import Language
 from spacy.tokens import Doc, Span, Token
 
@@ -102,6 +102,7 @@ class SpanRepair:
 
     def __call__(self, doc: Doc) -> Doc:
         ents = sorted(doc.ents, key=lambda e: e.start)
+        words = _Words(doc)
         repaired: list[tuple[int, int, str]] = []
         index = 0
         while index < len(ents):
@@ -126,8 +127,8 @@ class SpanRepair:
             while index < len(ents) and ents[index].start < end:
                 end = max(end, ents[index].end) if label in _REPAIRED else end
                 index += 1
-            for part_start, part_end in _lines(doc, start, end):
-                repaired.extend(self._split_places(doc, part_start, part_end, label))
+            for part_start, part_end in (_lines(doc, start, end) if not words.plain(start, end) else [(start, end)]):
+                repaired.extend(self._split_places(doc, part_start, part_end, label, words))
         repaired += self._missed_cities(doc, {i for s, e, _ in repaired for i in range(s, e)})
         doc.ents = [Span(doc, s, e, label=label) for s, e, label in _without_overlaps(repaired)]
         return doc
@@ -225,15 +226,35 @@ class SpanRepair:
             return start - 1, end
         return start, end
 
-    def _split_places(self, doc: Doc, start: int, end: int, label: str) -> list[tuple[int, int, str]]:
-        words = doc[start:end]
-        ands = [i for i, token in enumerate(words) if token.lower_ == "and"]
-        if label not in _REPAIRED or len(ands) != 1 or ands[0] in (0, len(words) - 1):
+    def _split_places(self, doc: Doc, start: int, end: int, label: str, tokens: _Words) -> list[tuple[int, int, str]]:
+        ands = tokens.ands(start, end)
+        if label not in _REPAIRED or len(ands) != 1 or ands[0] in (0, end - start - 1):
             return [(start, end, label)]
+        words = doc[start:end]
         left, right = words[: ands[0]], words[ands[0] + 1 :]
         if self.is_place(left.text) and self.is_place(right.text):
             return [(left.start, left.end, "GPE"), (right.start, right.end, "GPE")]
         return [(start, end, label)]
+
+
+class _Words:
+    """A doc's words as hashes, read once: the checks made of every span walk no tokens (a spaCy
+    `Token` is an object made at each access)."""
+
+    def __init__(self, doc: Doc) -> None:
+        bullets = {doc.vocab.strings.add(bullet) for bullet in _BULLETS}
+        orth, space = doc.to_array(ORTH).tolist(), doc.to_array(IS_SPACE).tolist()
+        self.breaks = [bool(is_space) or word in bullets for word, is_space in zip(orth, space)]
+        self.lower = doc.to_array(LOWER).tolist()
+        self.and_ = doc.vocab.strings.add("and")
+
+    def plain(self, start: int, end: int) -> bool:
+        """No spaces nor bullets in the span: one line, nothing to trim (`_lines`)."""
+        return not any(self.breaks[start:end])
+
+    def ands(self, start: int, end: int) -> list[int]:
+        """Where the span has the word "and", from its start."""
+        return [i for i, word in enumerate(self.lower[start:end]) if word == self.and_]
 
 
 def _lines(doc: Doc, start: int, end: int) -> list[tuple[int, int]]:
