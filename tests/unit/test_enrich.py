@@ -10,6 +10,7 @@ from pipeline.enrich import GazetteerError, load_gazetteer
 from pipeline.enrich.batch import enrich_batch
 from pipeline.enrich.evaluation import Scores, engine_labels, load_set
 from pipeline.enrich.gazetteer import gazetteer_files
+from pipeline.enrich.model import MODEL, UNUSED_COMPONENTS
 from pipeline.enrich.names import author_names, clean_mention, surname_owner, name_key
 from pipeline.enrich.titles import MARKED_OFFICES, QUALIFIERS, TitleRuns, split_role
 from pipeline.ingest.wiretext import parse_wire_text
@@ -107,6 +108,15 @@ def test_clean_mention(text, expected):
 def test_titles_and_ranks_split_off_as_the_role(text, role, name):
     assert split_role(text) == (role, name)
 
+
+def test_ruler_spans_reach_the_model_under_a_label_it_has(engine):
+    """Titles and ignored words pass the model under one of its own labels (a new label adds
+    transitions and slows every story), and come out of it as TITLE and IGNORE again."""
+    doc = engine.nlp("Defense Secretary Mark Esper met Iraqi President Barham Salih in Baghdad.")
+    assert [(ent.text, ent.label_) for ent in doc.ents if ent.label_ in ("TITLE", "PERSON")] == [
+        ("Defense Secretary", "TITLE"), ("Mark Esper", "PERSON"), ("Iraqi President", "TITLE"), ("Barham Salih", "PERSON")]
+    model = spacy.load(MODEL, exclude=UNUSED_COMPONENTS)
+    assert engine.nlp.get_pipe("ner").moves.n_moves == model.get_pipe("ner").moves.n_moves
 
 def test_title_runs_match_as_spacys_matcher_would(sample_texts):
     """`TitleRuns` stands in for the Matcher with the title grammar's token pattern: the same matches."""
