@@ -127,7 +127,7 @@ class SpanRepair:
             while index < len(ents) and ents[index].start < end:
                 end = max(end, ents[index].end) if label in _REPAIRED else end
                 index += 1
-            for part_start, part_end in (_lines(doc, start, end) if not words.plain(start, end) else [(start, end)]):
+            for part_start, part_end in _lines(doc, start, end, words):
                 repaired.extend(self._split_places(doc, part_start, part_end, label, words))
         repaired += self._missed_cities(doc, {i for s, e, _ in repaired for i in range(s, e)})
         doc.ents = [Span(doc, s, e, label=label) for s, e, label in _without_overlaps(repaired)]
@@ -226,12 +226,12 @@ class SpanRepair:
             return start - 1, end
         return start, end
 
-    def _split_places(self, doc: Doc, start: int, end: int, label: str, tokens: _Words) -> list[tuple[int, int, str]]:
-        ands = tokens.ands(start, end)
+    def _split_places(self, doc: Doc, start: int, end: int, label: str, words: _Words) -> list[tuple[int, int, str]]:
+        ands = words.ands(start, end)
         if label not in _REPAIRED or len(ands) != 1 or ands[0] in (0, end - start - 1):
             return [(start, end, label)]
-        words = doc[start:end]
-        left, right = words[: ands[0]], words[ands[0] + 1 :]
+        span = doc[start:end]
+        left, right = span[: ands[0]], span[ands[0] + 1 :]
         if self.is_place(left.text) and self.is_place(right.text):
             return [(left.start, left.end, "GPE"), (right.start, right.end, "GPE")]
         return [(start, end, label)]
@@ -257,9 +257,11 @@ class _Words:
         return [i for i, word in enumerate(self.lower[start:end]) if word == self.and_]
 
 
-def _lines(doc: Doc, start: int, end: int) -> list[tuple[int, int]]:
+def _lines(doc: Doc, start: int, end: int, words: _Words) -> list[tuple[int, int]]:
     """The parts of a span on each side of a paragraph break ("Stillwater\n\n• Tennessee"), each
     without the bullets and spaces around it; the span itself when it has no break."""
+    if words.plain(start, end):  # most spans: nothing to cut or trim
+        return [(start, end)]
     parts, first = [], start
     for index in range(start, end + 1):
         at_break = index < end and ("\n" in doc[index].whitespace_ or (doc[index].is_space and "\n" in doc[index].text))

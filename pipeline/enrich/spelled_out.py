@@ -59,7 +59,8 @@ Names = list[tuple[str, EntityType]]
 
 def spelled_names(text: str, state: str | None) -> Iterator[tuple[re.Match, Names]]:
     """(match, its names) for every pattern below in `text`; `state` is the story's U.S. state."""
-    for match in _COUNTIES.finditer(text) if _may_list_counties(text) else ():
+    about_counties = _COUNTIES_WORD.search(text)  # without the word, `_COUNTIES` (slow) cannot match
+    for match in _COUNTIES.finditer(text) if about_counties else ():
         if named := state_name(match.group(1).strip()):  # "five Texas counties": the state's, no county named
             yield match, [(named, EntityType.PLACE)]
         else:
@@ -74,7 +75,7 @@ def spelled_names(text: str, state: str | None) -> Iterator[tuple[re.Match, Name
                 break
         if county := county_title(name, local):
             yield match, [(county, EntityType.PLACE)]
-    if _COUNTIES_WORD.search(text):  # a story about counties: lists of bare names are counties too
+    if about_counties:  # a story about counties: lists of bare names are counties too
         for match in _NAME_LIST.finditer(text):
             local = state_near(text, match.start(), match.end()) or state
             names = _LIST_SEPARATOR.split(match.group())
@@ -125,15 +126,10 @@ def story_state(article: Article) -> str | None:
         if state := state_name(article.located.partition(",")[2].strip()):
             return state
     text = f"{article.headline}\n{article.body_text}"
-    if _may_list_counties(text):
+    if _COUNTIES_WORD.search(text):  # else `_COUNTIES` (slow: half a millisecond a story) cannot match
         text = _COUNTIES.sub("", text)
     counts = Counter(states_named(text))
     return counts.most_common(1)[0][0] if counts else None
-
-
-def _may_list_counties(text: str) -> bool:
-    """Whether `_COUNTIES` can match: the pattern is slow (half a millisecond a story), the test is not."""
-    return "counties" in text or "parishes" in text
 
 
 def _counties_listed(match: re.Match, state: str | None) -> list[str]:
