@@ -24,9 +24,10 @@ from tokenizers import Tokenizer
 
 MODEL_PACKAGE = "all_minilm_l6_v2"
 DIMS = 384
-#: Tokens read per story: its headline and lead, where a news story says what it is about.
-#: (The model was trained on 128-token texts; more costs time and blurs the vector.)
-STORY_TOKENS = 128
+#: Word pieces read per story: its headline and lead, where a news story says what it is about.
+#: Half the model's 128 costs less than half the time (17 against 37 ms a story) and ranks as well:
+#: `wirestream bench search`, same day, hybrid nDCG@10 0.96 against 0.97 on the dev queries.
+STORY_TOKENS = 64
 #: Word pieces per forward pass: small enough that the layer's arrays stay in cache.
 _BATCH_TOKENS = 1024
 

@@ -37,7 +37,7 @@ def test_a_story_is_read_up_to_its_lead(embedder):
     lead = "Wildfires scorch Australia.\nFirefighters battled blazes across New South Wales on Sunday."
     longer = lead + " Officials said the weather would worsen." * 200
     cut = embedder.embed([longer, longer + " A different ending entirely about football."])
-    assert np.allclose(cut[0], cut[1])  # past STORY_TOKENS word pieces nothing counts
+    assert np.allclose(cut[0], cut[1], atol=1e-6)  # past STORY_TOKENS word pieces nothing counts (float32 noise aside)
     assert STORY_TOKENS <= 128
     assert story_text("Headline", "Body") == "Headline.\nBody" and story_text("", "Body") == "Body"
 
