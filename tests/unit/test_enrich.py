@@ -118,6 +118,7 @@ def test_ruler_spans_reach_the_model_under_a_label_it_has(engine):
     model = spacy.load(MODEL, exclude=UNUSED_COMPONENTS)
     assert engine.nlp.get_pipe("ner").moves.n_moves == model.get_pipe("ner").moves.n_moves
 
+
 def test_title_runs_match_as_spacys_matcher_would(sample_texts):
     """`TitleRuns` stands in for the Matcher with the title grammar's token pattern: the same matches."""
     nlp = spacy.blank("en")
