@@ -36,6 +36,8 @@ log = logging.getLogger(__name__)
 #: How long a batch may take in a model process before the child counts as hung. A batch of 32
 #: takes 1-3 s; a child that has not loaded its models yet (just replaced) takes ~5 s more.
 DEADLINE_S = 120.0
+#: How much lower the vector process's CPU priority is than the worker's (`nice`).
+VECTOR_NICENESS = 10
 
 _engine: EntityEngine | None = None  # in the entity process
 _embedder: Embedder | None = None  # in the vector process
@@ -170,6 +172,9 @@ def _load_embedder(parent: int) -> None:
     _watch(parent)
     # One core's worth: the matrix products would otherwise take both.
     threadpool_limits(1)
+    # The entity process is what limits a flood; this one yields the core to it, and keeps up
+    # anyway (it has half the work and waits when the entity process is ahead).
+    os.nice(VECTOR_NICENESS)
     _embedder = load_embedder(True)
 
 
