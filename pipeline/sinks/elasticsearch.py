@@ -40,6 +40,8 @@ BACKOFF_MAX_S = 30.0
 ANSWERING_DEADLINE_S = 300.0
 
 Action = tuple[dict, dict | None]
+#: An action and its lines of a bulk request body.
+Encoded = tuple[Action, bytes]
 
 
 def connect(settings: Settings) -> Elasticsearch:
@@ -144,21 +146,22 @@ class BulkWriter:
 
     def write(self, actions: list[Action]) -> BulkResult:
         result = BulkResult()
-        for part in self._pool.map(self._write_chunk, self.chunks(actions)):
+        # Each action is serialised once: the chunks are sized by, and sent as, the same bytes.
+        encoded = [(action, ndjson([action])) for action in actions]
+        for part in self._pool.map(self._write_chunk, self.chunks(encoded)):
             result.merge(part)
         return result
 
-    def chunks(self, actions: list[Action]) -> list[list[Action]]:
+    def chunks(self, encoded: list[Encoded]) -> list[list[Encoded]]:
         """Consecutive runs of at most `max_docs` actions and about `max_bytes` of request body."""
-        chunks: list[list[Action]] = [[]]
+        chunks: list[list[Encoded]] = [[]]
         size = 0
-        for action in actions:
-            action_size = len(ndjson([action]))
-            if chunks[-1] and (len(chunks[-1]) >= self.max_docs or size + action_size > self.max_bytes):
+        for action, body in encoded:
+            if chunks[-1] and (len(chunks[-1]) >= self.max_docs or size + len(body) > self.max_bytes):
                 chunks.append([])
                 size = 0
-            chunks[-1].append(action)
-            size += action_size
+            chunks[-1].append((action, body))
+            size += len(body)
         return [chunk for chunk in chunks if chunk]
 
     def current(self, index: str, ids: list[str], fields: list[str]) -> dict[str, dict]:
@@ -193,19 +196,19 @@ class BulkWriter:
         ELASTICSEARCH_RETRIES.inc(retries)
         return response, retries
 
-    def _write_chunk(self, pending: list[Action]) -> BulkResult:
+    def _write_chunk(self, pending: list[Encoded]) -> BulkResult:
         result = BulkResult()
         backoff = BACKOFF_FIRST_S
         while pending:
             try:
-                response, retried = self._request(lambda: self.client.bulk(operations=ndjson(pending)))
+                response, retried = self._request(lambda: self.client.bulk(operations=b"".join(body for _, body in pending)))
             except ApiError as error:
                 # Refused as a whole (one malformed action spoils the request): halve it until the
                 # culprit stands alone, so only it is rejected.
                 if len(pending) == 1:
                     cause = error.body.get("error", {}) if isinstance(error.body, dict) else {}
                     reason = cause.get("reason", "") if isinstance(cause, dict) else str(cause)
-                    result.rejected.append((pending[0], _one_line(f"{error.meta.status}: {error.message} {reason}")))
+                    result.rejected.append((pending[0][0], _one_line(f"{error.meta.status}: {error.message} {reason}")))
                 else:
                     middle = len(pending) // 2
                     result.merge(self._write_chunk(pending[:middle]))
@@ -213,7 +216,7 @@ class BulkWriter:
                 return result
             result.retries += retried
             retry = []
-            for action, item in zip(pending, response["items"]):
+            for (action, body), item in zip(pending, response["items"]):
                 operation, outcome = next(iter(item.items()))
                 status = outcome["status"]
                 if status < 300:
@@ -225,7 +228,7 @@ class BulkWriter:
                 elif status == 404 and operation == "delete":
                     result.written += 1  # deleted before it was ever written: its tombstone stands
                 elif status == 429 or status >= 500:
-                    retry.append(action)
+                    retry.append((action, body))
                 else:
                     error = outcome.get("error", {})
                     reason = f"{error.get('type', status)}: {error.get('reason', 'rejected')}"

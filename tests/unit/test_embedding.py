@@ -14,12 +14,13 @@ def embedder() -> Embedder:
     return Embedder.load()
 
 
-def test_vectors_are_unit_length_and_the_same_alone_or_in_a_batch(embedder):
+def test_vectors_are_unit_length_and_the_same_alone_or_in_a_batch():
+    uncached = Embedder.load(cache_size=0)
     texts = ["North Korea fires a ballistic missile", "A", "FEMA extends temporary housing " * 40, ""]
-    together = embedder.embed(texts)
+    together = uncached.embed(texts)
     assert together.shape == (4, DIMS) and together.dtype == np.float32
     assert np.allclose(np.linalg.norm(together, axis=1), 1.0, atol=1e-5)
-    alone = np.stack([embedder.embed_one(text) for text in texts])
+    alone = np.stack([uncached.embed_one(text) for text in texts])
     assert np.allclose(together, alone, atol=1e-5)  # padding inside a batch changes nothing
 
 
@@ -38,8 +39,18 @@ def test_a_story_is_read_up_to_its_lead(embedder):
     longer = lead + " Officials said the weather would worsen." * 200
     cut = embedder.embed([longer, longer + " A different ending entirely about football."])
     assert np.allclose(cut[0], cut[1], atol=1e-6)  # past STORY_TOKENS word pieces nothing counts (float32 noise aside)
-    assert STORY_TOKENS <= 128
-    assert story_text("Headline", "Body") == "Headline.\nBody" and story_text("", "Body") == "Body"
+
+
+def test_an_update_below_the_lead_reuses_the_vector_and_the_cache_stays_bounded():
+    small = Embedder.load(cache_size=2)
+    leads = [f"{topic} closes schools.\nHeavy rain closed schools across the county on Monday. " * 6
+             for topic in ("Flooding", "Snow", "Heat")]
+    vectors = [small.embed([lead])[0] for lead in leads]
+    small._w = {}  # no weights: only the cache can answer now
+    assert np.array_equal(small.embed([leads[2] + "\n\nUPDATE: the roads reopened at noon."])[0], vectors[2])
+    assert np.array_equal(small.embed([leads[1]])[0], vectors[1])
+    with pytest.raises(KeyError):  # the oldest was let go
+        small.embed([leads[0]])
 
 
 def test_a_missing_model_is_a_clear_error_and_vectors_can_be_off():
