@@ -39,6 +39,8 @@ def test_a_story_is_read_up_to_its_lead(embedder):
     longer = lead + " Officials said the weather would worsen." * 200
     cut = embedder.embed([longer, longer + " A different ending entirely about football."])
     assert np.allclose(cut[0], cut[1], atol=1e-6)  # past STORY_TOKENS word pieces nothing counts (float32 noise aside)
+    assert STORY_TOKENS <= 128
+    assert story_text("Headline", "Body") == "Headline.\nBody" and story_text("", "Body") == "Body"
 
 
 def test_an_update_below_the_lead_reuses_the_vector_and_the_cache_stays_bounded():
