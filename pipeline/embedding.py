@@ -53,7 +53,7 @@ class Embedder:
         self._heads = int(config["num_attention_heads"])
         self._layers = int(config["num_hidden_layers"])
         self._eps = float(config.get("layer_norm_eps", 1e-12))
-        self._cache: OrderedDict[bytes, np.ndarray] = OrderedDict()
+        self._cache: OrderedDict[tuple[int, ...], np.ndarray] = OrderedDict()
         self._cache_size = cache_size
 
     @classmethod
@@ -74,26 +74,25 @@ class Embedder:
         """One row per text, float32, unit length; texts are cut at `max_tokens` word pieces. A text
         whose pieces were read recently (`CACHED_VECTORS`) gets the vector it had then."""
         self._tokenizer.enable_truncation(max_length=max_tokens)
-        pieces = [encoding.ids for encoding in self._tokenizer.encode_batch(list(texts))]
-        keys = [np.asarray(ids, dtype=np.int32).tobytes() for ids in pieces]
+        pieces = [tuple(encoding.ids) for encoding in self._tokenizer.encode_batch(list(texts))]
         out = np.zeros((len(texts), DIMS), dtype=np.float32)
-        todo: dict[bytes, list[int]] = {}
-        for i, key in enumerate(keys):
-            if (known := self._cache.get(key)) is not None:
-                self._cache.move_to_end(key)
+        rows: dict[tuple[int, ...], list[int]] = {}  # the rows of each text not remembered, by its pieces
+        for i, ids in enumerate(pieces):
+            if (known := self._cache.get(ids)) is not None:
+                self._cache.move_to_end(ids)
                 out[i] = known
             else:
-                todo.setdefault(key, []).append(i)
+                rows.setdefault(ids, []).append(i)
         # Similar lengths together, so a batch carries little padding.
-        order = sorted(todo, key=lambda key: len(pieces[todo[key][0]]))
+        order = sorted(rows, key=len)
         start = 0
         while start < len(order):
-            longest = len(pieces[todo[order[min(start + 63, len(order) - 1)]][0]])
+            longest = len(order[min(start + 63, len(order) - 1)])
             size = max(1, min(64, _BATCH_TOKENS // max(longest, 1)))
             batch = order[start : start + size]
-            for key, vector in zip(batch, self._encode([pieces[todo[key][0]] for key in batch])):
-                out[todo[key]] = vector
-                self._cache[key] = vector.copy()  # not a view that would keep its whole batch alive
+            for ids, vector in zip(batch, self._encode(batch)):
+                out[rows[ids]] = vector
+                self._cache[ids] = vector.copy()  # not a view that would keep its whole batch alive
             start += size
         while len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)
@@ -102,7 +101,7 @@ class Embedder:
     def embed_one(self, text: str, max_tokens: int = STORY_TOKENS) -> np.ndarray:
         return self.embed([text], max_tokens)[0]
 
-    def _encode(self, batch: list[list[int]]) -> np.ndarray:
+    def _encode(self, batch: Sequence[Sequence[int]]) -> np.ndarray:
         """BERT's forward pass over padded ids, then the masked mean of the last states."""
         w, heads = self._w, self._heads
         length = max(len(ids) for ids in batch)
