@@ -328,6 +328,16 @@ def cpu_seconds(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def run_queue_seconds(pid: int) -> float | None:
+    """The time a process's threads have spent ready to run but waiting for a CPU (Linux's
+    schedstat); None once it is gone or where the system does not say."""
+    try:
+        return sum(int(Path(f"/proc/{pid}/task/{thread}/schedstat").read_text().split()[1])
+                   for thread in os.listdir(f"/proc/{pid}/task")) / 1e9
+    except (OSError, IndexError, ValueError):
+        return None
+
+
 def child_pids(pid: int) -> list[int]:
     """A process's child processes (a worker's model process)."""
     try:

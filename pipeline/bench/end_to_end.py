@@ -49,7 +49,7 @@ from pipeline.sinks.documents import index_action
 from pipeline.sinks.elasticsearch import connect, ensure_index
 from pipeline.stack import Elasticsearch as ElasticsearchService
 from pipeline.stack import Kafka as KafkaService
-from pipeline.stack import child_pids, cpu_seconds, rss_mb
+from pipeline.stack import child_pids, cpu_seconds, rss_mb, run_queue_seconds
 from pipeline.topics import TopicSpec, alert_topic, ensure_topics
 from pipeline.consumer_group import GroupOffsets
 from pipeline.worker_processes import WorkerProcess, wait_caught_up, wait_group_stable
@@ -79,7 +79,7 @@ class Timings:
 
 
 def run(samples: Path, count: int, workers: list[int], rate: float, steady: int, settings: Settings,
-        console: Console, results: Path) -> dict:
+        console: Console, results: Path, pin: bool = True) -> dict:
     stories = load_samples(samples)
     labelled = list(loadgen.stream(stories, count, duplicate_rate=0.3, seed=8))
     firsts = [item.article for item in labelled if item.label == "unique"]
@@ -95,7 +95,7 @@ def run(samples: Path, count: int, workers: list[int], rate: float, steady: int,
         console.print(f"[bold]warm-up[/], not measured: {WARM_ARTICLES:,} other articles through 1 worker")
         warm = list(loadgen.stream(stories, WARM_ARTICLES, duplicate_rate=0.3, seed=6, start=10 * count))
         _pipeline(settings.isolated(f"{run_id}-warm"), client, warm,
-                  [item.article for item in warm if item.label == "unique"], 1, rate, 0, samples, console)
+                  [item.article for item in warm if item.label == "unique"], 1, rate, 0, samples, console, pin)
         console.print("[bold]limits[/], on the same data, stack idle")
         payloads = [item.article.model_dump_json().encode() for item in labelled]
         figures["kafka_limit_per_s"] = _kafka_limit(settings, f"{run_id}-limit", payloads)
@@ -117,7 +117,7 @@ def run(samples: Path, count: int, workers: list[int], rate: float, steady: int,
         for n in workers:
             isolated = settings.isolated(f"{run_id}-w{n}")
             console.print(f"[bold]{n} worker process{'es' if n > 1 else ''}[/]")
-            figures["runs"][n] = _pipeline(isolated, client, labelled, firsts, n, rate, steady, samples, console)
+            figures["runs"][n] = _pipeline(isolated, client, labelled, firsts, n, rate, steady, samples, console, pin)
             measure_nlp_pipe(n, "after")
             if "helpers_bulk_per_s" not in figures:
                 figures["helpers_bulk_per_s"] = _bulk_limit(client, isolated, f"{run_id}-bulk")
@@ -141,12 +141,17 @@ def run(samples: Path, count: int, workers: list[int], rate: float, steady: int,
 
 
 def _pipeline(settings: Settings, client: Elasticsearch, labelled: list[loadgen.Labelled], firsts: list[Article],
-              workers: int, rate: float, steady: int, samples: Path, console: Console) -> dict:
+              workers: int, rate: float, steady: int, samples: Path, console: Console, pin: bool) -> dict:
     ensure_topics(settings)
     SubscriptionStore(settings).put(EVERY_STORY)
     alias = settings.elasticsearch.index_alias
     logs = REPO_ROOT / ".stack" / "bench"
-    procs = [WorkerProcess(settings, logs / f"{settings.faust.app_id}-{i}.log", restart=False) for i in range(workers)]
+    cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+    pinned = pin and len(cpus) >= 2
+    # Worker i's entity model on the i-th CPU (`enrich.model_cpu`), the rest of the worker on the others.
+    procs = [WorkerProcess(settings, logs / f"{settings.faust.app_id}-{i}.log", restart=False,
+                           env={"WIRESTREAM_ENRICH__MODEL_CPU": str(cpus[i % len(cpus)])} if pinned else None)
+             for i in range(workers)]
     memory = _MemorySampler({**{f"worker {i + 1}": p.pid for i, p in enumerate(procs)},
                              "kafka": KafkaService().pid(), "elasticsearch": ElasticsearchService().pid()})
     extra = [item.article for item in loadgen.stream(load_samples(samples), steady + 8 * workers, duplicate_rate=0,
@@ -161,7 +166,7 @@ def _pipeline(settings: Settings, client: Elasticsearch, labelled: list[loadgen.
             memory.start()
             flood = watcher.reset()
             watcher.interval_s, watcher.track_updates = 1.0, True
-            started, cpu_before = time.time(), _cpu_by_part(procs)
+            started, cpu_before, kids_before = time.time(), _cpu_by_part(procs), _model_processes(procs)
             for item in labelled:
                 if item.label == "unique":
                     flood.produced[item.article.id] = time.time()
@@ -179,6 +184,7 @@ def _pipeline(settings: Settings, client: Elasticsearch, labelled: list[loadgen.
             last = max(*flood.searchable.values(), *flood.updated.values())
             cpu_used = {part: spent - cpu_before[part] for part, spent in _cpu_by_part(procs).items()}
             cpu_wall = time.time() - started
+            model_waiting = _entity_waiting(kids_before, _model_processes(procs), cpu_wall)
             stage_rates = _stage_rates(settings, started, flood)
             watcher.track_updates = False
 
@@ -217,6 +223,8 @@ def _pipeline(settings: Settings, client: Elasticsearch, labelled: list[loadgen.
         "lucene_documents_per_story": lucene_per_story,
         "cpu_ms_per_version": {part: 1000 * spent / versions for part, spent in cpu_used.items()},
         "cpu_cores": {part: spent / cpu_wall for part, spent in cpu_used.items()},
+        "entity_process_waiting": model_waiting,
+        "model_cpu_pinned": pinned,
         "memory_peak_mb": memory.peaks(),
         "worker_memory_growth": memory.growth("worker"),
         "series": {
@@ -352,6 +360,24 @@ def _cpu_by_part(procs: list[WorkerProcess]) -> dict[str, float]:
     mine = os.times()
     used["this benchmark (producer, watcher)"] = mine.user + mine.system
     return used
+
+
+def _model_processes(procs: list[WorkerProcess]) -> list[dict[int, tuple[float, float]]]:
+    """Per worker, each model process's (CPU seconds, seconds waiting for a CPU) so far."""
+    return [{kid: (cpu_seconds(kid) or 0.0, run_queue_seconds(kid) or 0.0) for kid in child_pids(proc.pid)}
+            for proc in procs]
+
+
+def _entity_waiting(before: list[dict[int, tuple[float, float]]], after: list[dict[int, tuple[float, float]]],
+                    wall_s: float) -> float:
+    """The share of the flood the entity process (each worker's busiest child) spent ready to run
+    but waiting for a core, the mean over workers: what the rest of the machine took from it."""
+    shares = []
+    for was, now in zip(before, after):
+        busiest = max((kid for kid in now if kid in was), key=lambda kid: now[kid][0] - was[kid][0], default=None)
+        if busiest is not None:
+            shares.append((now[busiest][1] - was[busiest][1]) / wall_s)
+    return sum(shares) / len(shares) if shares else 0.0
 
 
 class _MemorySampler(threading.Thread):
@@ -513,6 +539,9 @@ def _print(figures: dict, workers: list[int], console: Console) -> None:
             + ", ".join(f"{1000 * n / figures[f'nlp_pipe_{n}_per_s']:,.0f} ms ({n})" for n in workers)
             if part == "model processes" else "")
     row("flood CPU: all cores busy", lambda n, r: f"{sum(r['cpu_cores'].values()):.2f} of {os.cpu_count()}")
+    row("flood: entity process waiting for a core", lambda n, r: f"{r['entity_process_waiting']:.0%}"
+        + (" (pinned)" if r["model_cpu_pinned"] else ""),
+        "the time the rest of the machine took from the model; pinned: enrich.model_cpu, a CPU of its own")
     row("Lucene documents per story in the index", lambda n, r: f"{r['lucene_documents_per_story']:.1f}",
         "mapping v1 (nested entities): one per story and one per entity")
     names = sorted({name for n in workers for name in figures["runs"][n]["memory_peak_mb"]})

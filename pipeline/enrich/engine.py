@@ -72,8 +72,13 @@ class EntityEngine:
 
     def entities_of(self, articles: Sequence[Article], batch_size: int = 32) -> list[list[Entity]]:
         """Entities of many articles, run through spaCy in batches (much faster than one by one)."""
-        docs = self.nlp.pipe((model_text(article) for article in articles), batch_size=batch_size)
-        return [self._entities(article, doc) for article, doc in zip(articles, docs)]
+        def texts():
+            for article in articles:
+                text = model_text(article)
+                yield text, (article, text)
+
+        return [self._entities(article, doc, text)
+                for doc, (article, text) in self.nlp.pipe(texts(), batch_size=batch_size, as_tuples=True)]
 
     def enrich(self, uniques: Sequence[UniqueArticle]) -> list[EnrichedArticle]:
         """The enriched events for unique articles: entities plus byline authors."""
@@ -89,11 +94,11 @@ class EntityEngine:
             for unique, entities in zip(uniques, found)
         ]
 
-    def _entities(self, article: Article, doc: Doc) -> list[Entity]:
+    def _entities(self, article: Article, doc: Doc, text: str) -> list[Entity]:
+        """`text` is the doc's text, `model_text(article)` (not `doc.text`, which spaCy rebuilds)."""
         headline = article.headline
         body_at = len(headline) + 2
         state = story_state(article)
-        text = model_text(article)
         mentions = mentions_of(self.names, doc, text, body_at, state)
         # Names the text spells out in full that the model cuts or splits: county lists, "St. John the
         # Baptist Parish", "Louisiana National Guard". They replace the model's mentions inside them.
