@@ -143,12 +143,6 @@ def load_settings() -> Settings:
                             f"or [{path[0]}] in {CONFIG_DIR / 'settings.toml'})") from None
 
 
-class EnrichSettings(BaseModel):
-    model_cpu: int | None = Field(None, ge=0, description="The CPU the entity model process runs on alone; "
-                                  "the worker's other threads and its vector process run on the others "
-                                  "(`pipeline.enrich.cpus`). Unset: the system places them.")
-
-
 class SearchSettings(BaseModel):
     vectors: bool = Field(True, description="Embed each story (headline and lead) for hybrid search; "
                           "costs about as much CPU per story as the entity model.")
@@ -175,7 +169,6 @@ class Settings(BaseSettings):
     ingest: IngestSettings = IngestSettings()
     faust: FaustSettings = FaustSettings()
     dedup: DedupSettings = DedupSettings()
-    enrich: EnrichSettings = EnrichSettings()
     search: SearchSettings = SearchSettings()
     newsroom: NewsroomSettings = NewsroomSettings()
 

@@ -6,7 +6,6 @@ starting. `wirestream worker` calls `prepare`, then runs the app (`pipeline.agen
 - Kafka may be starting or restarting: wait, saying so in one line per try, and create the
   pipeline's topics (`pipeline.topics`). A broker that answers but refuses is an error.
 - `config/alerts.yaml` is applied; if it cannot be, the subscriptions already stored still apply.
-- `enrich.model_cpu`, when set, must be a CPU this worker may use, and not its only one.
 """
 
 from __future__ import annotations
@@ -19,7 +18,6 @@ from kafka.errors import KafkaError
 from pipeline.alerts.commands import sync_file
 from pipeline.alerts.subscriptions import SubscriptionError
 from pipeline.enrich import GazetteerError, load_gazetteer
-from pipeline.enrich.cpus import plan as cpu_plan
 from pipeline.enrich.gazetteer import gazetteer_files
 from pipeline.retrying import retry_forever
 from pipeline.settings import CONFIG_DIR, Settings
@@ -38,10 +36,6 @@ def prepare(settings: Settings, say: Say) -> None:
     try:
         load_gazetteer(gazetteer_files(CONFIG_DIR))
     except GazetteerError as error:
-        raise StartupError(str(error)) from None
-    try:
-        cpu_plan(settings.enrich.model_cpu)
-    except ValueError as error:
         raise StartupError(str(error)) from None
 
     def waiting(error: BaseException, delay: float) -> None:

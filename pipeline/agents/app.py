@@ -5,7 +5,6 @@ from __future__ import annotations
 import faust
 from faust.worker import Worker
 
-from pipeline.enrich.cpus import plan as cpu_plan
 from pipeline.health import WorkerHealth, serve
 from pipeline.logs import json_logging
 from pipeline.settings import REPO_ROOT, KafkaSettings, Settings
@@ -53,7 +52,7 @@ def create_app(settings: Settings, health: WorkerHealth | None = None) -> faust.
     # Before anything asks for the consumer: see pipeline/agents/transport.py for the fix it carries.
     app.transport = Transport(app.conf.broker_consumer, app, loop=app.loop)
     health = health or WorkerHealth()
-    model = ModelProcess(vectors=settings.search.vectors, cpus=cpu_plan(settings.enrich.model_cpu))
+    model = ModelProcess(vectors=settings.search.vectors)
     health.counters.update(dedup=dedup.register(app, settings), enrich=enrich.register(app, settings, model),
                            index=index.register(app, settings), alerts=alerts.register(app, settings))
     exits.before_exit.append(model.close)

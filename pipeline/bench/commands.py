@@ -32,9 +32,6 @@ def bench(
     steady_stories: Annotated[int, typer.Option(help="Stories produced at the steady rate.")] = 300,
     samples: Annotated[Path, typer.Option(help="Folder of wire stories to generate from.")] = SAMPLES_DIR,
     results: Annotated[Path, typer.Option(help="Folder for the JSON figures and the PNG chart.")] = Path("results"),
-    pin_model: Annotated[bool, typer.Option(help="Give each worker's entity model a CPU of its own (enrich.model_cpu: "
-                                            "worker i on the i-th CPU), as for one worker on a host shared with "
-                                            "Kafka and Elasticsearch; --no-pin-model lets the system place it.")] = True,
 ) -> None:
     """Without a subcommand: the whole pipeline on the local stack, with each worker count —
     throughput from first produce to last searchable, per-stage rates, latency to searchable and
@@ -53,7 +50,7 @@ def bench(
         raise fail(f"--articles must be at least 100; got {articles}")
     counts = _worker_counts(workers)
     try:
-        end_to_end.run(samples, articles, counts, rate, steady_stories, settings_or_exit(), console, results, pin_model)
+        end_to_end.run(samples, articles, counts, rate, steady_stories, settings_or_exit(), console, results)
     except (KafkaError, TransportError) as error:
         raise fail(f"{type(error).__name__}: {error}; is `wirestream stack up` running?") from None
     except RuntimeError as error:  # the pipeline stalled: the message names the worker logs

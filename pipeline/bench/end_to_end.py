@@ -79,7 +79,7 @@ class Timings:
 
 
 def run(samples: Path, count: int, workers: list[int], rate: float, steady: int, settings: Settings,
-        console: Console, results: Path, pin: bool = True) -> dict:
+        console: Console, results: Path) -> dict:
     stories = load_samples(samples)
     labelled = list(loadgen.stream(stories, count, duplicate_rate=0.3, seed=8))
     firsts = [item.article for item in labelled if item.label == "unique"]
@@ -95,7 +95,7 @@ def run(samples: Path, count: int, workers: list[int], rate: float, steady: int,
         console.print(f"[bold]warm-up[/], not measured: {WARM_ARTICLES:,} other articles through 1 worker")
         warm = list(loadgen.stream(stories, WARM_ARTICLES, duplicate_rate=0.3, seed=6, start=10 * count))
         _pipeline(settings.isolated(f"{run_id}-warm"), client, warm,
-                  [item.article for item in warm if item.label == "unique"], 1, rate, 0, samples, console, pin)
+                  [item.article for item in warm if item.label == "unique"], 1, rate, 0, samples, console)
         console.print("[bold]limits[/], on the same data, stack idle")
         payloads = [item.article.model_dump_json().encode() for item in labelled]
         figures["kafka_limit_per_s"] = _kafka_limit(settings, f"{run_id}-limit", payloads)
@@ -117,7 +117,7 @@ def run(samples: Path, count: int, workers: list[int], rate: float, steady: int,
         for n in workers:
             isolated = settings.isolated(f"{run_id}-w{n}")
             console.print(f"[bold]{n} worker process{'es' if n > 1 else ''}[/]")
-            figures["runs"][n] = _pipeline(isolated, client, labelled, firsts, n, rate, steady, samples, console, pin)
+            figures["runs"][n] = _pipeline(isolated, client, labelled, firsts, n, rate, steady, samples, console)
             measure_nlp_pipe(n, "after")
             if "helpers_bulk_per_s" not in figures:
                 figures["helpers_bulk_per_s"] = _bulk_limit(client, isolated, f"{run_id}-bulk")
@@ -141,17 +141,12 @@ def run(samples: Path, count: int, workers: list[int], rate: float, steady: int,
 
 
 def _pipeline(settings: Settings, client: Elasticsearch, labelled: list[loadgen.Labelled], firsts: list[Article],
-              workers: int, rate: float, steady: int, samples: Path, console: Console, pin: bool) -> dict:
+              workers: int, rate: float, steady: int, samples: Path, console: Console) -> dict:
     ensure_topics(settings)
     SubscriptionStore(settings).put(EVERY_STORY)
     alias = settings.elasticsearch.index_alias
     logs = REPO_ROOT / ".stack" / "bench"
-    cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
-    pinned = pin and len(cpus) >= 2
-    # Worker i's entity model on the i-th CPU (`enrich.model_cpu`), the rest of the worker on the others.
-    procs = [WorkerProcess(settings, logs / f"{settings.faust.app_id}-{i}.log", restart=False,
-                           env={"WIRESTREAM_ENRICH__MODEL_CPU": str(cpus[i % len(cpus)])} if pinned else None)
-             for i in range(workers)]
+    procs = [WorkerProcess(settings, logs / f"{settings.faust.app_id}-{i}.log", restart=False) for i in range(workers)]
     memory = _MemorySampler({**{f"worker {i + 1}": p.pid for i, p in enumerate(procs)},
                              "kafka": KafkaService().pid(), "elasticsearch": ElasticsearchService().pid()})
     extra = [item.article for item in loadgen.stream(load_samples(samples), steady + 8 * workers, duplicate_rate=0,
@@ -224,7 +219,6 @@ def _pipeline(settings: Settings, client: Elasticsearch, labelled: list[loadgen.
         "cpu_ms_per_version": {part: 1000 * spent / versions for part, spent in cpu_used.items()},
         "cpu_cores": {part: spent / cpu_wall for part, spent in cpu_used.items()},
         "entity_process_waiting": model_waiting,
-        "model_cpu_pinned": pinned,
         "memory_peak_mb": memory.peaks(),
         "worker_memory_growth": memory.growth("worker"),
         "series": {
@@ -539,9 +533,8 @@ def _print(figures: dict, workers: list[int], console: Console) -> None:
             + ", ".join(f"{1000 * n / figures[f'nlp_pipe_{n}_per_s']:,.0f} ms ({n})" for n in workers)
             if part == "model processes" else "")
     row("flood CPU: all cores busy", lambda n, r: f"{sum(r['cpu_cores'].values()):.2f} of {os.cpu_count()}")
-    row("flood: entity process waiting for a core", lambda n, r: f"{r['entity_process_waiting']:.0%}"
-        + (" (pinned)" if r["model_cpu_pinned"] else ""),
-        "the time the rest of the machine took from the model; pinned: enrich.model_cpu, a CPU of its own")
+    row("flood: entity process waiting for a core", lambda n, r: f"{r['entity_process_waiting']:.0%}",
+        "the share of the flood the rest of the machine took from the model")
     row("Lucene documents per story in the index", lambda n, r: f"{r['lucene_documents_per_story']:.1f}",
         "mapping v1 (nested entities): one per story and one per entity")
     names = sorted({name for n in workers for name in figures["runs"][n]["memory_peak_mb"]})

@@ -25,7 +25,6 @@ from threadpoolctl import threadpool_limits
 
 from pipeline.embedding import Embedder, load_embedder
 from pipeline.enrich.batch import EnrichResult, embed_stories, enrich_batch
-from pipeline.enrich.cpus import CpuPlan, pin_process
 from pipeline.enrich.engine import EntityEngine
 from pipeline.ingest import Rejected
 from pipeline.metrics import MODEL_SECONDS, timed
@@ -57,10 +56,8 @@ class ModelProcess:
     stories go on without vectors: search still finds them by their words.
     """
 
-    def __init__(self, vectors: bool = True, deadline_s: float = DEADLINE_S, cpus: CpuPlan | None = None) -> None:
-        if cpus:  # before the children start: they inherit this process's CPUs, and the entity child narrows them
-            pin_process(cpus.others)
-        self._entities = _Child(_load_engine, deadline_s, cpus.model if cpus else None)
+    def __init__(self, vectors: bool = True, deadline_s: float = DEADLINE_S) -> None:
+        self._entities = _Child(_load_engine, deadline_s)
         self._vectors = _Child(_load_embedder, deadline_s) if vectors else None
 
     async def warm_up(self) -> None:
@@ -122,10 +119,9 @@ class _Child:
 
     FAILED = (BrokenProcessPool, TimeoutError)
 
-    def __init__(self, load: Callable[[int, frozenset[int] | None], None], deadline_s: float, cpus: frozenset[int] | None = None) -> None:
+    def __init__(self, load: Callable[[int], None], deadline_s: float) -> None:
         self._load = load
         self._deadline_s = deadline_s
-        self._cpus = cpus
         self._pool = self._start()
 
     async def run(self, fn: Callable[..., Any], *args: Any, timed: bool = True) -> Any:
@@ -162,18 +158,16 @@ class _Child:
     def _start(self) -> ProcessPoolExecutor:
         # spawn, not fork: the worker runs threads (Kafka's, Faust's) that a fork would copy mid-state.
         return ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
-                                   initializer=self._load, initargs=(os.getpid(), self._cpus))
+                                   initializer=self._load, initargs=(os.getpid(),))
 
 
-def _load_engine(parent: int, cpus: frozenset[int] | None) -> None:
+def _load_engine(parent: int) -> None:
     global _engine
     _watch(parent)
-    if cpus:
-        pin_process(cpus)
     _engine = EntityEngine.from_config()
 
 
-def _load_embedder(parent: int, cpus: frozenset[int] | None) -> None:
+def _load_embedder(parent: int) -> None:
     global _embedder
     _watch(parent)
     # One core's worth: the matrix products would otherwise take both.

@@ -103,21 +103,3 @@ def test_the_model_processes_exit_when_their_worker_is_killed():
     assert len(children) == 2
     wait_until(lambda: not any(_running(child) for child in children), 10,
                "the model processes gone with their worker", interval_s=0.2)
-
-
-@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="pinning needs two CPUs")
-def test_with_a_model_cpu_the_entity_process_runs_there_alone():
-    first, *rest = sorted(os.sched_getaffinity(0))
-    worker = subprocess.run(
-        [sys.executable, "-c",
-         "import asyncio, os\n"
-         "from pipeline.enrich.cpus import plan\n"
-         "from pipeline.enrich.model_process import ModelProcess\n"
-         f"model = ModelProcess(cpus=plan({first})); asyncio.run(model.warm_up())\n"
-         "entity, vectors = model.pids\n"
-         "print(*(sorted(os.sched_getaffinity(pid)) for pid in (0, entity, vectors)), sep=';')\n"
-         "model.close()"],
-        capture_output=True, text=True, timeout=120, check=True)
-    own, entity, vectors = worker.stdout.strip().split(";")
-    assert entity == str([first])
-    assert own == vectors == str(rest)  # the worker and its vector process keep off the model's CPU
