@@ -1,5 +1,8 @@
-"""The local stack's pure parts."""
+"""The local stack's pure parts, and what it reads of a process from /proc."""
 
+import os
+import subprocess
+import sys
 import uuid
 
 from pipeline import stack
@@ -19,3 +22,12 @@ def test_cluster_id_is_22_url_safe_characters():
 
     assert len(ids) == 200
     assert all(len(i) == 22 and i.replace("-", "").replace("_", "").isalnum() for i in ids)
+
+
+def test_a_process_cpu_and_run_queue_times_are_read_from_proc_and_none_once_it_is_gone():
+    sum(range(3_000_000))  # some CPU time of our own
+    assert stack.cpu_seconds(os.getpid()) > 0
+    assert stack.run_queue_seconds(os.getpid()) >= 0
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    assert stack.cpu_seconds(child.pid) is None and stack.run_queue_seconds(child.pid) is None
