@@ -145,7 +145,7 @@ def load_settings() -> Settings:
 
 class SearchSettings(BaseModel):
     vectors: bool = Field(True, description="Embed each story (headline and lead) for hybrid search; "
-                          "costs about as much CPU per story as the entity model.")
+                          "about a fifth of the entity model's CPU per story.")
 
 
 class NewsroomSettings(BaseModel):

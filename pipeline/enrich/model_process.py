@@ -2,10 +2,10 @@
 
 spaCy holds the GIL for most of a batch. In a thread of the worker it took turns with the event
 loop (Kafka, deduplication, the sinks, the alerts), and each slowed the other; in a process of its
-own the model has a core while the worker's loop has the other. The embedder (`pipeline.embedding`)
-costs about as much per story as the entity model: in a second child it vectors one batch while
+own the model has a core while the worker's loop has the other. The embedder (`pipeline.embedding`,
+about a fifth of the entity model's time a story) runs in a second child: it vectors one batch while
 the entity child tags the next, on whatever core is free, instead of adding its time to the
-entity child's.
+entity child's, which limits a flood.
 """
 
 from __future__ import annotations
