@@ -161,7 +161,8 @@ def _pipeline(settings: Settings, client: Elasticsearch, labelled: list[loadgen.
             memory.start()
             flood = watcher.reset()
             watcher.interval_s, watcher.track_updates = 1.0, True
-            started, cpu_before, kids_before = time.time(), _cpu_by_part(procs), _model_processes(procs)
+            started, kids_before = time.time(), _model_processes(procs)
+            cpu_before = _cpu_by_part(procs, kids_before)
             for item in labelled:
                 if item.label == "unique":
                     flood.produced[item.article.id] = time.time()
@@ -177,9 +178,10 @@ def _pipeline(settings: Settings, client: Elasticsearch, labelled: list[loadgen.
                 time.sleep(watcher.POLL_S)
             # The end: the last first version or update searchable (every update is a text tagged too).
             last = max(*flood.searchable.values(), *flood.updated.values())
-            cpu_used = {part: spent - cpu_before[part] for part, spent in _cpu_by_part(procs).items()}
+            kids_after = _model_processes(procs)
+            cpu_used = {part: spent - cpu_before[part] for part, spent in _cpu_by_part(procs, kids_after).items()}
             cpu_wall = time.time() - started
-            model_waiting = _entity_waiting(kids_before, _model_processes(procs), cpu_wall)
+            model_waiting = _entity_waiting(kids_before, kids_after, cpu_wall)
             stage_rates = _stage_rates(settings, started, flood)
             watcher.track_updates = False
 
@@ -342,12 +344,11 @@ class _Watcher(threading.Thread):
                 console.print(f"  {what}: {len(wanted) - len(missing()):,}/{len(wanted):,} stories")
 
 
-def _cpu_by_part(procs: list[WorkerProcess]) -> dict[str, float]:
-    """CPU seconds used so far by each part of the pipeline: where a flood's cores went."""
-    used = {"model processes": 0.0, "workers (event loops)": 0.0}
-    for proc in procs:
-        used["workers (event loops)"] += cpu_seconds(proc.pid) or 0.0
-        used["model processes"] += sum(cpu_seconds(kid) or 0.0 for kid in child_pids(proc.pid))
+def _cpu_by_part(procs: list[WorkerProcess], kids: list[dict[int, tuple[float, float]]]) -> dict[str, float]:
+    """CPU seconds used so far by each part of the pipeline: where a flood's cores went. `kids` is
+    `_model_processes(procs)` read at the same moment."""
+    used = {"model processes": sum(cpu for worker in kids for cpu, _ in worker.values()),
+            "workers (event loops)": sum(cpu_seconds(proc.pid) or 0.0 for proc in procs)}
     for name, service in (("kafka", KafkaService()), ("elasticsearch", ElasticsearchService())):
         pid = service.pid()
         used[name] = (cpu_seconds(pid) or 0.0) if pid else 0.0
